@@ -1,0 +1,140 @@
+# Rule helpers: config validation, wildcard constraints, config lookups and input functions.
+# Rules call these by name; none of them holds stage logic (that lives in storyreel/stages).
+
+import json
+from pathlib import Path
+
+from snakemake.utils import validate
+
+from storyreel import config as srconfig
+from storyreel import registry
+from storyreel.errors import ConfigError
+
+# Validate before any job runs: one clear line naming the key path, defaults filled in.
+try:
+    srconfig.load_config(config)
+    STORIES = srconfig.load_stories(config["stories"], config)
+except ConfigError as exc:
+    raise WorkflowError(str(exc)) from None
+validate(config, schema="../schemas/config.schema.yaml")
+
+RETRIES = config["retries"]
+STAGES = config["stages"]
+
+# The stage each backend kind serves, for gpu_for() and provenance.
+BACKEND_KIND = {
+    "script": "writer",
+    "revise": "editor",
+    "voice": "tts",
+    "asr": "asr",
+    "vision": "planner",
+    "keyframes": "image",
+    "video": "motion",
+    "post": "post",
+}
+
+
+wildcard_constraints:
+    story=srconfig.STORY_ID,
+    shot=srconfig.SHOT_ID,
+
+
+def story_ids():
+    return list(STORIES)
+
+
+def story_entry(wildcards):
+    """The story's entry from the stories file, defaults applied (idea's params)."""
+    return STORIES[wildcards.story]
+
+
+def story_voice(wildcards):
+    return STORIES[wildcards.story]["voice"]
+
+
+def stage_options(stage):
+    """A stage's validated config block (params: changing it reruns that stage)."""
+    return STAGES[stage]
+
+
+def gpu_for(stage):
+    """1 when the stage's configured backend wants a GPU, else 0 (resources: gpu=...)."""
+    kind = BACKEND_KIND.get(stage)
+    if kind is None:
+        return 0
+    return int(registry.spec(kind, STAGES[stage]["backend"]).gpu)
+
+
+def voice_words_per_minute():
+    """The configured voice's measured speaking rate (revise fits the text with it)."""
+    rate = registry.spec("tts", STAGES["voice"]["backend"]).words_per_minute
+    return float(rate)
+
+
+def voice_pauses():
+    """Silences the voice puts between sentences and scenes (length fitting counts them)."""
+    voice = STAGES["voice"]
+    return {"sentence": voice["sentence_pause_s"], "scene": voice["scene_pause_s"]}
+
+
+def shot_overrides(wildcards):
+    """Per-shot overrides for one story (config key `shots`)."""
+    return config["shots"].get(wildcards.story, {})
+
+
+def shot_ids(story):
+    """The shots of a story, known once its shotlist checkpoint has run."""
+    shots_dir = checkpoints.shotlist.get(story=story).output.shots
+    return sorted(p.stem for p in Path(shots_dir).glob("sh[0-9][0-9][0-9].json"))
+
+
+def all_targets(wildcards):
+    """What `rule all` asks for: every story's shot list and subtitles."""
+    targets = []
+    for story in story_ids():
+        targets += [
+            f"results/{story}/shotlist.json",
+            f"results/{story}/subtitles.srt",
+            f"results/{story}/subtitles.vtt",
+        ]
+    return targets
+
+
+def vision_enabled():
+    return bool(STAGES["vision"]["enabled"])
+
+
+def shot_plan(wildcards):
+    """The per-shot plan keyframes and video read: vision's when enabled, else shotlist's."""
+    if vision_enabled():
+        checkpoints.vision.get(story=wildcards.story)
+        return f"results/{wildcards.story}/vision/{wildcards.shot}.json"
+    checkpoints.shotlist.get(story=wildcards.story)
+    return f"results/{wildcards.story}/shots/{wildcards.shot}.json"
+
+
+def story_clips(wildcards):
+    """Every clip of a story, in shot order (post's input)."""
+    return [f"results/{wildcards.story}/clips/{s}.mp4" for s in shot_ids(wildcards.story)]
+
+
+def music_input(wildcards):
+    """The optional music bed, as an input so that changing the file reruns post."""
+    music = STAGES["post"]["music"]
+    return [music] if music else []
+
+
+def provenance():
+    """Every stage's settings, recorded in the manifest (and rerunning post when they change)."""
+    return {"seed": config["seed"], "output": config["output"], "stages": STAGES}
+
+
+def benchmark_files(wildcards):
+    """Benchmark files of the story's jobs, read by post for the manifest's timings."""
+    story = wildcards.story
+    files = {s: f"benchmarks/{s}/{story}.tsv" for s in ("idea", "script", "revise", "voice", "asr", "shotlist")}
+    if vision_enabled():
+        files["vision"] = f"benchmarks/vision/{story}.tsv"
+    for stage in ("keyframes", "video"):
+        files[stage] = [f"benchmarks/{stage}/{story}/{s}.tsv" for s in shot_ids(story)]
+    return files

@@ -1,0 +1,128 @@
+# Shot stages: shotlist (checkpoint) fans out per shot.
+
+
+localrules:
+    shotlist,
+
+
+checkpoint shotlist:
+    input:
+        idea="results/{story}/idea.json",
+        revised="results/{story}/revised.json",
+        words="results/{story}/words.json",
+    output:
+        shotlist="results/{story}/shotlist.json",
+        shots=directory("results/{story}/shots"),
+    params:
+        options=stage_options("shotlist"),
+        overrides=shot_overrides,
+    log:
+        "logs/shotlist/{story}.log",
+    benchmark:
+        "benchmarks/shotlist/{story}.tsv"
+    threads: 1
+    resources:
+        mem_mb=200,
+        gpu=0,
+    retries: RETRIES
+    script:
+        "../scripts/shotlist.py"
+
+
+checkpoint vision:
+    input:
+        idea="results/{story}/idea.json",
+        shotlist="results/{story}/shotlist.json",
+        shots="results/{story}/shots",
+    output:
+        plan=directory("results/{story}/vision"),
+    params:
+        options=stage_options("vision"),
+    log:
+        "logs/vision/{story}.log",
+    benchmark:
+        "benchmarks/vision/{story}.tsv"
+    threads: 1
+    resources:
+        mem_mb=300,
+        gpu=gpu_for("vision"),
+    retries: RETRIES
+    script:
+        "../scripts/vision.py"
+
+
+rule keyframes:
+    input:
+        plan=shot_plan,
+    output:
+        png="results/{story}/keyframes/{shot}.png",
+    params:
+        options=stage_options("keyframes"),
+    log:
+        "logs/keyframes/{story}/{shot}.log",
+    benchmark:
+        "benchmarks/keyframes/{story}/{shot}.tsv"
+    threads: 1
+    resources:
+        mem_mb=800,
+        gpu=gpu_for("keyframes"),
+    retries: RETRIES
+    script:
+        "../scripts/keyframes.py"
+
+
+rule video:
+    input:
+        png="results/{story}/keyframes/{shot}.png",
+        plan=shot_plan,
+    output:
+        clip="results/{story}/clips/{shot}.mp4",
+    params:
+        options=stage_options("video"),
+        output=config["output"],
+    log:
+        "logs/video/{story}/{shot}.log",
+    benchmark:
+        "benchmarks/video/{story}/{shot}.tsv"
+    threads: 1
+    resources:
+        mem_mb=800,
+        gpu=gpu_for("video"),
+    retries: RETRIES
+    script:
+        "../scripts/video.py"
+
+
+rule post:
+    input:
+        clips=story_clips,
+        shotlist="results/{story}/shotlist.json",
+        idea="results/{story}/idea.json",
+        wav="results/{story}/narration.wav",
+        meta="results/{story}/voice.json",
+        words="results/{story}/words.json",
+        srt="results/{story}/subtitles.srt",
+        vtt="results/{story}/subtitles.vtt",
+        music=music_input,
+    output:
+        mp4="results/{story}/final.mp4",
+        srt="results/{story}/final.srt",
+        vtt="results/{story}/final.vtt",
+        poster="results/{story}/poster.jpg",
+        manifest="results/{story}/manifest.json",
+    params:
+        options=stage_options("post"),
+        output=config["output"],
+        provenance=provenance(),
+        benchmarks=benchmark_files,
+    log:
+        "logs/post/{story}.log",
+    benchmark:
+        "benchmarks/post/{story}.tsv"
+    threads: 2
+    resources:
+        mem_mb=1500,
+        gpu=gpu_for("post"),
+    retries: RETRIES
+    script:
+        "../scripts/post.py"

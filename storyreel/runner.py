@@ -1,0 +1,51 @@
+"""Glue between Snakemake ``script:`` adapters and the pure stage functions.
+
+Each ``scripts/<stage>.py`` is two lines: it passes the ``snakemake`` object and the stage's
+``main`` to :func:`run`, which logs to the rule's ``log:`` file, records the wall time and peak
+memory, and turns user-facing errors into one clear line instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import resource
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from storyreel.errors import StoryreelError
+
+log = logging.getLogger("storyreel")
+
+
+def setup_logging(path: str | None) -> None:
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if path:
+        handlers.append(logging.FileHandler(path, mode="w", encoding="utf-8"))
+    logging.basicConfig(level=logging.INFO, handlers=handlers, force=True,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def run(smk: Any, main: Callable[[Any], None]) -> None:
+    """Run one stage inside a Snakemake job."""
+    log_path = smk.log[0] if len(smk.log) else None
+    setup_logging(log_path)
+    started = time.perf_counter()
+    wildcards = dict(smk.wildcards.items())
+    log.info("rule %s %s starting", smk.rule, wildcards)
+    try:
+        main(smk)
+    except StoryreelError as exc:
+        log.error("%s", exc)
+        if log_path:
+            with open(log_path, "a", encoding="utf-8") as fh:
+                traceback.print_exc(file=fh)
+        sys.exit(f"storyreel {smk.rule} {wildcards}: {exc}")
+    except Exception:
+        log.exception("rule %s failed", smk.rule)
+        raise
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    log.info("rule %s done in %.2f s, peak RSS %.0f MB", smk.rule,
+             time.perf_counter() - started, peak_mb)
