@@ -7,18 +7,20 @@ rule voice:
     output:
         wav="results/{story}/narration.wav",
         meta="results/{story}/voice.json",
-    params:
-        options=stage_options("voice"),
-        voice=story_voice,
     log:
         "logs/voice/{story}.log",
     benchmark:
         "benchmarks/voice/{story}.tsv"
+    retries: RETRIES
+    conda:
+        "../envs/storyreel.yaml"
     threads: 1
     resources:
         mem_mb=1500,
         gpu=gpu_for("voice"),
-    retries: RETRIES
+    params:
+        options=stage_options("voice"),
+        voice=story_voice,
     script:
         "../scripts/voice.py"
 
@@ -32,16 +34,18 @@ rule asr:
         words="results/{story}/words.json",
         srt="results/{story}/subtitles.srt",
         vtt="results/{story}/subtitles.vtt",
-    params:
-        options=stage_options("asr"),
     log:
         "logs/asr/{story}.log",
     benchmark:
         "benchmarks/asr/{story}.tsv"
+    retries: RETRIES
+    conda:
+        "../envs/storyreel.yaml"
     threads: 1
     resources:
         mem_mb=1500,
         gpu=gpu_for("asr"),
-    retries: RETRIES
+    params:
+        options=stage_options("asr"),
     script:
         "../scripts/asr.py"

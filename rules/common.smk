@@ -89,7 +89,7 @@ def shot_ids(story):
 
 
 def all_targets(wildcards):
-    """What `rule all` asks for: every story's shot list and subtitles."""
+    """The default target: every story's shot list and subtitles."""
     targets = []
     for story in story_ids():
         targets += [
@@ -115,7 +115,9 @@ def shot_plan(wildcards):
 
 def story_clips(wildcards):
     """Every clip of a story, in shot order (post's input)."""
-    return [f"results/{wildcards.story}/clips/{s}.mp4" for s in shot_ids(wildcards.story)]
+    return [
+        f"results/{wildcards.story}/clips/{s}.mp4" for s in shot_ids(wildcards.story)
+    ]
 
 
 def music_input(wildcards):
@@ -132,7 +134,10 @@ def provenance():
 def benchmark_files(wildcards):
     """Benchmark files of the story's jobs, read by post for the manifest's timings."""
     story = wildcards.story
-    files = {s: f"benchmarks/{s}/{story}.tsv" for s in ("idea", "script", "revise", "voice", "asr", "shotlist")}
+    files = {
+        s: f"benchmarks/{s}/{story}.tsv"
+        for s in ("idea", "script", "revise", "voice", "asr", "shotlist")
+    }
     if vision_enabled():
         files["vision"] = f"benchmarks/vision/{story}.tsv"
     for stage in ("keyframes", "video"):

@@ -13,18 +13,20 @@ checkpoint shotlist:
     output:
         shotlist="results/{story}/shotlist.json",
         shots=directory("results/{story}/shots"),
-    params:
-        options=stage_options("shotlist"),
-        overrides=shot_overrides,
     log:
         "logs/shotlist/{story}.log",
     benchmark:
         "benchmarks/shotlist/{story}.tsv"
+    retries: RETRIES
+    conda:
+        "../envs/storyreel.yaml"
     threads: 1
     resources:
         mem_mb=200,
         gpu=0,
-    retries: RETRIES
+    params:
+        options=stage_options("shotlist"),
+        overrides=shot_overrides,
     script:
         "../scripts/shotlist.py"
 
@@ -36,17 +38,19 @@ checkpoint vision:
         shots="results/{story}/shots",
     output:
         plan=directory("results/{story}/vision"),
-    params:
-        options=stage_options("vision"),
     log:
         "logs/vision/{story}.log",
     benchmark:
         "benchmarks/vision/{story}.tsv"
+    retries: RETRIES
+    conda:
+        "../envs/storyreel.yaml"
     threads: 1
     resources:
         mem_mb=300,
         gpu=gpu_for("vision"),
-    retries: RETRIES
+    params:
+        options=stage_options("vision"),
     script:
         "../scripts/vision.py"
 
@@ -56,17 +60,19 @@ rule keyframes:
         plan=shot_plan,
     output:
         png="results/{story}/keyframes/{shot}.png",
-    params:
-        options=stage_options("keyframes"),
     log:
         "logs/keyframes/{story}/{shot}.log",
     benchmark:
         "benchmarks/keyframes/{story}/{shot}.tsv"
+    retries: RETRIES
+    conda:
+        "../envs/storyreel.yaml"
     threads: 1
     resources:
         mem_mb=800,
         gpu=gpu_for("keyframes"),
-    retries: RETRIES
+    params:
+        options=stage_options("keyframes"),
     script:
         "../scripts/keyframes.py"
 
@@ -77,18 +83,20 @@ rule video:
         plan=shot_plan,
     output:
         clip="results/{story}/clips/{shot}.mp4",
-    params:
-        options=stage_options("video"),
-        output=config["output"],
     log:
         "logs/video/{story}/{shot}.log",
     benchmark:
         "benchmarks/video/{story}/{shot}.tsv"
+    retries: RETRIES
+    conda:
+        "../envs/storyreel.yaml"
     threads: 1
     resources:
         mem_mb=800,
         gpu=gpu_for("video"),
-    retries: RETRIES
+    params:
+        options=stage_options("video"),
+        output=config["output"],
     script:
         "../scripts/video.py"
 
@@ -110,19 +118,21 @@ rule post:
         vtt="results/{story}/final.vtt",
         poster="results/{story}/poster.jpg",
         manifest="results/{story}/manifest.json",
+    log:
+        "logs/post/{story}.log",
+    benchmark:
+        "benchmarks/post/{story}.tsv"
+    retries: RETRIES
+    conda:
+        "../envs/storyreel.yaml"
+    threads: 2
+    resources:
+        mem_mb=1500,
+        gpu=gpu_for("post"),
     params:
         options=stage_options("post"),
         output=config["output"],
         provenance=provenance(),
         benchmarks=benchmark_files,
-    log:
-        "logs/post/{story}.log",
-    benchmark:
-        "benchmarks/post/{story}.tsv"
-    threads: 2
-    resources:
-        mem_mb=1500,
-        gpu=gpu_for("post"),
-    retries: RETRIES
     script:
         "../scripts/post.py"

@@ -8,18 +8,20 @@ localrules:
 rule idea:
     output:
         idea="results/{story}/idea.json",
-    params:
-        entry=story_entry,
-        options=stage_options("idea"),
     log:
         "logs/idea/{story}.log",
     benchmark:
         "benchmarks/idea/{story}.tsv"
+    retries: RETRIES
+    conda:
+        "../envs/storyreel.yaml"
     threads: 1
     resources:
         mem_mb=200,
         gpu=0,
-    retries: RETRIES
+    params:
+        entry=story_entry,
+        options=stage_options("idea"),
     script:
         "../scripts/idea.py"
 
@@ -29,19 +31,21 @@ rule script:
         idea="results/{story}/idea.json",
     output:
         script="results/{story}/script.json",
-    params:
-        options=stage_options("script"),
-        words_per_minute=voice_words_per_minute(),
-        pauses=voice_pauses(),
     log:
         "logs/script/{story}.log",
     benchmark:
         "benchmarks/script/{story}.tsv"
+    retries: RETRIES
+    conda:
+        "../envs/storyreel.yaml"
     threads: 1
     resources:
         mem_mb=500,
         gpu=gpu_for("script"),
-    retries: RETRIES
+    params:
+        options=stage_options("script"),
+        words_per_minute=voice_words_per_minute(),
+        pauses=voice_pauses(),
     script:
         "../scripts/script.py"
 
@@ -52,18 +56,20 @@ rule revise:
         idea="results/{story}/idea.json",
     output:
         revised="results/{story}/revised.json",
-    params:
-        options=stage_options("revise"),
-        words_per_minute=voice_words_per_minute(),
-        pauses=voice_pauses(),
     log:
         "logs/revise/{story}.log",
     benchmark:
         "benchmarks/revise/{story}.tsv"
+    retries: RETRIES
+    conda:
+        "../envs/storyreel.yaml"
     threads: 1
     resources:
         mem_mb=300,
         gpu=gpu_for("revise"),
-    retries: RETRIES
+    params:
+        options=stage_options("revise"),
+        words_per_minute=voice_words_per_minute(),
+        pauses=voice_pauses(),
     script:
         "../scripts/revise.py"

@@ -92,7 +92,9 @@ def load_stories(path: str | Path, config: dict[str, Any]) -> dict[str, dict[str
     for index, entry in enumerate(data["stories"]):
         story_id = entry["id"]
         if story_id in stories:
-            raise ConfigError(f"stories file {path}: stories[{index}].id: duplicate id '{story_id}'")
+            raise ConfigError(
+                f"stories file {path}: stories[{index}].id: duplicate id '{story_id}'"
+            )
         merged = {
             "id": story_id,
             "idea": entry["idea"],

@@ -1,0 +1,130 @@
+"""Shared fixtures: a throw-away Snakemake working directory with a tiny story."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+SNAKEMAKE = str(BIN / "snakemake")
+
+# About eight seconds of narration in two scenes: full text, so the script is verbatim.
+TINY_STORY = {
+    "id": "tiny",
+    "title": "The Lamp",
+    "duration_s": 8,
+    "seed": 5,
+    "idea": (
+        "Mara lit the old lamp at the top of the tower.\n\n"
+        "A small boat turned toward the light and came safely home."
+    ),
+}
+
+JOB_LINE = re.compile(r"^(?:local)?(?:rule|checkpoint) (\w+):$")
+WILDCARDS_LINE = re.compile(r"^\s+wildcards: (.*)$")
+
+
+@dataclass
+class Result:
+    returncode: int
+    output: str
+
+    def jobs(self) -> list[str]:
+        """Jobs Snakemake ran (or would run, with -n), as 'rule' or 'rule[shot]'."""
+        jobs: list[str] = []
+        lines = self.output.splitlines()
+        for i, line in enumerate(lines):
+            match = JOB_LINE.match(line)
+            if not match or match.group(1) == "all":
+                continue
+            name = match.group(1)
+            for follow in lines[i + 1:i + 12]:
+                wild = WILDCARDS_LINE.match(follow)
+                if wild and "shot=" in wild.group(1):
+                    name += "[" + wild.group(1).split("shot=")[1].split(",")[0] + "]"
+                    break
+            jobs.append(name)
+        return jobs
+
+
+class Workdir:
+    """A Snakemake working directory outside the repo, as a deployed workflow would use."""
+
+    def __init__(self, path: Path, stories: list[dict], config: dict | None = None) -> None:
+        self.path = path
+        (path / "config").mkdir(parents=True, exist_ok=True)
+        base = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+        base.update(config or {})
+        self.write_config(base)
+        (path / "config" / "stories.yaml").write_text(yaml.safe_dump({"stories": stories}))
+
+    def write_config(self, config: dict) -> None:
+        (self.path / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+
+    def command(self, *args: str) -> list[str]:
+        return [SNAKEMAKE, "-s", str(REPO / "Snakefile"), "-d", str(self.path),
+                "--workflow-profile", str(REPO / "profiles" / "test"), *args]
+
+    def run(self, *args: str, check: bool = True, timeout: float = 900) -> Result:
+        proc = subprocess.run(self.command(*args), capture_output=True, text=True,
+                              timeout=timeout, env=self.env())
+        result = Result(proc.returncode, proc.stdout + proc.stderr)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.output[-6000:]}")
+        return result
+
+    def start(self, *args: str) -> subprocess.Popen:
+        return subprocess.Popen(self.command(*args), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, env=self.env(),
+                                start_new_session=True)
+
+    def kill_when(self, proc: subprocess.Popen, marker: Path, timeout: float = 300) -> None:
+        """kill -9 the whole Snakemake process group as soon as ``marker`` exists."""
+        deadline = time.monotonic() + timeout
+        while not marker.exists():
+            if proc.poll() is not None:
+                raise AssertionError(f"snakemake ended before {marker} appeared")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{marker} did not appear in {timeout} s")
+            time.sleep(0.02)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+    @staticmethod
+    def env() -> dict[str, str]:
+        env = dict(os.environ)
+        env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+        return env
+
+    def results(self, story: str = "tiny") -> Path:
+        return self.path / "results" / story
+
+
+@pytest.fixture
+def repo() -> Path:
+    return REPO
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Workdir:
+    return Workdir(tmp_path / "work", [TINY_STORY])
+
+
+@pytest.fixture(scope="module")
+def shared_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("shared")
+
+
+def copy_tree(src: Path, dst: Path) -> None:
+    shutil.copytree(src, dst, symlinks=True)
