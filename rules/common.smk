@@ -89,15 +89,10 @@ def shot_ids(story):
 
 
 def all_targets(wildcards):
-    """The default target: every story's shot list and subtitles."""
-    targets = []
-    for story in story_ids():
-        targets += [
-            f"results/{story}/shotlist.json",
-            f"results/{story}/subtitles.srt",
-            f"results/{story}/subtitles.vtt",
-        ]
-    return targets
+    """The default target: every story's finished video and manifest."""
+    return expand(
+        "results/{story}/{name}", story=story_ids(), name=["final.mp4", "manifest.json"]
+    )
 
 
 def vision_enabled():

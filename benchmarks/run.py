@@ -1,0 +1,172 @@
+"""Benchmark the workflow on the example stories and print the figures (not a test).
+
+    python benchmarks/run.py [--stories config/stories.yaml] [--cores 1] [--repeats 3]
+
+Everything is measured side by side in one fresh working directory:
+
+1. a cold run up to ``shotlist`` (wall time, jobs, per-job orchestration overhead =
+   (wall - sum of job times) / jobs, which is exact at ``--cores 1``);
+2. no-op reruns (median of ``--repeats``);
+3. the rest of the run, up to ``final.mp4``;
+4. peak RSS of the Snakemake process itself (orchestration memory, jobs excluded);
+5. per-stage job times from the benchmark files (median over stories or shots);
+6. the unavoidable work, measured in the same run: the TTS and alignment jobs, and one x264 encode
+   of a video of each final's length and settings (a re-encode of final.mp4 minus its decode
+   time), and the ratio of the whole run's wall time to it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+STAGES = ["idea", "script", "revise", "voice", "asr", "shotlist", "vision", "keyframes", "video",
+          "post"]
+
+
+def snakemake(workdir: Path, *args: str) -> tuple[float, float, str]:
+    """Run Snakemake; return (wall seconds, peak RSS MB of the Snakemake process, output)."""
+    command = [str(BIN / "snakemake"), "-s", str(REPO / "Snakefile"), "-d", str(workdir),
+               "--workflow-profile", str(REPO / "profiles" / "default"), *args]
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    peak = [0.0]
+
+    def watch() -> None:
+        try:
+            main = psutil.Process(proc.pid)
+            while proc.poll() is None:
+                peak[0] = max(peak[0], main.memory_info().rss / 2**20)
+                time.sleep(0.02)
+        except psutil.Error:
+            pass
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    output, _ = proc.communicate()
+    wall = time.perf_counter() - started
+    watcher.join()
+    if proc.returncode:
+        sys.exit(f"snakemake {' '.join(args)} failed:\n{output[-4000:]}")
+    return wall, peak[0], output
+
+
+def jobs_in(output: str) -> int:
+    return sum(1 for line in output.splitlines()
+               if line.startswith(("rule ", "localrule ", "checkpoint ", "localcheckpoint "))
+               and not line.startswith(("rule all", "localrule all")))
+
+
+def stage_times(workdir: Path) -> dict[str, list[tuple[float, float]]]:
+    """(seconds, max_rss MB) of every job, per stage, from the benchmark files."""
+    times: dict[str, list[tuple[float, float]]] = {}
+    for stage in STAGES:
+        for tsv in sorted((workdir / "benchmarks" / stage).rglob("*.tsv")):
+            with tsv.open() as fh:
+                row = next(csv.DictReader(fh, delimiter="\t"))
+            rss = float(row["max_rss"]) if row["max_rss"] not in ("", "-", "NA") else 0.0
+            times.setdefault(stage, []).append((float(row["s"]), rss))
+    return times
+
+
+def timed(command: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def x264_encode_seconds(final: Path, crf: int, preset: str) -> float:
+    """Time of one x264 encode of a video like ``final`` (re-encode minus decode)."""
+    import imageio_ffmpeg
+
+    ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+    base = [ffmpeg, "-v", "error", "-y", "-i", str(final)]
+    decode = timed([*base, "-f", "null", "-"])
+    encode = timed([*base, "-c:v", "libx264", "-profile:v", "high", "-pix_fmt", "yuv420p",
+                    "-preset", preset, "-crf", str(crf), "-c:a", "aac", "-ar", "48000",
+                    "-f", "mp4", "-movflags", "+faststart", str(final.with_suffix(".bench.mp4"))])
+    final.with_suffix(".bench.mp4").unlink()
+    return max(0.0, encode - decode)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--stories", default=str(REPO / "config" / "stories.yaml"))
+    parser.add_argument("--cores", default="1", help="cores for the measured runs (default 1)")
+    parser.add_argument("--repeats", type=int, default=3, help="no-op reruns to take a median of")
+    parser.add_argument("--keep", help="keep the working directory here")
+    args = parser.parse_args()
+
+    workdir = Path(args.keep or tempfile.mkdtemp(prefix="storyreel-bench-"))
+    (workdir / "config").mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "config" / "config.yaml", workdir / "config" / "config.yaml")
+    shutil.copy(args.stories, workdir / "config" / "stories.yaml")
+    cores = ["--cores", args.cores]
+
+    wall_shot, rss_shot, out = snakemake(workdir, *cores, "--until", "shotlist")
+    jobs_shot = jobs_in(out)
+    job_sum_shot = sum(s for stage in STAGES[:6] for s, _ in stage_times(workdir).get(stage, []))
+    noop_shot = [snakemake(workdir, *cores, "--until", "shotlist")[0] for _ in range(args.repeats)]
+
+    wall_rest, rss_rest, out = snakemake(workdir, *cores)
+    jobs_total = jobs_shot + jobs_in(out)
+    noop_all = [snakemake(workdir, *cores)[0] for _ in range(args.repeats)]
+    times = stage_times(workdir)
+    job_sum = sum(s for runs in times.values() for s, _ in runs)
+    wall_total = wall_shot + wall_rest
+
+    import yaml
+
+    config = yaml.safe_load((workdir / "config" / "config.yaml").read_text()) or {}
+    output = config.get("output", {})
+    finals = sorted((workdir / "results").glob("*/final.mp4"))
+    encode = sum(x264_encode_seconds(f, output.get("crf", 20), output.get("x264_preset",
+                                                                          "veryfast"))
+                 for f in finals)
+    speech = sum(s for stage in ("voice", "asr") for s, _ in times.get(stage, []))
+    unavoidable = encode + speech
+
+    print(f"storyreel benchmark — {len(finals)} stories from {args.stories}, --cores {args.cores}")
+    print(f"working directory: {workdir}")
+    print()
+    print(f"cold run to shotlist      {wall_shot:8.2f} s  ({jobs_shot} jobs)")
+    print(f"  orchestration overhead  {(wall_shot - job_sum_shot) / max(jobs_shot, 1):8.2f} s/job")
+    print(f"no-op rerun to shotlist   {statistics.median(noop_shot):8.2f} s  (median of "
+          f"{args.repeats})")
+    print(f"rest of the run to final  {wall_rest:8.2f} s")
+    print(f"whole run                 {wall_total:8.2f} s  ({jobs_total} jobs)")
+    print(f"  orchestration overhead  {(wall_total - job_sum) / max(jobs_total, 1):8.2f} s/job")
+    print(f"no-op rerun, everything   {statistics.median(noop_all):8.2f} s  (median of "
+          f"{args.repeats})")
+    print(f"peak RSS of Snakemake     {max(rss_shot, rss_rest):8.1f} MB")
+    print()
+    print(f"{'stage':10} {'jobs':>5} {'median s':>9} {'total s':>8} {'max RSS MB':>10}")
+    for stage in STAGES:
+        runs = times.get(stage, [])
+        if runs:
+            print(f"{stage:10} {len(runs):5d} {statistics.median(s for s, _ in runs):9.2f} "
+                  f"{sum(s for s, _ in runs):8.2f} {max(r for _, r in runs):10.0f}")
+    print()
+    print("unavoidable work, measured in this run:")
+    print(f"  TTS + alignment jobs    {speech:8.2f} s")
+    print(f"  one x264 encode/final   {encode:8.2f} s")
+    print(f"  total                   {unavoidable:8.2f} s")
+    if unavoidable > 0:
+        print(f"whole run / unavoidable   {wall_total / unavoidable:8.2f}")
+
+
+if __name__ == "__main__":
+    main()
