@@ -97,6 +97,7 @@ rule video:
     params:
         options=stage_options("video"),
         output=config["output"],
+        crossfade_s=stage_options("shotlist")["crossfade_s"],
     script:
         "../scripts/video.py"
 

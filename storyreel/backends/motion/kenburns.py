@@ -1,0 +1,139 @@
+"""Ken Burns motion: an eased camera move over a still keyframe, encoded as a clip.
+
+Frames are cut from the keyframe with a sub-pixel window (``Image.resize`` with a float ``box``:
+area-weighted resampling of exactly that rectangle), so slow moves glide without the one-pixel
+stepping of ffmpeg's ``zoompan``. The raw RGB frames are piped to ffmpeg, which converts them to
+BT.709 yuv420p and encodes a fast, nearly lossless intermediate (x264 ``ultrafast``, low CRF):
+the one real encode of the film happens later, in post.
+
+Timing (see docs/media.md): a shot covering ``[start, end)`` of the narration gets
+``round(end*fps) - round(start*fps)`` frames, so the clips of a story sum to exactly
+``round(duration*fps)`` frames whatever the rounding of each shot. A shot whose transition is a
+crossfade gets ``round(crossfade_s*fps)`` more frames (the camera keeps moving): post overlaps
+them with the next shot's first frames, so the film keeps the narration's length.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from storyreel.artifacts import atomic_path
+from storyreel.media import MediaError, ffmpeg_command, frame_size, shot_frames, tail
+
+log = logging.getLogger(__name__)
+
+CAMERA_MOVES = ("push_in", "pull_out", "pan_left", "pan_right", "tilt_up", "tilt_down", "hold")
+INTERMEDIATE = ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "15", "-pix_fmt", "yuv420p"]
+BT709 = ["-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
+         "-color_range", "tv"]
+TRAVEL = 0.85  # share of the available headroom a pan or tilt uses
+
+
+def overlap_frames(plan: dict[str, Any], crossfade_s: float, fps: int) -> int:
+    """Extra frames at the end of a clip whose transition into the next shot is a crossfade."""
+    return round(crossfade_s * fps) if plan["transition"] == "crossfade" else 0
+
+
+def ease(t: float) -> float:
+    """Ease in and out: mostly smoothstep, with a little linear so the camera never stops dead."""
+    t = min(1.0, max(0.0, t))
+    return 0.25 * t + 0.75 * (t * t * (3 - 2 * t))
+
+
+@dataclass(frozen=True)
+class View:
+    """A camera view: window centre (fractions of the keyframe) and zoom (1 = whole keyframe)."""
+
+    cx: float
+    cy: float
+    zoom: float
+
+
+def camera_path(move: str, headroom: float) -> tuple[View, View]:
+    """Start and end views of a camera move over a keyframe ``headroom`` times the frame."""
+    if move not in CAMERA_MOVES:
+        raise MediaError(f"unknown camera move '{move}'; known: {', '.join(CAMERA_MOVES)}")
+    wide, close = 1.0, 1.0 + 0.8 * (headroom - 1.0)
+    free = (1 - 1 / headroom) / 2 * TRAVEL  # how far the centre may move at zoom = headroom
+    centre = View(0.5, 0.48, wide)
+    if move == "push_in":
+        return centre, View(0.5, 0.46, close)
+    if move == "pull_out":
+        return View(0.5, 0.46, close), centre
+    if move == "hold":
+        return centre, View(0.5, 0.48, 1.0 + 0.12 * (headroom - 1.0))
+    sign = {"pan_left": -1, "pan_right": 1, "tilt_up": -1, "tilt_down": 1}[move]
+    if move.startswith("pan"):
+        return View(0.5 - sign * free, 0.5, headroom), View(0.5 + sign * free, 0.5, headroom)
+    return View(0.5, 0.5 - sign * free, headroom), View(0.5, 0.5 + sign * free, headroom)
+
+
+def window(view: View, size: tuple[int, int]) -> tuple[float, float, float, float]:
+    """The crop box of a view in keyframe pixels, kept inside the keyframe."""
+    kw, kh = size
+    ww, wh = kw / view.zoom, kh / view.zoom
+    x0 = min(max(view.cx * kw - ww / 2, 0.0), kw - ww)
+    y0 = min(max(view.cy * kh - wh / 2, 0.0), kh - wh)
+    return x0, y0, x0 + ww, y0 + wh
+
+
+def interpolate(a: View, b: View, t: float) -> View:
+    """A view between two (zoom interpolated geometrically, so zoom speed looks even)."""
+    zoom = math.exp(math.log(a.zoom) + (math.log(b.zoom) - math.log(a.zoom)) * t)
+    return View(a.cx + (b.cx - a.cx) * t, a.cy + (b.cy - a.cy) * t, zoom)
+
+
+def boxes(move: str, frames: int, size: tuple[int, int], headroom: float) -> list[
+        tuple[float, float, float, float]]:
+    """The crop box of every frame of a move."""
+    start, end = camera_path(move, headroom)
+    span = max(1, frames - 1)
+    return [window(interpolate(start, end, ease(k / span)), size) for k in range(frames)]
+
+
+class KenBurns:
+    """Eased pan and zoom over a keyframe, piped to ffmpeg."""
+
+    name = "kenburns"
+
+    def __init__(self, options: dict[str, Any] | None = None) -> None:
+        self.options = dict(options or {})
+
+    def render(self, png: str | Path, plan: dict[str, Any], out: str | Path, fps: int,
+               crossfade_s: float, threads: int = 1) -> int:
+        """Write the shot's clip to ``out`` (atomically); returns its frame count."""
+        from PIL import Image
+
+        w, h = frame_size(plan["aspect"])
+        frames = shot_frames(plan["start"], plan["end"], fps)
+        frames += overlap_frames(plan, crossfade_s, fps)
+        with Image.open(png) as img:
+            key = img.convert("RGB")
+        headroom = min(key.width / w, key.height / h)
+        if headroom < 1.0:
+            key = key.resize((w, h), Image.LANCZOS)
+            headroom = 1.0
+        with atomic_path(out) as tmp:
+            args = ["-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", str(fps),
+                    "-i", "-", "-vf", "scale=out_color_matrix=bt709:out_range=tv",
+                    *INTERMEDIATE, *BT709, "-threads", str(threads), "-an", "-f", "mp4", str(tmp)]
+            proc = subprocess.Popen(ffmpeg_command(args), stdin=subprocess.PIPE,
+                                    stderr=subprocess.PIPE)
+            try:
+                for box in boxes(plan["camera"], frames, key.size, headroom):
+                    frame = key.resize((w, h), Image.BILINEAR, box=box)
+                    proc.stdin.write(frame.tobytes())  # type: ignore[union-attr]
+                proc.stdin.close()  # type: ignore[union-attr]
+            except BrokenPipeError:
+                pass
+            err = proc.stderr.read().decode("utf-8", "replace")  # type: ignore[union-attr]
+            if proc.wait() != 0:
+                raise MediaError(f"ffmpeg failed to encode the clip of {plan['id']}:\n{tail(err)}")
+        log.info("clip %s: %d frames (%s, %.3f s at %d fps)", plan["id"], frames, plan["camera"],
+                 frames / fps, fps)
+        return frames

@@ -1,0 +1,270 @@
+"""ffmpeg in one place: the binary, a safe runner, output presets, probing and measurements.
+
+There is no ffprobe in the bundled (imageio-ffmpeg) build, so :func:`probe` parses the stream
+summary that ``ffmpeg -i`` prints on stderr, and the measurements (loudness, true peak, black
+segments, frame counts, stream durations) run ffmpeg filters and parse their reports. Every call
+uses an argument list (never a shell) and a failure raises :class:`MediaError` with the command's
+last lines of stderr, so the user sees why ffmpeg refused.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from storyreel.errors import StoryreelError
+
+log = logging.getLogger(__name__)
+
+# Output presets: the frame size of each aspect ratio.
+PRESETS: dict[str, tuple[int, int]] = {
+    "16:9": (1280, 720),
+    "9:16": (1080, 1920),
+    "1:1": (1080, 1080),
+}
+TITLE_SAFE = 0.9  # the title-safe area: the central 90 % of width and height
+
+
+class MediaError(StoryreelError):
+    """ffmpeg failed, or a media file is not what it should be."""
+
+
+def frame_size(aspect: str) -> tuple[int, int]:
+    """(width, height) of the output preset for an aspect ratio such as ``"16:9"``."""
+    try:
+        return PRESETS[aspect]
+    except KeyError:
+        raise MediaError(f"unknown aspect '{aspect}'; known: {', '.join(PRESETS)}") from None
+
+
+def shot_frames(start: float, end: float, fps: int) -> int:
+    """Frames of a shot covering ``[start, end)`` of the narration timeline.
+
+    Boundaries are rounded to frames (not durations), so the shots of a story sum to exactly
+    ``round(duration * fps)`` frames, whatever the rounding of each one.
+    """
+    return max(1, round(end * fps) - round(start * fps))
+
+
+def even(value: float) -> int:
+    """The nearest even integer (H.264 with yuv420p needs even frame sizes)."""
+    return max(2, int(round(value / 2.0)) * 2)
+
+
+@cache
+def ffmpeg_exe() -> str:
+    """Path of the ffmpeg binary shipped with imageio-ffmpeg."""
+    try:
+        import imageio_ffmpeg
+    except ImportError as exc:  # pragma: no cover - a core dependency
+        raise MediaError("imageio-ffmpeg is not installed: pip install imageio-ffmpeg") from exc
+    return str(imageio_ffmpeg.get_ffmpeg_exe())
+
+
+def ffmpeg_command(args: Sequence[str]) -> list[str]:
+    """The full ffmpeg command line for ``args`` (quiet banner, no prompts)."""
+    return [ffmpeg_exe(), "-hide_banner", "-nostdin", *map(str, args)]
+
+
+def run_ffmpeg(args: Sequence[str], what: str, cwd: str | Path | None = None,
+               check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run ffmpeg with ``args``; on failure raise :class:`MediaError` naming ``what``.
+
+    stderr is returned (ffmpeg writes its reports there), decoded as UTF-8 with replacement.
+    """
+    cmd = ffmpeg_command(args)
+    log.debug("ffmpeg (%s): %s", what, " ".join(cmd))
+    proc = subprocess.run(cmd, capture_output=True, cwd=cwd, check=False)
+    result = subprocess.CompletedProcess(
+        cmd, proc.returncode, proc.stdout.decode("utf-8", "replace"),
+        proc.stderr.decode("utf-8", "replace"))
+    if check and proc.returncode != 0:
+        raise MediaError(f"ffmpeg failed to {what} (exit {proc.returncode}):\n"
+                         + tail(result.stderr))
+    return result
+
+
+def tail(text: str, lines: int = 15) -> str:
+    """The last ``lines`` lines of a tool's output, for error messages."""
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def ffmpeg_version() -> str:
+    """The version string of the bundled ffmpeg, e.g. ``n9.0.2-17-g2a571b6068``."""
+    out = run_ffmpeg(["-version"], "report its version").stdout
+    match = re.search(r"ffmpeg version (\S+)", out)
+    return match.group(1) if match else "unknown"
+
+
+# -- probing --------------------------------------------------------------------------------
+
+@dataclass
+class Stream:
+    """One stream as ``ffmpeg -i`` describes it."""
+
+    index: int
+    kind: str  # video | audio | subtitle | data
+    codec: str
+    profile: str = ""
+    pix_fmt: str = ""
+    width: int = 0
+    height: int = 0
+    fps: float = 0.0
+    sample_rate: int = 0
+    channels: str = ""
+
+
+@dataclass
+class MediaInfo:
+    """What ``ffmpeg -i`` says about a file."""
+
+    path: str
+    format: str
+    duration: float
+    streams: list[Stream] = field(default_factory=list)
+
+    def first(self, kind: str) -> Stream | None:
+        """The first stream of a kind, or None."""
+        return next((s for s in self.streams if s.kind == kind), None)
+
+
+_DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
+_STREAM = re.compile(r"Stream #0:(\d+)\S*: (Video|Audio|Subtitle|Data): (\w+)(?: \(([^)]*)\))?(.*)")
+
+
+def _parse_stream(match: re.Match[str]) -> Stream:
+    index, kind, codec, profile, rest = match.groups()
+    stream = Stream(int(index), kind.lower(), codec, profile or "")
+    if stream.kind == "video":
+        fmt = re.match(r"[^,]*?,\s*(\w+)", rest)
+        stream.pix_fmt = fmt.group(1) if fmt else ""
+        size = re.search(r"\b(\d{2,5})x(\d{2,5})\b", rest)
+        if size:
+            stream.width, stream.height = int(size.group(1)), int(size.group(2))
+        fps = re.search(r"([\d.]+) fps", rest)
+        stream.fps = float(fps.group(1)) if fps else 0.0
+    elif stream.kind == "audio":
+        rate = re.search(r"(\d+) Hz, ([^,]+)", rest)
+        if rate:
+            stream.sample_rate, stream.channels = int(rate.group(1)), rate.group(2).strip()
+    return stream
+
+
+def parse_probe(stderr: str, path: str = "") -> MediaInfo:
+    """Parse the input summary ``ffmpeg -i`` prints (pure; used by :func:`probe`)."""
+    fmt = re.search(r"Input #0, ([^,]+)", stderr)
+    if not fmt:
+        raise MediaError(f"{path}: not a media file ffmpeg can read:\n{tail(stderr, 5)}")
+    duration = _DURATION.search(stderr)
+    seconds = 0.0
+    if duration:
+        h, m, s = duration.groups()
+        seconds = int(h) * 3600 + int(m) * 60 + float(s)
+    streams = [_parse_stream(m) for m in _STREAM.finditer(stderr)]
+    return MediaInfo(path, fmt.group(1), seconds, streams)
+
+
+def probe(path: str | Path) -> MediaInfo:
+    """Streams, codecs, sizes and duration of a media file (no ffprobe needed)."""
+    if not Path(path).exists():
+        raise MediaError(f"{path}: no such file")
+    result = run_ffmpeg(["-i", str(path)], "probe", check=False)
+    return parse_probe(result.stderr, str(path))
+
+
+def has_faststart(path: str | Path) -> bool:
+    """True when the MP4 ``moov`` box comes before ``mdat`` (playable while downloading)."""
+    with open(path, "rb") as fh:
+        while True:
+            header = fh.read(8)
+            if len(header) < 8:
+                return False
+            size = int.from_bytes(header[:4], "big")
+            kind = header[4:8]
+            if kind == b"moov":
+                return True
+            if kind == b"mdat":
+                return False
+            if size == 1:
+                size = int.from_bytes(fh.read(8), "big") - 8
+            if size < 8:
+                return False
+            fh.seek(size - 8, 1)
+
+
+# -- measurements -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Loudness:
+    """EBU R128 figures of a file's audio."""
+
+    integrated_lufs: float
+    true_peak_db: float
+    lra: float
+
+
+def _last_float(pattern: str, text: str, what: str) -> float:
+    found = re.findall(pattern, text)
+    if not found:
+        raise MediaError(f"could not read {what} from ffmpeg's report:\n{tail(text, 8)}")
+    value = found[-1]
+    return float("-inf") if value == "-inf" else float(value)
+
+
+def measure_loudness(path: str | Path) -> Loudness:
+    """Integrated loudness (LUFS), true peak (dBTP) and loudness range, by ``ebur128``."""
+    err = run_ffmpeg(["-i", str(path), "-map", "0:a:0", "-af", "ebur128=peak=true:framelog=quiet",
+                      "-f", "null", "-"], f"measure the loudness of {path}").stderr
+    summary = err[err.rfind("Summary:"):]
+    return Loudness(
+        integrated_lufs=_last_float(r"I:\s+(-?[\d.]+|-inf) LUFS", summary, "integrated loudness"),
+        true_peak_db=_last_float(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary, "true peak"),
+        lra=_last_float(r"LRA:\s+(-?[\d.]+) LU\n", summary, "loudness range"),
+    )
+
+
+def detect_black(path: str | Path, min_s: float = 0.5, pix_th: float = 0.10) -> list[
+        tuple[float, float]]:
+    """Black stretches of at least ``min_s`` seconds, as (start, end) pairs (``blackdetect``)."""
+    err = run_ffmpeg(["-i", str(path), "-map", "0:v:0",
+                      "-vf", f"blackdetect=d={min_s}:pix_th={pix_th}", "-f", "null", "-"],
+                     f"detect black frames in {path}").stderr
+    return [(float(a), float(b))
+            for a, b in re.findall(r"black_start:\s*([\d.]+)\s+black_end:\s*([\d.]+)", err)]
+
+
+def count_frames(path: str | Path) -> int:
+    """Number of video frames in a file (packets counted without decoding)."""
+    err = run_ffmpeg(["-i", str(path), "-map", "0:v:0", "-c", "copy", "-f", "null", "-"],
+                     f"count the frames of {path}").stderr
+    return int(_last_float(r"frame=\s*(\d+)", err, "frame count"))
+
+
+def audio_duration(path: str | Path, rate: int = 48000) -> float:
+    """Exact length of a file's first audio stream in seconds (decoded samples / rate)."""
+    proc = subprocess.run(
+        ffmpeg_command(["-i", str(path), "-map", "0:a:0", "-ac", "1", "-ar", str(rate),
+                        "-f", "s16le", "-"]), capture_output=True, check=False)
+    if proc.returncode != 0:
+        raise MediaError(f"ffmpeg failed to decode the audio of {path}:\n"
+                         + tail(proc.stderr.decode("utf-8", "replace")))
+    return len(proc.stdout) / 2 / rate
+
+
+def video_duration(path: str | Path) -> float:
+    """Length of a file's first video stream in seconds (frame count / frame rate)."""
+    stream = probe(path).first("video")
+    if stream is None or stream.fps <= 0:
+        raise MediaError(f"{path}: no video stream with a frame rate")
+    return count_frames(path) / stream.fps
+
+
+def extract_frame(path: str | Path, at_s: float, out: str | Path, quality: int = 3) -> None:
+    """Write the frame at ``at_s`` seconds as an image (JPEG quality 2 best .. 31 worst)."""
+    run_ffmpeg(["-y", "-ss", f"{max(0.0, at_s):.3f}", "-i", str(path), "-frames:v", "1",
+                "-q:v", str(quality), "-update", "1", str(out)], f"extract a frame of {path}")

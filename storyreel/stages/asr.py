@@ -1,0 +1,227 @@
+"""ASR stage: word timings by forced alignment, an intelligibility check, and subtitles.
+
+1. Each sentence's text is force-aligned against its own stretch of the narration (from the
+   sentence boundaries in ``voice.json``, with a small margin), which keeps utterances short
+   and robust however long the narration. When a sentence cannot be aligned its words are
+   spread over its span in proportion to their length and marked ``aligned: false``.
+2. Free recognition of each sentence gives what a listener would hear; the word error rate
+   (WER) against the script flags the narration (or fails the job with ``on_wer_fail: fail``)
+   when it is above ``wer_threshold``.
+3. Subtitles (SRT and WebVTT) are built from the word timings (see :mod:`storyreel.subtitles`).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from storyreel import registry
+from storyreel.artifacts import read_json, write_json
+from storyreel.audio import Audio, read_wav, segment
+from storyreel.errors import StoryreelError
+from storyreel.subtitles import build_cues, write_srt, write_vtt
+
+log = logging.getLogger(__name__)
+
+MARGIN_S = 0.1  # audio kept around each sentence for alignment and recognition
+_LETTER = re.compile(r"[^\W\d_]")
+_NOT_WORD = re.compile(r"[^a-z' ]+")
+
+
+class Aligner(Protocol):
+    """What the asr stage needs of an asr backend instance."""
+
+    name: str
+
+    def align(self, samples: np.ndarray, sample_rate: int, words: list[str]
+              ) -> list[tuple[float, float]] | None: ...
+
+    def recognize(self, samples: np.ndarray, sample_rate: int) -> str: ...
+
+
+# --------------------------------------------------------------------------------------------
+# Words and WER
+
+
+def written_words(text: str) -> list[str]:
+    """The sentence's words as written (punctuation attached); tokens without letters join
+    the previous word (or the next one at the start)."""
+    words: list[str] = []
+    pending = ""
+    for token in text.split():
+        if _LETTER.search(token):
+            words.append(pending + token)
+            pending = ""
+        elif words:
+            words[-1] += " " + token
+        else:
+            pending += token + " "
+    return words
+
+
+def normalise_words(text: str) -> list[str]:
+    """Lowercase words without punctuation (hyphens split words), for alignment and WER."""
+    flat = _NOT_WORD.sub(" ", text.lower().replace("\u2019", "'").replace("-", " "))
+    return [w.strip("'") for w in flat.split() if w.strip("'")]
+
+
+def word_error_rate(reference: list[str], hypothesis: list[str]) -> float:
+    """Word-level Levenshtein distance divided by the reference length."""
+    if not reference:
+        return 0.0 if not hypothesis else 1.0
+    previous = list(range(len(hypothesis) + 1))
+    for i, ref in enumerate(reference, 1):
+        current = [i] + [0] * len(hypothesis)
+        for j, hyp in enumerate(hypothesis, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1,
+                             previous[j - 1] + (ref != hyp))
+        previous = current
+    return previous[-1] / len(reference)
+
+
+def wer_status(value: float, threshold: float, on_fail: str) -> str:
+    """``ok`` or ``flagged``; with ``on_fail == "fail"`` a WER above threshold raises."""
+    if value <= threshold:
+        return "ok"
+    message = f"narration WER {value:.3f} is above the threshold {threshold:.3f}"
+    if on_fail == "fail":
+        raise StoryreelError(message + " (stages.asr.on_wer_fail: fail)")
+    log.warning("%s: flagged", message)
+    return "flagged"
+
+
+# --------------------------------------------------------------------------------------------
+# Alignment
+
+
+def distribute(words: list[str], start: float, end: float) -> list[tuple[float, float]]:
+    """Spread words over ``[start, end]`` in proportion to their letter counts."""
+    weights = np.array([max(1, sum(c.isalpha() for c in w)) for w in words], dtype=float)
+    edges = start + (end - start) * np.concatenate([[0.0], np.cumsum(weights)]) / weights.sum()
+    return [(float(edges[i]), float(edges[i + 1])) for i in range(len(words))]
+
+
+def align_sentence(aligner: Aligner, audio: Audio, text: str, start: float, end: float,
+                   margin: float) -> tuple[list[str], list[tuple[float, float]], bool]:
+    """Written words of one sentence, their times in the narration, and whether aligned."""
+    words = written_words(text)
+    parts = [normalise_words(w) for w in words]
+    flat = [p for part in parts for p in part]
+    offset = max(0.0, start - margin)
+    spans = aligner.align(segment(audio, offset, end + margin), audio.sample_rate, flat)
+    if spans is None or len(spans) != len(flat) or any(not p for p in parts):
+        log.warning("sentence '%s' could not be aligned; word times interpolated", text)
+        return words, distribute(words, start, end), False
+    times: list[tuple[float, float]] = []
+    k = 0
+    for part in parts:  # a hyphenated written word spans its dictionary words
+        first, last = spans[k], spans[k + len(part) - 1]
+        k += len(part)
+        s = min(max(first[0] + offset, start), end)
+        times.append((s, min(max(last[1] + offset, s), end)))
+    return words, _monotonic(times), True
+
+
+def _monotonic(times: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Make starts non-decreasing and ends no earlier than starts."""
+    out: list[tuple[float, float]] = []
+    floor = 0.0
+    for s, e in times:
+        s = max(s, floor)
+        out.append((s, max(e, s)))
+        floor = s
+    return out
+
+
+def _margins(spans: list[dict[str, Any]], duration: float) -> list[float]:
+    """Per-sentence margin: MARGIN_S, but never reaching into a neighbour's speech."""
+    out = []
+    for i, s in enumerate(spans):
+        before = s["start"] - (spans[i - 1]["end"] if i else 0.0)
+        after = (spans[i + 1]["start"] if i + 1 < len(spans) else duration) - s["end"]
+        out.append(max(0.0, min(MARGIN_S, before / 2 if i else before, after / 2)))
+    return out
+
+
+def align_narration(aligner: Aligner, audio: Audio, meta: dict[str, Any]
+                    ) -> tuple[list[dict[str, Any]], list[str]]:
+    """Word timings of the whole narration, and what free recognition heard per sentence."""
+    words: list[dict[str, Any]] = []
+    heard: list[str] = []
+    sentences = meta["sentences"]
+    for sentence, margin in zip(sentences, _margins(sentences, audio.duration_s), strict=True):
+        start, end = float(sentence["start"]), float(sentence["end"])
+        texts, times, aligned = align_sentence(aligner, audio, sentence["text"], start, end,
+                                               margin)
+        words.extend({"text": t, "start": round(s, 3), "end": round(e, 3),
+                      "sentence": sentence["id"], "aligned": aligned}
+                     for t, (s, e) in zip(texts, times, strict=True))
+        heard.append(aligner.recognize(segment(audio, start - margin, end + margin),
+                                       audio.sample_rate))
+    return words, heard
+
+
+# --------------------------------------------------------------------------------------------
+# The stage
+
+
+def check_inputs(revised: dict[str, Any], meta: dict[str, Any]) -> None:
+    """voice.json must speak exactly the revised sentences."""
+    expected = [(s["id"], s["text"]) for scene in revised["scenes"] for s in scene["sentences"]]
+    spoken = [(s["id"], s["text"]) for s in meta["sentences"]]
+    if expected != spoken:
+        raise StoryreelError("voice.json does not match revised.json (rerun the voice stage)")
+
+
+def words_document(revised: dict[str, Any], meta: dict[str, Any], backend: str,
+                   words: list[dict[str, Any]], heard: list[str],
+                   options: dict[str, Any]) -> dict[str, Any]:
+    """The ``words.json`` document, with the WER check applied."""
+    reference = normalise_words(" ".join(s["text"] for s in meta["sentences"]))
+    hypothesis = normalise_words(" ".join(heard))
+    value = word_error_rate(reference, hypothesis)
+    threshold = float(options.get("wer_threshold", 0.6))
+    status = wer_status(value, threshold, str(options.get("on_wer_fail", "warn")))
+    return {
+        "story": revised["story"],
+        "backend": backend,
+        "duration_s": float(meta["duration_s"]),
+        "words": words,
+        "sentences": [{"id": s["id"], "scene": s["scene"], "start": s["start"],
+                       "end": s["end"]} for s in meta["sentences"]],
+        "wer": {"value": round(value, 3), "threshold": threshold, "status": status,
+                "reference_words": len(reference), "heard": " ".join(h for h in heard if h)},
+    }
+
+
+def run_asr(revised: dict[str, Any], meta: dict[str, Any], wav_path: str | Path,
+            options: dict[str, Any], words_path: str | Path, srt_path: str | Path,
+            vtt_path: str | Path) -> dict[str, Any]:
+    """Align, check and write ``words.json`` and the subtitles; return the words document."""
+    check_inputs(revised, meta)
+    backend = str(options.get("backend", "pocketsphinx"))
+    aligner = registry.get("asr", backend)()
+    words, heard = align_narration(aligner, read_wav(wav_path), meta)
+    doc = words_document(revised, meta, backend, words, heard, options)
+    cues = build_cues(words, int(options.get("max_line_chars", 42)),
+                      int(options.get("max_lines", 2)), float(options.get("max_cps", 20.0)),
+                      duration_s=doc["duration_s"])
+    write_json(words_path, doc, "words")
+    write_srt(srt_path, cues)
+    write_vtt(vtt_path, cues)
+    unaligned = sum(not w["aligned"] for w in words)
+    log.info("%s: %d words (%d interpolated), WER %.3f (%s), %d cues", revised["story"],
+             len(words), unaligned, doc["wer"]["value"], doc["wer"]["status"], len(cues))
+    return doc
+
+
+def main(smk: Any) -> None:
+    """Snakemake entry point (rule ``asr``)."""
+    revised = read_json(smk.input.revised, "revised")
+    meta = read_json(smk.input.meta, "voice")
+    run_asr(revised, meta, smk.input.wav, dict(smk.params.options), smk.output.words,
+            smk.output.srt, smk.output.vtt)

@@ -1,0 +1,48 @@
+"""vision: plan the look of a story (style bible) and enrich every shot's prompt.
+
+Writes ``vision/style.json`` (schema ``style``) and one ``vision/{shot}.json`` (schema ``plan``)
+per shot. A plan holds the whole shot plus what rendering it needs from the style bible, so the
+keyframe and video jobs read one file. Output is deterministic, and a shot's plan depends only
+on that shot and the style bible (which shot overrides cannot change), so editing one shot
+rewrites the same bytes for every other shot and only the edited shot reruns downstream.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from storyreel import registry
+from storyreel.artifacts import read_json, write_json
+
+log = logging.getLogger(__name__)
+
+
+def plan_story(idea: dict[str, Any], shotlist: dict[str, Any],
+               options: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """(style bible, one plan per shot) for a story (pure: no I/O)."""
+    planner = registry.get("planner", options.get("backend", "embedded"))(options)
+    shots = shotlist["shots"]
+    style = planner.style_bible(idea, shots)
+    crossfade = float(shotlist["crossfade_s"])
+    return style, [planner.plan_shot(shot, style, crossfade) for shot in shots]
+
+
+def write_plans(style: dict[str, Any], plans: list[dict[str, Any]], out_dir: str | Path) -> None:
+    """Write ``style.json`` and every ``{shot}.json`` into ``out_dir`` (atomically, validated)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "style.json", style, "style")
+    for plan in plans:
+        write_json(out / f"{plan['id']}.json", plan, "plan")
+
+
+def main(smk: Any) -> None:
+    """Snakemake entry point (checkpoint ``vision``)."""
+    idea = read_json(smk.input.idea, "idea")
+    shotlist = read_json(smk.input.shotlist, "shotlist")
+    style, plans = plan_story(idea, shotlist, dict(smk.params.options))
+    write_plans(style, plans, smk.output.plan)
+    log.info("style bible: %d characters, %d places; %d shot plans",
+             len(style["characters"]), len(style["places"]), len(plans))

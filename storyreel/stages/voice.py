@@ -1,0 +1,139 @@
+"""Voice stage: speak the revised narration into one WAV and record where each sentence lies.
+
+Each sentence is synthesised on its own, its leading and trailing silence trimmed, and the
+sentences are joined with ``sentence_pause_s`` of silence (``scene_pause_s`` between scenes)
+plus a short lead-in and lead-out, so ``voice.json`` holds exact sentence boundaries.
+
+When the configured backend cannot load (missing or corrupt model, sha256 mismatch, missing
+library) the configured fallback speaks instead; ``voice.json`` records the backend actually
+used and why. An unknown voice name is a user error and never falls back.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from storyreel import registry
+from storyreel.artifacts import read_json, write_json
+from storyreel.audio import LEAD_S, TTSLoadError, silence, trim_silence, write_wav
+from storyreel.errors import StoryreelError
+
+log = logging.getLogger(__name__)
+
+KEEP_S = 0.02  # silence kept around each sentence's speech when trimming
+
+
+class Speaker(Protocol):
+    """What the voice stage needs of a TTS backend instance."""
+
+    name: str
+    voice: str
+    sample_rate: int
+    model_sha256: str | None
+
+    def synthesize(self, text: str, length_scale: float = 1.0) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class Narration:
+    """The spoken narration: samples, their rate, and each sentence's span in seconds."""
+
+    samples: np.ndarray
+    sample_rate: int
+    sentences: list[dict[str, Any]]
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.samples) / float(self.sample_rate)
+
+
+def load_speaker(options: dict[str, Any], voice: str | None, seed: int = 0
+                 ) -> tuple[Speaker, str | None]:
+    """The configured TTS backend, or its fallback when it cannot load, and the reason."""
+    primary = str(options.get("backend", "piper"))
+    fallback = options.get("fallback")
+    try:
+        return registry.get("tts", primary)(voice=voice, seed=seed), None
+    except TTSLoadError as exc:
+        if not fallback or fallback == primary:
+            raise StoryreelError(f"{exc} (no fallback TTS backend configured)") from exc
+        reason = str(exc)
+        log.warning("%s; falling back to the %s backend with its default voice", reason,
+                    fallback)
+    return registry.get("tts", str(fallback))(voice=None, seed=seed), reason
+
+
+def speak_sentence(speaker: Speaker, text: str, length_scale: float) -> np.ndarray:
+    """One sentence's speech, its own leading/trailing silence trimmed."""
+    audio = trim_silence(speaker.synthesize(text, length_scale), speaker.sample_rate, KEEP_S)
+    if len(audio) == 0:
+        raise StoryreelError(f"{speaker.name}: no audio for the sentence '{text}'")
+    return audio
+
+
+def narrate(revised: dict[str, Any], speaker: Speaker, sentence_pause_s: float,
+            scene_pause_s: float) -> Narration:
+    """Speak every sentence of ``revised`` and join them with the configured pauses."""
+    rate = speaker.sample_rate
+    length_scale = float(revised["length_scale"])
+    parts: list[np.ndarray] = [silence(LEAD_S, rate)]
+    cursor = len(parts[0])
+    sentences: list[dict[str, Any]] = []
+    for s_index, scene in enumerate(revised["scenes"]):
+        for t_index, sentence in enumerate(scene["sentences"]):
+            if s_index or t_index:
+                pause = silence(scene_pause_s if t_index == 0 else sentence_pause_s, rate)
+                parts.append(pause)
+                cursor += len(pause)
+            audio = speak_sentence(speaker, sentence["text"], length_scale)
+            sentences.append({"id": sentence["id"], "scene": scene["id"],
+                              "text": sentence["text"], "start": round(cursor / rate, 3),
+                              "end": round((cursor + len(audio)) / rate, 3)})
+            parts.append(audio)
+            cursor += len(audio)
+    parts.append(silence(LEAD_S, rate))
+    return Narration(np.concatenate(parts).astype(np.float32), rate, sentences)
+
+
+def voice_meta(revised: dict[str, Any], speaker: Speaker, narration: Narration, wav_name: str,
+               fallback_reason: str | None) -> dict[str, Any]:
+    """The ``voice.json`` document."""
+    return {
+        "story": revised["story"],
+        "backend": speaker.name,
+        "voice": speaker.voice,
+        "model_sha256": speaker.model_sha256,
+        "fallback_reason": fallback_reason,
+        "sample_rate": narration.sample_rate,
+        "duration_s": round(narration.duration_s, 3),
+        "length_scale": float(revised["length_scale"]),
+        "wav": wav_name,
+        "sentences": narration.sentences,
+    }
+
+
+def run_voice(revised: dict[str, Any], options: dict[str, Any], voice: str | None,
+              wav_path: str | Path, meta_path: str | Path) -> dict[str, Any]:
+    """Synthesise the narration, write the WAV and ``voice.json``; return the metadata."""
+    speaker, reason = load_speaker(options, voice)
+    narration = narrate(revised, speaker, float(options.get("sentence_pause_s", 0.3)),
+                        float(options.get("scene_pause_s", 0.7)))
+    write_wav(wav_path, narration.samples, narration.sample_rate)
+    meta = voice_meta(revised, speaker, narration, Path(wav_path).name, reason)
+    write_json(meta_path, meta, "voice")
+    log.info("%s: %d sentences, %.2f s with %s/%s%s", revised["story"],
+             len(narration.sentences), narration.duration_s, speaker.name, speaker.voice,
+             f" (fallback: {reason})" if reason else "")
+    return meta
+
+
+def main(smk: Any) -> None:
+    """Snakemake entry point (rule ``voice``)."""
+    revised = read_json(smk.input.revised, "revised")
+    run_voice(revised, dict(smk.params.options), smk.params.voice, smk.output.wav,
+              smk.output.meta)

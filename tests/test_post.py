@@ -1,0 +1,183 @@
+"""post: the finished video meets the quality floors for every preset; subtitles stay title-safe."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+from test_vision import OPTIONS, make_story
+
+from storyreel import media
+from storyreel.artifacts import read_json, sha256_file, write_json
+from storyreel.audio import write_wav
+from storyreel.backends.image.animatic import AnimaticRenderer
+from storyreel.backends.post import ffmpeg as fp
+from storyreel.stages import post, video, vision
+from storyreel.subtitles import Cue, write_srt, write_vtt
+
+POST_OPTIONS = {"backend": "ffmpeg", "loudness_lufs": -14.0, "true_peak_db": -1.0,
+                "music": None, "music_db": -18.0, "burn_subtitles": True}
+OUTPUT = {"fps": 25, "crf": 23, "x264_preset": "ultrafast"}
+LONG_CUE = ("1\n00:00:00,000 --> 00:00:05,000\n"
+            "Every night the small red fox climbed the\n"
+            "tallest hill in the valley to see the moon.\n")
+
+
+def speech_like_wav(path: Path, seconds: float, rate: int = 22050, level: float = 0.1) -> None:
+    """Mono 16-bit noise bursts with syllable-rate modulation and pauses (a voice stand-in)."""
+    rng = np.random.default_rng(3)
+    t = np.arange(int(seconds * rate)) / rate
+    envelope = (0.5 + 0.5 * np.sin(2 * np.pi * 4 * t)) ** 2 * (np.sin(2 * np.pi * 0.4 * t) > -0.4)
+    x = np.convolve(rng.normal(0, 1, t.size), np.ones(6) / 6, "same") * envelope * level
+    write_wav(path, x, rate)
+
+
+def cues_for(duration: float) -> list[Cue]:
+    """One cue per two seconds."""
+    starts = np.arange(0.0, duration - 0.5, 2.0)
+    return [Cue(float(t), float(min(duration, t + 2.0)), (f"Subtitle line number {i + 1}",))
+            for i, t in enumerate(starts)]
+
+
+def build_story(root: Path, aspect: str, shots: int, duration: float, music: bool) -> Any:
+    """Write every input post needs and return a Snakemake-like job object."""
+    idea, shotlist = make_story(aspect, shots=shots, duration=duration, story="demo")
+    root.mkdir(parents=True)
+    write_json(root / "idea.json", idea, "idea")
+    write_json(root / "shotlist.json", shotlist, "shotlist")
+    plans = vision.plan_story(idea, shotlist, OPTIONS)[1]
+    renderer, clips = AnimaticRenderer({"headroom": 1.2}), []
+    for plan in plans:
+        renderer.save(plan, root / f"{plan['id']}.png")
+        clips.append(str(root / "clips" / f"{plan['id']}.mp4"))
+        video.render_clip(root / f"{plan['id']}.png", plan, clips[-1], {}, OUTPUT,
+                          plan["crossfade_s"])
+    speech_like_wav(root / "narration.wav", duration)
+    write_srt(root / "subtitles.srt", cues_for(duration))
+    write_vtt(root / "subtitles.vtt", cues_for(duration))
+    sentences = [{"id": "sc01_01", "scene": "sc01", "text": "x", "start": 0.0,
+                  "end": duration}]
+    write_json(root / "voice.json", {
+        "story": "demo", "backend": "piper", "voice": "joe", "model_sha256": None,
+        "sample_rate": 22050, "duration_s": duration, "length_scale": 1.0,
+        "wav": "narration.wav", "sentences": sentences}, "voice")
+    write_json(root / "words.json", {
+        "story": "demo", "backend": "pocketsphinx", "duration_s": duration,
+        "words": [{"text": "x", "start": 0.0, "end": 0.5, "sentence": "sc01_01"}],
+        "sentences": [{k: v for k, v in sentences[0].items() if k != "text"}],
+        "wer": {"value": 0.1, "threshold": 0.45, "status": "ok", "reference_words": 1,
+                "heard": "x"}}, "words")
+    bench = root / "bench.tsv"
+    bench.write_text("s\th:m:s\tmax_rss\tmax_vms\n1.5\t0:00:01\t120.5\t300\n", encoding="utf-8")
+    tracks = []
+    if music:
+        media.run_ffmpeg(["-y", "-f", "lavfi", "-i", "sine=f=220:d=3", "-f", "lavfi", "-i",
+                          "sine=f=330:d=3", "-filter_complex", "amix=inputs=2",
+                          str(root / "music.wav")], "make music")
+        tracks = [str(root / "music.wav")]
+    options = dict(POST_OPTIONS, music=tracks[0] if tracks else None)
+    provenance = {"seed": 1, "output": OUTPUT,
+                  "stages": {"post": options, "script": {"backend": "openai", "model": "m",
+                                                          "api_key_env": "OPENAI_API_KEY"}}}
+    names = ("mp4", "srt", "vtt", "poster", "manifest")
+    files = ("final.mp4", "final.srt", "final.vtt", "poster.jpg", "manifest.json")
+    return SimpleNamespace(
+        input=SimpleNamespace(clips=clips, shotlist=str(root / "shotlist.json"),
+                              idea=str(root / "idea.json"), wav=str(root / "narration.wav"),
+                              meta=str(root / "voice.json"), words=str(root / "words.json"),
+                              srt=str(root / "subtitles.srt"), vtt=str(root / "subtitles.vtt"),
+                              music=tracks),
+        output=SimpleNamespace(**{n: str(root / f) for n, f in zip(names, files, strict=True)}),
+        params=SimpleNamespace(options=options, output=OUTPUT, provenance=provenance,
+                               benchmarks={"voice": str(bench),
+                                           "keyframes": [str(bench), str(root / "no.tsv")]}),
+        threads=2)
+
+
+CASES = {"16:9": (3, 10.0, False), "9:16": (2, 4.0, False), "1:1": (2, 4.0, True)}
+
+
+@pytest.fixture(scope="module", params=sorted(CASES))
+def finished(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    aspect = request.param
+    root = tmp_path_factory.mktemp("post") / aspect.replace(":", "x")
+    smk = build_story(root, aspect, *CASES[aspect])
+    post.main(smk)
+    return aspect, smk
+
+
+def test_final_video_meets_the_quality_floors(finished):
+    aspect, smk = finished
+    mp4 = smk.output.mp4
+    info = media.probe(mp4)
+    v, a = info.first("video"), info.first("audio")
+    assert (v.codec, v.profile, v.pix_fmt) == ("h264", "High", "yuv420p")
+    assert (v.width, v.height) == media.PRESETS[aspect]
+    assert (a.codec, a.sample_rate) == ("aac", 48000)
+    assert any(s.kind == "subtitle" and s.codec == "mov_text" for s in info.streams)
+    assert media.has_faststart(mp4)
+    duration = CASES[aspect][1]
+    video_s, audio_s = media.video_duration(mp4), media.audio_duration(mp4)
+    assert abs(video_s - duration) <= 1 / 25 and abs(video_s - audio_s) <= 0.1
+    loud = media.measure_loudness(mp4)
+    assert abs(loud.integrated_lufs - -14.0) <= 1.0
+    assert loud.true_peak_db <= -1.0
+    assert media.detect_black(mp4) == []
+
+
+def test_manifest_records_artifacts_settings_and_figures(finished):
+    _, smk = finished
+    manifest = read_json(smk.output.manifest, "manifest")
+    paths = {a["path"]: a["sha256"] for a in manifest["artifacts"]}
+    assert paths["final.mp4"] == sha256_file(smk.output.mp4)
+    assert "manifest.json" not in paths and "poster.jpg" in paths
+    assert manifest["quality"]["av_diff_s"] <= 0.1
+    assert manifest["tools"]["ffmpeg"] != "unknown"
+    assert manifest["timings"]["voice"] == {"jobs": 1, "wall_s": 1.5, "max_rss_mb": 120.5}
+    assert manifest["timings"]["keyframes"]["jobs"] == 1
+    assert "api_key_env" not in json.dumps(manifest)
+    assert manifest["stages"]["script"]["model"] == "m"
+    assert Path(smk.output.srt).read_bytes() == Path(smk.input.srt).read_bytes()
+    aspect = read_json(smk.input.shotlist, "shotlist")["aspect"]
+    assert Image.open(smk.output.poster).size == media.PRESETS[aspect]
+
+
+def test_crossfade_keeps_the_length_and_cuts_add_up():
+    shots = make_story("16:9", shots=3, duration=10.0)[1]["shots"]
+    counts = [media.shot_frames(s["start"], s["end"], 25) for s in shots]
+    counts[1] += 10  # sh002 crossfades into sh003
+    segments = fp.plan_segments(shots, counts, 0.4, 25)
+    assert [s.overlap for s in segments] == [0, 10, 0]
+    assert fp.timeline_frames(segments) == 250
+    chains, label = fp.join_graph(segments, 25)
+    assert "xfade" in chains[-1] and "concat" in chains[-2] and label == "j2"
+    with pytest.raises(media.MediaError, match="frames"):
+        fp.plan_segments(shots, [c - 5 for c in counts], 0.4, 25)
+
+
+@pytest.mark.parametrize("aspect", sorted(media.PRESETS))
+def test_burned_subtitles_stay_inside_the_title_safe_area(aspect: str, tmp_path: Path):
+    w, h = media.PRESETS[aspect]
+    (tmp_path / fp.SUBS_NAME).write_text(LONG_CUE, encoding="utf-8")
+    media.run_ffmpeg(["-y", "-f", "lavfi", "-i", f"color=c=black:s={w}x{h}:d=1:r=25",
+                      "-vf", fp.subtitle_filter((w, h)), "-frames:v", "1", "frame.png"],
+                     "burn a test subtitle", cwd=tmp_path)
+    pixels = np.asarray(Image.open(tmp_path / "frame.png").convert("L"))
+    ys, xs = np.nonzero(pixels > 40)
+    assert len(xs) > 0.002 * w * h  # the text is there
+    margin_x, margin_y = 0.05 * w, 0.05 * h
+    assert xs.min() >= margin_x and xs.max() <= w - margin_x
+    assert ys.min() >= margin_y and ys.max() <= h - margin_y
+    assert ys.min() > h / 2  # at the bottom
+    line_height = (ys.max() - ys.min()) / 2
+    assert line_height >= 0.025 * h or line_height >= 0.04 * w  # readable
+
+
+def test_secrets_are_scrubbed():
+    cleaned = post.scrub({"a": {"api_key": "x", "token_env": "y", "keep": [{"secret": 1}]}})
+    assert cleaned == {"a": {"keep": [{}]}}
