@@ -109,7 +109,14 @@ def shot_plan(wildcards):
 
 
 def story_clips(wildcards):
-    """Every clip of a story, in shot order (post's input)."""
+    """Every clip of a story, in shot order (post's input).
+
+    With vision on, post first waits on the vision checkpoint itself: Snakemake 9 re-evaluates
+    only the direct dependents of a checkpoint that need not rerun, so without this a resumed
+    run (vision done, some keyframes missing) would leave the keyframe jobs' plan unresolved.
+    """
+    if vision_enabled():
+        checkpoints.vision.get(story=wildcards.story)
     return [
         f"results/{wildcards.story}/clips/{s}.mp4" for s in shot_ids(wildcards.story)
     ]

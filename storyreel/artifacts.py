@@ -66,6 +66,15 @@ def validate(data: Any, schema: str, what: str = "") -> None:
         )
 
 
+def _file_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+FILE_MODE = _file_mode()
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it into place only on success."""
@@ -77,6 +86,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, FILE_MODE)  # mkstemp makes 0600; finished files follow the umask
         os.replace(tmp_path, target)
     finally:
         tmp_path.unlink(missing_ok=True)

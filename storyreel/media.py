@@ -9,6 +9,7 @@ last lines of stderr, so the user sees why ffmpeg refused.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import subprocess
@@ -16,6 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+
+import numpy as np
 
 from storyreel.errors import StoryreelError
 
@@ -268,3 +271,32 @@ def extract_frame(path: str | Path, at_s: float, out: str | Path, quality: int =
     """Write the frame at ``at_s`` seconds as an image (JPEG quality 2 best .. 31 worst)."""
     run_ffmpeg(["-y", "-ss", f"{max(0.0, at_s):.3f}", "-i", str(path), "-frames:v", "1",
                 "-q:v", str(quality), "-update", "1", str(out)], f"extract a frame of {path}")
+
+
+def gray_frames(path: str | Path, region: float = 0.7, size: tuple[int, int] = (64, 36)
+                ) -> tuple[float, np.ndarray]:
+    """(fps, every frame as small grey levels, shape ``(frames, h, w)``) of a video.
+
+    Only the top ``region`` share of the picture is kept, so that burned subtitles do not
+    count when pictures are compared. For checking an edit against its clips.
+    """
+    stream = probe(path).first("video")
+    if stream is None or stream.fps <= 0:
+        raise MediaError(f"{path}: no video stream with a frame rate")
+    w, h = size
+    proc = subprocess.run(
+        ffmpeg_command(["-i", str(path), "-map", "0:v:0", "-vf",
+                        f"crop=iw:ih*{region:.3f}:0:0,scale={w}:{h}:flags=area,format=gray",
+                        "-f", "rawvideo", "-"]), capture_output=True, check=False)
+    if proc.returncode != 0:
+        raise MediaError(f"ffmpeg failed to decode the picture of {path}:\n"
+                         + tail(proc.stderr.decode("utf-8", "replace")))
+    raw = proc.stdout[:len(proc.stdout) // (w * h) * (w * h)]
+    return stream.fps, np.frombuffer(raw, dtype=np.uint8).reshape(-1, h, w)
+
+
+def content_hash(path: str | Path) -> str:
+    """sha256 of every stream's decoded content (frames and samples, not container bytes)."""
+    out = run_ffmpeg(["-i", str(path), "-map", "0:v", "-map", "0:a", "-f", "streamhash",
+                      "-hash", "sha256", "-"], f"hash the streams of {path}").stdout
+    return hashlib.sha256(out.encode()).hexdigest()

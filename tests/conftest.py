@@ -31,6 +31,20 @@ TINY_STORY = {
     ),
 }
 
+# About ten seconds in two scenes and three sentences: two shots joined by a cut, then a
+# crossfade into the second scene (the end-to-end video tests).
+TINY_FILM = {
+    "id": "film",
+    "title": "The Lamp",
+    "duration_s": 10,
+    "seed": 5,
+    "idea": (
+        "Mara lit the old lamp at the top of the tower. "
+        "Far below, the waves broke on the rocks.\n\n"
+        "A small boat turned toward the light and came safely home."
+    ),
+}
+
 JOB_LINE = re.compile(r"^(?:local)?(?:rule|checkpoint) (\w+):$")
 WILDCARDS_LINE = re.compile(r"^\s+wildcards: (.*)$")
 

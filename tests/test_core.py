@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -88,3 +89,13 @@ def test_config_docs_cover_every_key(repo):
     for key in ("stages.asr.wer_threshold", "stages.post.loudness_lufs", "stories[].id",
                 "stories[].duration_s", "shots"):
         assert f"`{key}`" in text
+
+
+def test_atomic_write_gives_finished_files_the_usual_mode(tmp_path):
+    target = tmp_path / "final.bin"
+    with artifacts.atomic_path(target) as tmp:
+        tmp.write_bytes(b"done")
+    assert target.stat().st_mode & 0o777 == artifacts.FILE_MODE
+    umask = os.umask(0)
+    os.umask(umask)
+    assert artifacts.FILE_MODE == 0o666 & ~umask  # not mkstemp's 0600

@@ -46,15 +46,17 @@ def test_shots_tile_the_timeline_and_cut_on_sentence_starts():
     assert shots[-1]["end"] == pytest.approx(doc["duration_s"])
     for a, b in zip(shots, shots[1:], strict=False):
         assert a["end"] == b["start"]
-    sentence_starts = {}
-    for word in doc["words"]:
-        sentence_starts.setdefault(word["sentence"], word["start"])
-    for shot in shots[1:]:
-        first_word = shot["narration"].split()[0]
-        owner = next(w for w in doc["words"] if w["start"] >= shot["start"])
-        assert owner["text"] == first_word
-        if owner["start"] == sentence_starts[owner["sentence"]]:
-            assert abs(shot["start"] - owner["start"]) <= 0.2
+    words = doc["words"]
+    for before, shot in zip(shots, shots[1:], strict=False):
+        first = next(i for i, w in enumerate(words) if w["start"] >= shot["start"])
+        assert words[first]["text"] == shot["narration"].split()[0]
+        # every cut lies in the pause between the last word of a shot and the next one's first
+        assert words[first - 1]["end"] <= shot["start"] <= words[first]["start"]
+        if before["transition"] == "crossfade":  # the fade is over when the next words start
+            assert shot["start"] + OPTIONS["crossfade_s"] == pytest.approx(words[first]["start"])
+        else:
+            assert words[first]["start"] - shot["start"] <= sl.LEAD_IN_S + 1e-9
+    assert any(s["transition"] == "crossfade" for s in shots)
 
 
 def test_long_sentence_is_split_and_no_shot_exceeds_much():

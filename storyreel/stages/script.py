@@ -28,7 +28,7 @@ BEATS = ("setup", "turn", "climax", "resolution")
 TIMES = ("dawn", "day", "dusk", "night")
 MOODS = ("calm", "tense", "joyful", "somber", "mysterious", "triumphant")
 MAX_SCENES = 8
-SCENE_WORDS = (25, 110)  # a full-text scene shorter than this is merged, longer is split
+SCENE_WORDS = (10, 110)  # a full-text scene shorter than this is merged, longer is split
 
 
 @dataclass(frozen=True)

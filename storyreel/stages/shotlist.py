@@ -2,7 +2,8 @@
 
 Each sentence becomes one shot, or several when it is longer than ``max_shot_s`` (split at word
 boundaries, preferring a pause after punctuation). Cuts are placed from the aligned word
-timings: just before the first word of the next sentence, inside the pause. Shots tile the
+timings, inside the pause: just before the first word of the next sentence, or for a crossfade
+between scenes, early enough that the fade is over when the next sentence starts. Shots tile the
 narration timeline ``[0, duration]`` with no gap, so the video is exactly as long as the voice.
 
 Outputs ``shotlist.json`` and one ``shots/{shot}.json`` per shot. The per-shot files depend only
@@ -100,14 +101,21 @@ def plan_spans(words: list[dict[str, Any]], sentence_scene: dict[str, str],
     return spans
 
 
-def cut_times(words: list[dict[str, Any]], spans: list[Span], duration: float) -> list[float]:
-    """Boundaries between shots: 0, one cut before each span's first word, the duration."""
+def cut_times(words: list[dict[str, Any]], spans: list[Span], duration: float,
+              crossfade_s: float = 0.0) -> list[float]:
+    """Boundaries between shots: 0, one cut before each span's first word, the duration.
+
+    A plain cut comes just before the next first word. A crossfade (between scenes) starts at
+    the cut and lasts ``crossfade_s``, so its cut comes that much earlier, inside the pause,
+    and the picture settles as the next sentence begins (never before the speech ends).
+    """
     cuts = [0.0]
     for prev, span in zip(spans, spans[1:], strict=False):
         speech_end = words[prev.last]["end"]
         next_start = words[span.first]["start"]
         gap = max(0.0, next_start - speech_end)
-        cuts.append(max(cuts[-1] + 0.04, next_start - min(LEAD_IN_S, gap / 2)))
+        lead = min(crossfade_s, gap) if span.scene != prev.scene else min(LEAD_IN_S, gap / 2)
+        cuts.append(max(cuts[-1] + 0.04, next_start - lead))
     cuts.append(max(duration, cuts[-1] + 0.04))
     return cuts
 
@@ -142,8 +150,8 @@ def build_shotlist(idea: dict[str, Any], revised: dict[str, Any], words_doc: dic
     }
     duration = float(words_doc["duration_s"])
     spans = plan_spans(words, sentence_scene, float(options["max_shot_s"]))
-    cuts = cut_times(words, spans, duration)
     crossfade = float(options["crossfade_s"])
+    cuts = cut_times(words, spans, duration, crossfade)
     rng = random.Random(f"shotlist:{idea['seed']}")
     shots: list[dict[str, Any]] = []
     previous: str | None = None
