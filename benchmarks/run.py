@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import shutil
 import statistics
 import subprocess
@@ -87,12 +88,14 @@ def timed(command: list[str]) -> float:
     return time.perf_counter() - started
 
 
-def x264_encode_seconds(final: Path, crf: int, preset: str) -> float:
-    """Time of one x264 encode of a video like ``final`` (re-encode minus decode)."""
+def x264_encode_seconds(final: Path, crf: int, preset: str, threads: int) -> float:
+    """Time of one x264 encode of a video like ``final`` (re-encode minus decode), with as many
+    threads as the measured run had cores."""
     import imageio_ffmpeg
 
     ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
-    base = [ffmpeg, "-v", "error", "-y", "-i", str(final)]
+    base = [ffmpeg, "-v", "error", "-y", "-threads", str(threads), "-i", str(final),
+            "-threads", str(threads), "-filter_threads", str(threads)]
     decode = timed([*base, "-f", "null", "-"])
     encode = timed([*base, "-c:v", "libx264", "-profile:v", "high", "-pix_fmt", "yuv420p",
                     "-preset", preset, "-crf", str(crf), "-c:a", "aac", "-ar", "48000",
@@ -133,8 +136,9 @@ def main() -> None:
     config = yaml.safe_load((workdir / "config" / "config.yaml").read_text()) or {}
     output = config.get("output", {})
     finals = sorted((workdir / "results").glob("*/final.mp4"))
-    encode = sum(x264_encode_seconds(f, output.get("crf", 20), output.get("x264_preset",
-                                                                          "veryfast"))
+    threads = os.cpu_count() or 1 if args.cores == "all" else int(args.cores)
+    encode = sum(x264_encode_seconds(f, output.get("crf", 20),
+                                     output.get("x264_preset", "veryfast"), threads)
                  for f in finals)
     speech = sum(s for stage in ("voice", "asr") for s, _ in times.get(stage, []))
     unavoidable = encode + speech

@@ -122,6 +122,14 @@ def story_clips(wildcards):
     ]
 
 
+def story_keyframes(wildcards):
+    """Every keyframe of a story, in shot order (post takes the poster from one)."""
+    return [
+        f"results/{wildcards.story}/keyframes/{s}.png"
+        for s in shot_ids(wildcards.story)
+    ]
+
+
 def music_input(wildcards):
     """The optional music bed, as an input so that changing the file reruns post."""
     music = STAGES["post"]["music"]

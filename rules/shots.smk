@@ -81,6 +81,7 @@ rule video:
     input:
         png="results/{story}/keyframes/{shot}.png",
         plan=shot_plan,
+        srt="results/{story}/subtitles.srt",
     output:
         clip="results/{story}/clips/{shot}.mp4",
     log:
@@ -98,6 +99,7 @@ rule video:
         options=stage_options("video"),
         output=config["output"],
         crossfade_s=stage_options("shotlist")["crossfade_s"],
+        burn_subtitles=stage_options("post")["burn_subtitles"],
     script:
         "../scripts/video.py"
 
@@ -105,6 +107,7 @@ rule video:
 rule post:
     input:
         clips=story_clips,
+        keyframes=story_keyframes,
         shotlist="results/{story}/shotlist.json",
         idea="results/{story}/idea.json",
         wav="results/{story}/narration.wav",

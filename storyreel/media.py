@@ -37,6 +37,58 @@ class MediaError(StoryreelError):
     """ffmpeg failed, or a media file is not what it should be."""
 
 
+BT709 = ["-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
+         "-color_range", "tv"]
+SUBS_NAME = "subs.srt"  # the subtitle file's name inside ffmpeg's work folder (no escaping)
+
+
+def x264_args(output: dict[str, object], threads: int = 1) -> list[str]:
+    """The film's video encoding: H.264 High, yuv420p, BT.709, CRF and preset from ``output``.
+
+    Clips and crossfades are encoded with exactly these settings, so post can join them by
+    stream copy (one encode per frame). ``cabac=1:8x8dct=1`` keeps High even at ``ultrafast``;
+    ``forced-idr`` makes forced keyframes IDR frames, where a clip can be cut without decoding.
+    """
+    return ["-c:v", "libx264", "-profile:v", "high", "-pix_fmt", "yuv420p",
+            "-preset", str(output.get("x264_preset", "veryfast")),
+            "-crf", str(output.get("crf", 20)), *BT709,
+            "-x264-params", "cabac=1:8x8dct=1", "-forced-idr", "1", "-threads", str(threads)]
+
+
+def subtitle_style(size: tuple[int, int]) -> dict[str, int]:
+    """libass style in frame pixels: font size, outline, shadow and margins per preset.
+
+    The font is 5.5 % of the height but at most 5.2 % of the width (tall frames), the side
+    margins 7 % of the width and the bottom margin 8 % of the height (12 % for vertical video,
+    whose players overlay controls at the bottom): all inside the 5 % title-safe border.
+    """
+    w, h = size
+    font = round(min(0.055 * h, 0.052 * w))
+    safe_x, safe_y = (1 - TITLE_SAFE) / 2 * w, (1 - TITLE_SAFE) / 2 * h
+    outline = max(2, round(font * 0.08))
+    return {
+        "PlayResX": w, "PlayResY": h, "FontSize": font, "Outline": outline,
+        "Shadow": max(1, round(font * 0.04)),
+        "MarginL": round(max(0.07 * w, safe_x + 2 * outline)),
+        "MarginR": round(max(0.07 * w, safe_x + 2 * outline)),
+        "MarginV": round(max((0.12 if h > w else 0.08) * h, safe_y + 2 * outline)),
+    }
+
+
+def subtitle_filter(size: tuple[int, int], name: str = SUBS_NAME) -> str:
+    """The ``subtitles`` filter for a subtitle file ``name`` in ffmpeg's working folder.
+
+    The name is a fixed, plain file name (the file is copied there), so no user path ever
+    passes through filter-argument escaping.
+    """
+    style = subtitle_style(size)
+    fields = [f"{k}={v}" for k, v in style.items()] + [
+        "FontName=DejaVu Sans", "Bold=1", "PrimaryColour=&H00FFFFFF", "OutlineColour=&H00101010",
+        "BackColour=&H80000000", "BorderStyle=1", "Alignment=2", "WrapStyle=0",
+        "ScaledBorderAndShadow=1"]
+    return f"subtitles=filename={name}:force_style='{','.join(fields)}'"
+
+
 def frame_size(aspect: str) -> tuple[int, int]:
     """(width, height) of the output preset for an aspect ratio such as ``"16:9"``."""
     try:

@@ -51,15 +51,16 @@ def build_story(root: Path, aspect: str, shots: int, duration: float, music: boo
     write_json(root / "idea.json", idea, "idea")
     write_json(root / "shotlist.json", shotlist, "shotlist")
     plans = vision.plan_story(idea, shotlist, OPTIONS)[1]
-    renderer, clips = AnimaticRenderer({"headroom": 1.2}), []
-    for plan in plans:
-        renderer.save(plan, root / f"{plan['id']}.png")
-        clips.append(str(root / "clips" / f"{plan['id']}.mp4"))
-        video.render_clip(root / f"{plan['id']}.png", plan, clips[-1], {}, OUTPUT,
-                          plan["crossfade_s"])
-    speech_like_wav(root / "narration.wav", duration)
     write_srt(root / "subtitles.srt", cues_for(duration))
     write_vtt(root / "subtitles.vtt", cues_for(duration))
+    renderer, clips, keyframes = AnimaticRenderer({"headroom": 1.2}), [], []
+    for plan in plans:
+        keyframes.append(str(root / f"{plan['id']}.png"))
+        renderer.save(plan, keyframes[-1])
+        clips.append(str(root / "clips" / f"{plan['id']}.mp4"))
+        video.render_clip(keyframes[-1], plan, clips[-1], {}, OUTPUT, plan["crossfade_s"],
+                          subtitles=root / "subtitles.srt")
+    speech_like_wav(root / "narration.wav", duration)
     sentences = [{"id": "sc01_01", "scene": "sc01", "text": "x", "start": 0.0,
                   "end": duration}]
     write_json(root / "voice.json", {
@@ -87,7 +88,7 @@ def build_story(root: Path, aspect: str, shots: int, duration: float, music: boo
     names = ("mp4", "srt", "vtt", "poster", "manifest")
     files = ("final.mp4", "final.srt", "final.vtt", "poster.jpg", "manifest.json")
     return SimpleNamespace(
-        input=SimpleNamespace(clips=clips, shotlist=str(root / "shotlist.json"),
+        input=SimpleNamespace(clips=clips, keyframes=keyframes, shotlist=str(root / "shotlist.json"),
                               idea=str(root / "idea.json"), wav=str(root / "narration.wav"),
                               meta=str(root / "voice.json"), words=str(root / "words.json"),
                               srt=str(root / "subtitles.srt"), vtt=str(root / "subtitles.vtt"),
@@ -137,6 +138,7 @@ def test_manifest_records_artifacts_settings_and_figures(finished):
     assert paths["final.mp4"] == sha256_file(smk.output.mp4)
     assert "manifest.json" not in paths and "poster.jpg" in paths
     assert manifest["quality"]["av_diff_s"] <= 0.1
+    assert manifest["quality"]["picture_stream_copied"] is True  # each frame encoded once
     assert manifest["tools"]["ffmpeg"] != "unknown"
     assert manifest["timings"]["voice"] == {"jobs": 1, "wall_s": 1.5, "max_rss_mb": 120.5}
     assert manifest["timings"]["keyframes"]["jobs"] == 1
@@ -163,9 +165,9 @@ def test_crossfade_keeps_the_length_and_cuts_add_up():
 @pytest.mark.parametrize("aspect", sorted(media.PRESETS))
 def test_burned_subtitles_stay_inside_the_title_safe_area(aspect: str, tmp_path: Path):
     w, h = media.PRESETS[aspect]
-    (tmp_path / fp.SUBS_NAME).write_text(LONG_CUE, encoding="utf-8")
+    (tmp_path / media.SUBS_NAME).write_text(LONG_CUE, encoding="utf-8")
     media.run_ffmpeg(["-y", "-f", "lavfi", "-i", f"color=c=black:s={w}x{h}:d=1:r=25",
-                      "-vf", fp.subtitle_filter((w, h)), "-frames:v", "1", "frame.png"],
+                      "-vf", media.subtitle_filter((w, h)), "-frames:v", "1", "frame.png"],
                      "burn a test subtitle", cwd=tmp_path)
     pixels = np.asarray(Image.open(tmp_path / "frame.png").convert("L"))
     ys, xs = np.nonzero(pixels > 40)

@@ -1,4 +1,4 @@
-"""video: eased camera moves, exact clip lengths, a decodable intermediate."""
+"""video: eased camera moves, exact clip lengths, the film's encoding, burned subtitles."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from test_vision import OPTIONS, make_story
 
 from storyreel.backends.image.animatic import AnimaticRenderer
 from storyreel.backends.motion import kenburns as kb
+from storyreel import media
 from storyreel.media import count_frames, probe, shot_frames
 from storyreel.stages import video, vision
 
@@ -73,10 +74,41 @@ def test_clip_has_exact_frames_plus_crossfade_overlap(fps: int, tmp_path: Path):
         assert made == expected == count_frames(out)
         stream = probe(out).first("video")
         assert (stream.width, stream.height, stream.fps) == (1280, 720, fps)
-        assert stream.pix_fmt == "yuv420p"
+        assert (stream.codec, stream.profile, stream.pix_fmt) == ("h264", "High", "yuv420p")
 
 
 def test_crossfade_length_sources():
     assert video.crossfade_length({"crossfade_s": 0.7}, 0.2) == 0.7
     assert video.crossfade_length({}, 0.2) == 0.2
     assert video.crossfade_length({}) > 0  # the config default
+
+
+def test_cut_points_are_where_post_cuts():
+    assert kb.cut_points(50, 12, 12) == [0, 12, 50]
+    assert kb.cut_points(50, 0, 12) == [0, 12]
+    assert kb.cut_points(50, 0, 0) == [0]
+    assert kb.cut_points(8, 12, 12) == [0, 8]  # a shot shorter than the fade
+
+
+def test_clip_burns_the_subtitles_of_its_own_time(tmp_path: Path):
+    """A shot at 2-3 s shows the cue of 2.0-2.4 s on its first frames and no other cue."""
+    from storyreel.subtitles import Cue, write_srt
+
+    idea, shotlist = make_story("16:9", shots=2, duration=4.0)
+    plan = vision.plan_story(idea, shotlist, OPTIONS)[1][1]
+    plan = dict(plan, start=2.0, end=3.0, transition="cut")
+    png = tmp_path / "key.png"
+    AnimaticRenderer({"headroom": 1.2}).save(plan, png)
+    srt = tmp_path / "subs.srt"
+    write_srt(srt, [Cue(0.0, 1.9, ("An earlier cue, long gone",)),
+                    Cue(2.0, 2.4, ("The cue of this shot",))])
+    plain, burned = tmp_path / "plain.mp4", tmp_path / "burned.mp4"
+    video.render_clip(png, plan, plain, {}, {"fps": 25}, 0.0)
+    video.render_clip(png, plan, burned, {}, {"fps": 25}, 0.0, subtitles=srt)
+    _, a = media.gray_frames(plain, region=1.0, size=(128, 72))
+    _, b = media.gray_frames(burned, region=1.0, size=(128, 72))
+    bottom = slice(48, 72)
+    change = [abs(a[k, bottom].astype(float) - b[k, bottom]).mean() for k in range(len(a))]
+    assert min(change[:9]) > 3 * max(change[12:]) and max(change[12:]) < 1.0
+    top = [abs(a[k, :36].astype(float) - b[k, :36]).mean() for k in range(len(a))]
+    assert max(top) < 1.0  # the picture itself is the same

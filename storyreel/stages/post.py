@@ -51,13 +51,16 @@ def poster_shot(shots: list[dict[str, Any]]) -> int:
     return max(middle, key=lambda i: (shots[i]["duration"], -i))
 
 
-def write_poster(clips: list[str], shots: list[dict[str, Any]], out: str | Path) -> str:
-    """A JPEG poster from the middle of the representative shot's clip; returns the shot id."""
+def write_poster(keyframes: list[str], shots: list[dict[str, Any]], out: str | Path,
+                 size: tuple[int, int]) -> str:
+    """A JPEG poster: the representative shot's keyframe at the film's size (no subtitles);
+    returns the shot id."""
+    from PIL import Image
+
     index = poster_shot(shots)
-    shot = shots[index]
-    with atomic_path(out) as tmp:
-        media.extract_frame(clips[index], shot["duration"] / 2, tmp, quality=2)
-    return shot["id"]
+    with Image.open(keyframes[index]) as img, atomic_path(out) as tmp:
+        img.convert("RGB").resize(size, Image.LANCZOS).save(tmp, "JPEG", quality=92)
+    return shots[index]["id"]
 
 
 def read_benchmarks(benchmarks: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -203,10 +206,12 @@ def main(smk: Any) -> None:
                       options, output, smk.output.mp4, int(getattr(smk, "threads", 2)))
     copy_file(smk.input.srt, smk.output.srt)
     copy_file(smk.input.vtt, smk.output.vtt)
-    poster = write_poster(clips, shotlist["shots"], smk.output.poster)
+    poster = write_poster(list(smk.input.keyframes), shotlist["shots"], smk.output.poster,
+                          media.frame_size(shotlist["aspect"]))
     quality = measure(smk.output.mp4, float(options["loudness_lufs"]),
                       float(options["true_peak_db"]))
     quality["frames"] = edit["frames"]
+    quality["picture_stream_copied"] = bool(edit.get("stream_copy", False))
     for problem in check_quality(quality):
         log.warning("quality: %s", problem)
     used = {"voice": {k: meta.get(k) for k in USED_FROM["voice"]},

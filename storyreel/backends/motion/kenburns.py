@@ -3,8 +3,9 @@
 Frames are cut from the keyframe with a sub-pixel window (``Image.resize`` with a float ``box``:
 area-weighted resampling of exactly that rectangle), so slow moves glide without the one-pixel
 stepping of ffmpeg's ``zoompan``. The raw RGB frames are piped to ffmpeg, which converts them to
-BT.709 yuv420p and encodes a fast, nearly lossless intermediate (x264 ``ultrafast``, low CRF):
-the one real encode of the film happens later, in post.
+BT.709 yuv420p and encodes them with the film's own settings (``storyreel.media.x264_args``),
+burning the subtitles that fall inside the shot at their narration times. Post joins the clips
+by stream copy, so every frame of the film is encoded once (see docs/media.md).
 
 Timing (see docs/media.md): a shot covering ``[start, end)`` of the narration gets
 ``round(end*fps) - round(start*fps)`` frames, so the clips of a story sum to exactly
@@ -17,26 +18,48 @@ from __future__ import annotations
 
 import logging
 import math
+import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from storyreel.artifacts import atomic_path
-from storyreel.media import MediaError, ffmpeg_command, frame_size, shot_frames, tail
+from storyreel.media import (
+    SUBS_NAME,
+    MediaError,
+    ffmpeg_command,
+    frame_size,
+    shot_frames,
+    subtitle_filter,
+    tail,
+    x264_args,
+)
 
 log = logging.getLogger(__name__)
 
 CAMERA_MOVES = ("push_in", "pull_out", "pan_left", "pan_right", "tilt_up", "tilt_down", "hold")
-INTERMEDIATE = ["-c:v", "libx264", "-preset", "ultrafast", "-crf", "15", "-pix_fmt", "yuv420p"]
-BT709 = ["-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
-         "-color_range", "tv"]
 TRAVEL = 0.85  # share of the available headroom a pan or tilt uses
 
 
 def overlap_frames(plan: dict[str, Any], crossfade_s: float, fps: int) -> int:
     """Extra frames at the end of a clip whose transition into the next shot is a crossfade."""
     return round(crossfade_s * fps) if plan["transition"] == "crossfade" else 0
+
+
+def cut_points(frames: int, overlap: int, fade: int) -> list[int]:
+    """Frames of a clip where post may cut it without decoding (forced IDR frames).
+
+    0 (the start), ``fade`` (where the body begins when a crossfade leads into this shot) and
+    ``frames`` (where the overlap into the next shot begins, when there is one).
+    """
+    points = {0}
+    if 0 < fade < frames:
+        points.add(fade)
+    if overlap:
+        points.add(frames)
+    return sorted(points)
 
 
 def ease(t: float) -> float:
@@ -104,26 +127,40 @@ class KenBurns:
     def __init__(self, options: dict[str, Any] | None = None) -> None:
         self.options = dict(options or {})
 
-    def render(self, png: str | Path, plan: dict[str, Any], out: str | Path, fps: int,
-               crossfade_s: float, threads: int = 1) -> int:
-        """Write the shot's clip to ``out`` (atomically); returns its frame count."""
+    def render(self, png: str | Path, plan: dict[str, Any], out: str | Path,
+               output: dict[str, Any], crossfade_s: float, threads: int = 1,
+               subtitles: str | Path | None = None) -> int:
+        """Write the shot's clip to ``out`` (atomically); returns its frame count.
+
+        ``subtitles`` (an SRT on the narration timeline) are burned where they fall in the shot.
+        """
         from PIL import Image
 
+        fps = int(output["fps"])
         w, h = frame_size(plan["aspect"])
-        frames = shot_frames(plan["start"], plan["end"], fps)
-        frames += overlap_frames(plan, crossfade_s, fps)
+        body = shot_frames(plan["start"], plan["end"], fps)
+        overlap = overlap_frames(plan, crossfade_s, fps)
+        frames = body + overlap
         with Image.open(png) as img:
             key = img.convert("RGB")
         headroom = min(key.width / w, key.height / h)
         if headroom < 1.0:
             key = key.resize((w, h), Image.LANCZOS)
             headroom = 1.0
-        with atomic_path(out) as tmp:
+        graph = "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p"
+        keys = "+".join(f"eq(n,{k})" for k in cut_points(body, overlap, round(crossfade_s * fps)))
+        with tempfile.TemporaryDirectory(prefix="storyreel-clip-") as work, \
+                atomic_path(out) as tmp:
+            if subtitles:
+                shutil.copyfile(subtitles, Path(work) / SUBS_NAME)
+                start = round(float(plan["start"]) * fps)  # the clip's first frame on the film
+                graph += f",setpts=PTS+{start},{subtitle_filter((w, h))},setpts=PTS-STARTPTS"
             args = ["-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", str(fps),
-                    "-i", "-", "-vf", "scale=out_color_matrix=bt709:out_range=tv",
-                    *INTERMEDIATE, *BT709, "-threads", str(threads), "-an", "-f", "mp4", str(tmp)]
+                    "-i", "-", "-vf", graph, *x264_args(output, threads),
+                    "-force_key_frames", f"expr:{keys}", "-an", "-f", "mp4",
+                    str(Path(tmp).resolve())]
             proc = subprocess.Popen(ffmpeg_command(args), stdin=subprocess.PIPE,
-                                    stderr=subprocess.PIPE)
+                                    stderr=subprocess.PIPE, cwd=work)
             try:
                 for box in boxes(plan["camera"], frames, key.size, headroom):
                     frame = key.resize((w, h), Image.BILINEAR, box=box)
@@ -137,3 +174,4 @@ class KenBurns:
         log.info("clip %s: %d frames (%s, %.3f s at %d fps)", plan["id"], frames, plan["camera"],
                  frames / fps, fps)
         return frames
+

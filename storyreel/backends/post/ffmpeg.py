@@ -1,17 +1,19 @@
-"""ffmpeg post-production: edit, audio master, subtitles and the one final encode.
+"""ffmpeg post-production: audio master, edit by stream copy, subtitle track, final file.
 
 1. Audio master (audio only, cheap): narration (plus an optional music bed, looped, trimmed and
    sidechain-ducked under the voice) is rendered to float WAV at 48 kHz stereo, exactly as long
    as the picture; its integrated loudness is measured (``ebur128``), a gain brings it to the
    target, and a 4x-oversampled look-ahead limiter holds the true peak below the ceiling (with a
    margin for the AAC encoder). It is measured again and corrected once if needed.
-2. Picture: the clips are trimmed to their exact frame counts and joined in shot order, with a
-   cut (``concat``) or a crossfade (``xfade``) as the shot list asks; a crossfade overlaps the
-   extra frames the video stage rendered after the outgoing shot, so the film keeps the
-   narration's length. Subtitles are burned with libass (``subtitles`` + ``force_style``, sized
-   in frame pixels and kept inside the title-safe area).
-3. One x264 encode: H.264 High, yuv420p, BT.709, the configured CRF and preset; AAC 48 kHz;
-   a soft mov_text subtitle track; ``+faststart``.
+2. Picture: the clips already carry the film's encoding settings and burned subtitles, and IDR
+   frames where they may be cut. Each clip's body is cut out by stream copy (segment muxer) and
+   the bodies are joined in shot order (concat demuxer, stream copy); a crossfade is the only
+   picture encoded here: the outgoing clip's overlap frames dissolved (``xfade``) over the
+   incoming clip's first frames, with the same settings, so the film keeps the narration's
+   length and every frame is encoded once. Every cut is checked by frame count; if a clip
+   cannot be cut (no IDR where needed), the picture is decoded, joined and encoded instead.
+3. The final file: the picture as it is, AAC 48 kHz, a soft mov_text subtitle track,
+   ``+faststart``.
 """
 
 from __future__ import annotations
@@ -25,14 +27,14 @@ from typing import Any
 
 from storyreel.artifacts import atomic_path
 from storyreel.media import (
-    TITLE_SAFE,
+    SUBS_NAME,
     Loudness,
     MediaError,
     count_frames,
-    frame_size,
     measure_loudness,
     run_ffmpeg,
     shot_frames,
+    x264_args,
 )
 
 log = logging.getLogger(__name__)
@@ -41,9 +43,10 @@ SAMPLE_RATE = 48000
 AAC_MARGIN_DB = 0.8  # headroom below the true-peak ceiling for the AAC encoder's overshoot
 LANGUAGES = {"en": "eng", "de": "deu", "fr": "fra", "es": "spa", "it": "ita", "nl": "nld",
              "pt": "por", "sv": "swe", "da": "dan", "no": "nor", "fi": "fin", "pl": "pol"}
-BT709 = ["-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
-         "-color_range", "tv"]
-SUBS_NAME = "subs.srt"  # the subtitle file's name inside the work folder (no escaping needed)
+
+
+class CutError(MediaError):
+    """A clip cannot be cut at a frame without decoding it."""
 
 
 @dataclass(frozen=True)
@@ -104,40 +107,6 @@ def join_graph(segments: list[Segment], fps: int) -> tuple[list[str], str]:
             length += seg.frames + seg.overlap
         label = out
     return chains, label
-
-
-def subtitle_style(size: tuple[int, int]) -> dict[str, int]:
-    """libass style in frame pixels: font size, outline, shadow and margins per preset.
-
-    The font is 5.5 % of the height but at most 5.2 % of the width (tall frames), the side
-    margins 7 % of the width and the bottom margin 8 % of the height (12 % for vertical video,
-    whose players overlay controls at the bottom): all inside the 5 % title-safe border.
-    """
-    w, h = size
-    font = round(min(0.055 * h, 0.052 * w))
-    safe_x, safe_y = (1 - TITLE_SAFE) / 2 * w, (1 - TITLE_SAFE) / 2 * h
-    outline = max(2, round(font * 0.08))
-    return {
-        "PlayResX": w, "PlayResY": h, "FontSize": font, "Outline": outline,
-        "Shadow": max(1, round(font * 0.04)),
-        "MarginL": round(max(0.07 * w, safe_x + 2 * outline)),
-        "MarginR": round(max(0.07 * w, safe_x + 2 * outline)),
-        "MarginV": round(max((0.12 if h > w else 0.08) * h, safe_y + 2 * outline)),
-    }
-
-
-def subtitle_filter(size: tuple[int, int], name: str = SUBS_NAME) -> str:
-    """The ``subtitles`` filter for a subtitle file ``name`` in ffmpeg's working folder.
-
-    The name is a fixed, plain file name (the file is copied there), so no user path ever
-    passes through filter-argument escaping.
-    """
-    style = subtitle_style(size)
-    fields = [f"{k}={v}" for k, v in style.items()] + [
-        "FontName=DejaVu Sans", "Bold=1", "PrimaryColour=&H00FFFFFF", "OutlineColour=&H00101010",
-        "BackColour=&H80000000", "BorderStyle=1", "Alignment=2", "WrapStyle=0",
-        "ScaledBorderAndShadow=1"]
-    return f"subtitles=filename={name}:force_style='{','.join(fields)}'"
 
 
 def has_cues(srt: str | Path) -> bool:
@@ -202,38 +171,88 @@ class FfmpegPost:
                  result.true_peak_db, gain)
         return result
 
-    # -- picture and encode ----------------------------------------------------------------------
+    # -- picture --------------------------------------------------------------------------------
 
-    def encode(self, clips: list[str | Path], segments: list[Segment], audio: str | Path,
-               srt: str | Path | None, aspect: str, language: str, out: str | Path,
-               work: Path, threads: int = 2) -> None:
-        """The one final encode: joined picture, burned + soft subtitles, mastered audio."""
-        size = frame_size(aspect)
+    def cut(self, clip: str | Path, points: list[int], total: int, work: Path,
+            name: str) -> list[Path]:
+        """Split a clip at frame numbers by stream copy; the pieces, checked frame by frame.
+
+        The clip has IDR frames at these points (the video stage forces them), so the pieces
+        decode on their own. A piece of the wrong length raises :class:`CutError`.
+        """
+        inner = sorted(p for p in points if 0 < p < total)
+        if not inner:
+            return [Path(clip)]
+        run_ffmpeg(["-y", "-i", str(Path(clip).resolve()), "-map", "0:v:0", "-c", "copy",
+                    "-f", "segment", "-segment_format", "mp4", "-reset_timestamps", "1",
+                    "-segment_frames", ",".join(map(str, inner)), f"{name}-%03d.mp4"],
+                   f"cut {clip}", cwd=work)
+        pieces = sorted(work.glob(f"{name}-*.mp4"))
+        bounds = [0, *inner, total]
+        wanted = [b - a for a, b in zip(bounds, bounds[1:], strict=False)]
+        if [count_frames(p) for p in pieces] != wanted:
+            raise CutError(f"{clip}: no IDR frame at {inner}")
+        return pieces
+
+    def crossfade(self, outgoing: str | Path, incoming: str | Path, seg: Segment,
+                  out: Path) -> None:
+        """The dissolve between two shots: the outgoing clip's overlap over the incoming clip's
+        first frames, encoded with the film's settings (one thread: reproducible bytes)."""
+        timebase = f"settb=1/{self.fps * 512}"
+        graph = (f"[0:v]trim=start_frame={seg.frames}:end_frame={seg.frames + seg.overlap},"
+                 f"setpts=PTS-STARTPTS,{timebase}[a];"
+                 f"[1:v]trim=end_frame={seg.overlap},setpts=PTS-STARTPTS,{timebase}[b];"
+                 f"[a][b]xfade=transition=fade:duration={seg.overlap / self.fps:.6f}:offset=0,"
+                 "format=yuv420p[v]")
+        run_ffmpeg(["-y", "-i", str(outgoing), "-i", str(incoming), "-filter_complex", graph,
+                    "-map", "[v]", *x264_args(self.output, 1), "-r", str(self.fps), "-an",
+                    str(out)], "encode a crossfade")
+
+    def join(self, clips: list[str | Path], segments: list[Segment], counts: list[int],
+             work: Path, out: Path) -> None:
+        """The picture by stream copy: clip bodies cut at IDR frames, crossfades between them."""
+        parts: list[Path] = []
+        for i, (clip, seg, total) in enumerate(zip(clips, segments, counts, strict=True)):
+            head = segments[i - 1].overlap if i else 0
+            points = sorted({p for p in (head, seg.frames) if 0 < p < total})
+            pieces = self.cut(clip, points, total, work, f"clip{i:03d}")
+            if seg.frames > head:  # the body: from the end of the incoming fade to the cut
+                parts.append(pieces[[0, *points].index(head)])
+            if seg.overlap:
+                parts.append(work / f"fade{i:03d}.mp4")
+                self.crossfade(clip, clips[i + 1], seg, parts[-1])
+        (work / "parts.txt").write_text(
+            "".join(f"file '{p.resolve()}'\n" for p in parts), encoding="utf-8")
+        run_ffmpeg(["-y", "-f", "concat", "-safe", "0", "-i", "parts.txt", "-map", "0:v:0",
+                    "-c", "copy", "-an", str(out)], "join the clips", cwd=work)
+        if count_frames(out) != timeline_frames(segments):
+            raise CutError(f"joined {count_frames(out)} frames, the film has "
+                           f"{timeline_frames(segments)}")
+
+    def reencode(self, clips: list[str | Path], segments: list[Segment], out: Path,
+                 threads: int) -> None:
+        """The picture by decoding and encoding (for clips that cannot be cut without it)."""
         chains, label = join_graph(segments, self.fps)
-        video = f"[{label}]"
-        if srt and self.options.get("burn_subtitles", True):
-            chains.append(f"{video}{subtitle_filter(size)}[subs]")
-            video = "[subs]"
-        chains.append(f"{video}format=yuv420p[vout]")
+        chains.append(f"[{label}]format=yuv420p[vout]")
         args = ["-y"]
         for clip in clips:
             args += ["-i", str(Path(clip).resolve())]
-        args += ["-i", str(Path(audio).resolve())]
-        n = len(clips)
+        run_ffmpeg([*args, "-filter_complex", ";".join(chains), "-map", "[vout]",
+                    *x264_args(self.output, threads), "-r", str(self.fps), "-an", str(out)],
+                   "encode the picture")
+
+    def mux(self, picture: Path, audio: Path, srt: Path | None, language: str, out: str | Path,
+            work: Path) -> None:
+        """The final file: the picture as it is, AAC audio, a soft subtitle track, faststart."""
+        args = ["-y", "-i", str(picture), "-i", str(audio)]
+        maps = ["-map", "0:v:0", "-map", "1:a:0"]
         if srt:
             args += ["-i", SUBS_NAME]
-        args += ["-filter_complex", ";".join(chains), "-map", "[vout]", "-map", f"{n}:a"]
-        if srt:
-            args += ["-map", f"{n + 1}:s", "-c:s", "mov_text",
+            maps += ["-map", "2:s:0", "-c:s", "mov_text",
                      "-metadata:s:s:0", f"language={LANGUAGES.get(language, 'und')}"]
-        args += ["-c:v", "libx264", "-profile:v", "high", "-pix_fmt", "yuv420p",
-                 "-preset", str(self.output.get("x264_preset", "veryfast")),
-                 "-crf", str(self.output.get("crf", 20)), "-r", str(self.fps), *BT709,
-                 # High profile even at preset ultrafast, which would drop to Baseline
-                 "-x264-params", "cabac=1:8x8dct=1",
-                 "-c:a", "aac", "-b:a", "192k", "-ar", str(SAMPLE_RATE),
-                 "-threads", str(threads), "-movflags", "+faststart", str(Path(out).resolve())]
-        run_ffmpeg(args, "encode the final video", cwd=work)
+        run_ffmpeg([*args, *maps, "-c:v", "copy", "-c:a", "aac", "-b:a", "192k",
+                    "-ar", str(SAMPLE_RATE), "-movflags", "+faststart",
+                    str(Path(out).resolve())], "write the final video", cwd=work)
 
     def run(self, clips: list[str | Path], shotlist: dict[str, Any], wav: str | Path,
             srt: str | Path | None, music: str | Path | None, language: str,
@@ -252,8 +271,14 @@ class FfmpegPost:
                 subs = work / SUBS_NAME
             self.mix_audio(wav, music, duration, work / "mix.wav")
             master = self.master_audio(work / "mix.wav", work / "master.wav")
+            picture, copied = work / "picture.mp4", True
+            try:
+                self.join(clips, segments, counts, work, picture)
+            except CutError as exc:
+                log.warning("joining by stream copy failed (%s): encoding the picture", exc)
+                self.reencode(clips, segments, picture, threads)
+                copied = False
             with atomic_path(out) as part:
-                self.encode(clips, segments, work / "master.wav", subs, shotlist["aspect"],
-                            language, part, work, threads)
+                self.mux(picture, work / "master.wav", subs, language, part, work)
         return {"frames": frames, "duration_s": duration, "master": master,
-                "segments": segments}
+                "segments": segments, "stream_copy": copied}
