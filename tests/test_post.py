@@ -88,7 +88,8 @@ def build_story(root: Path, aspect: str, shots: int, duration: float, music: boo
     names = ("mp4", "srt", "vtt", "poster", "manifest")
     files = ("final.mp4", "final.srt", "final.vtt", "poster.jpg", "manifest.json")
     return SimpleNamespace(
-        input=SimpleNamespace(clips=clips, keyframes=keyframes, shotlist=str(root / "shotlist.json"),
+        input=SimpleNamespace(clips=clips, keyframes=keyframes,
+                              shotlist=str(root / "shotlist.json"),
                               idea=str(root / "idea.json"), wav=str(root / "narration.wav"),
                               meta=str(root / "voice.json"), words=str(root / "words.json"),
                               srt=str(root / "subtitles.srt"), vtt=str(root / "subtitles.vtt"),
@@ -160,6 +161,21 @@ def test_crossfade_keeps_the_length_and_cuts_add_up():
     assert "xfade" in chains[-1] and "concat" in chains[-2] and label == "j2"
     with pytest.raises(media.MediaError, match="frames"):
         fp.plan_segments(shots, [c - 5 for c in counts], 0.4, 25)
+
+
+def test_clips_without_cut_points_are_joined_by_encoding(tmp_path: Path):
+    """Clips from a backend that forces no IDR frames: post notices and encodes the picture."""
+    smk = build_story(tmp_path / "story", "16:9", 3, 6.0, False)
+    for clip in smk.input.clips:
+        plain = Path(clip).with_suffix(".plain.mp4")
+        media.run_ffmpeg(["-y", "-i", clip, *media.x264_args(OUTPUT), "-x264-params",
+                          "keyint=1000:min-keyint=1000:scenecut=0", str(plain)], "re-encode")
+        plain.replace(clip)
+    post.main(smk)
+    quality = read_json(smk.output.manifest, "manifest")["quality"]
+    assert quality["picture_stream_copied"] is False
+    assert quality["frames"] == 150 == media.count_frames(smk.output.mp4)
+    assert quality["av_diff_s"] <= 0.1
 
 
 @pytest.mark.parametrize("aspect", sorted(media.PRESETS))

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from test_vision import OPTIONS, make_story
 
+from storyreel import media
 from storyreel.backends.image.animatic import AnimaticRenderer
 from storyreel.backends.motion import kenburns as kb
-from storyreel import media
 from storyreel.media import count_frames, probe, shot_frames
 from storyreel.stages import video, vision
 

@@ -174,35 +174,33 @@ class FfmpegPost:
     # -- picture --------------------------------------------------------------------------------
 
     def cut(self, clip: str | Path, points: list[int], total: int, work: Path,
-            name: str) -> list[Path]:
-        """Split a clip at frame numbers by stream copy; the pieces, checked frame by frame.
+            name: str) -> dict[int, Path]:
+        """Split a clip at frame numbers by stream copy: {first frame: piece}.
 
         The clip has IDR frames at these points (the video stage forces them), so the pieces
-        decode on their own. A piece of the wrong length raises :class:`CutError`.
+        decode on their own. Where a clip has no IDR frame at a point the muxer cuts later; the
+        joined film's frame count (checked by :meth:`join`) then tells.
         """
         inner = sorted(p for p in points if 0 < p < total)
         if not inner:
-            return [Path(clip)]
+            return {0: Path(clip)}
         run_ffmpeg(["-y", "-i", str(Path(clip).resolve()), "-map", "0:v:0", "-c", "copy",
                     "-f", "segment", "-segment_format", "mp4", "-reset_timestamps", "1",
                     "-segment_frames", ",".join(map(str, inner)), f"{name}-%03d.mp4"],
                    f"cut {clip}", cwd=work)
         pieces = sorted(work.glob(f"{name}-*.mp4"))
-        bounds = [0, *inner, total]
-        wanted = [b - a for a, b in zip(bounds, bounds[1:], strict=False)]
-        if [count_frames(p) for p in pieces] != wanted:
-            raise CutError(f"{clip}: no IDR frame at {inner}")
-        return pieces
+        if len(pieces) != len(inner) + 1:
+            raise CutError(f"{clip}: {len(pieces)} pieces for cuts at {inner}")
+        return dict(zip([0, *inner], pieces, strict=True))
 
-    def crossfade(self, outgoing: str | Path, incoming: str | Path, seg: Segment,
-                  out: Path) -> None:
-        """The dissolve between two shots: the outgoing clip's overlap over the incoming clip's
-        first frames, encoded with the film's settings (one thread: reproducible bytes)."""
+    def crossfade(self, outgoing: Path, incoming: Path, frames: int, out: Path) -> None:
+        """The dissolve between two shots: the outgoing clip's overlap (a piece that starts at
+        the cut) over the incoming clip's first frames, encoded with the film's settings on one
+        thread (reproducible bytes)."""
         timebase = f"settb=1/{self.fps * 512}"
-        graph = (f"[0:v]trim=start_frame={seg.frames}:end_frame={seg.frames + seg.overlap},"
-                 f"setpts=PTS-STARTPTS,{timebase}[a];"
-                 f"[1:v]trim=end_frame={seg.overlap},setpts=PTS-STARTPTS,{timebase}[b];"
-                 f"[a][b]xfade=transition=fade:duration={seg.overlap / self.fps:.6f}:offset=0,"
+        graph = (f"[0:v]trim=end_frame={frames},setpts=PTS-STARTPTS,{timebase}[a];"
+                 f"[1:v]trim=end_frame={frames},setpts=PTS-STARTPTS,{timebase}[b];"
+                 f"[a][b]xfade=transition=fade:duration={frames / self.fps:.6f}:offset=0,"
                  "format=yuv420p[v]")
         run_ffmpeg(["-y", "-i", str(outgoing), "-i", str(incoming), "-filter_complex", graph,
                     "-map", "[v]", *x264_args(self.output, 1), "-r", str(self.fps), "-an",
@@ -211,16 +209,18 @@ class FfmpegPost:
     def join(self, clips: list[str | Path], segments: list[Segment], counts: list[int],
              work: Path, out: Path) -> None:
         """The picture by stream copy: clip bodies cut at IDR frames, crossfades between them."""
-        parts: list[Path] = []
+        pieces = []
         for i, (clip, seg, total) in enumerate(zip(clips, segments, counts, strict=True)):
             head = segments[i - 1].overlap if i else 0
-            points = sorted({p for p in (head, seg.frames) if 0 < p < total})
-            pieces = self.cut(clip, points, total, work, f"clip{i:03d}")
+            pieces.append(self.cut(clip, [head, seg.frames], total, work, f"clip{i:03d}"))
+        parts: list[Path] = []
+        for i, seg in enumerate(segments):
+            head = segments[i - 1].overlap if i else 0
             if seg.frames > head:  # the body: from the end of the incoming fade to the cut
-                parts.append(pieces[[0, *points].index(head)])
+                parts.append(pieces[i][head])
             if seg.overlap:
                 parts.append(work / f"fade{i:03d}.mp4")
-                self.crossfade(clip, clips[i + 1], seg, parts[-1])
+                self.crossfade(pieces[i][seg.frames], pieces[i + 1][0], seg.overlap, parts[-1])
         (work / "parts.txt").write_text(
             "".join(f"file '{p.resolve()}'\n" for p in parts), encoding="utf-8")
         run_ffmpeg(["-y", "-f", "concat", "-safe", "0", "-i", "parts.txt", "-map", "0:v:0",
