@@ -112,3 +112,23 @@ def test_clip_burns_the_subtitles_of_its_own_time(tmp_path: Path):
     assert min(change[:9]) > 3 * max(change[12:]) and max(change[12:]) < 1.0
     top = [abs(a[k, :36].astype(float) - b[k, :36]).mean() for k in range(len(a))]
     assert max(top) < 1.0  # the picture itself is the same
+
+
+@pytest.mark.parametrize("rgb", [(200, 120, 40), (0, 0, 0), (255, 255, 255), (30, 90, 220)])
+def test_yuv_planes_match_ffmpegs_bt709_conversion(rgb: tuple[int, int, int]):
+    import subprocess
+
+    from PIL import Image
+
+    img = Image.new("RGB", (64, 36), rgb)
+    y, cb, cr = kb.yuv_planes(img)
+    assert (y.size, cb.size, cr.size) == ((64, 36), (32, 18), (32, 18))
+    ours = [int(p.getpixel((0, 0))) for p in (y, cb, cr)]
+    raw = subprocess.run(media.ffmpeg_command(
+        ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "64x36", "-i", "-", "-vf",
+         "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p", "-f", "rawvideo", "-"]),
+        input=img.tobytes(), capture_output=True, check=True).stdout
+    theirs = [raw[0], raw[64 * 36], raw[64 * 36 + 32 * 18]]
+    assert all(abs(a - b) <= 1 for a, b in zip(ours, theirs, strict=True)), (ours, theirs)
+    frame = kb.yuv420_frame((y, cb, cr), (4.0, 2.0, 36.0, 20.0), (32, 18))
+    assert len(frame) == 32 * 18 * 3 // 2

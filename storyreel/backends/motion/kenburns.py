@@ -2,8 +2,10 @@
 
 Frames are cut from the keyframe with a sub-pixel window (``Image.resize`` with a float ``box``:
 area-weighted resampling of exactly that rectangle), so slow moves glide without the one-pixel
-stepping of ffmpeg's ``zoompan``. The raw RGB frames are piped to ffmpeg, which converts them to
-BT.709 yuv420p and encodes them with the film's own settings (``storyreel.media.x264_args``),
+stepping of ffmpeg's ``zoompan``. The keyframe is converted once to BT.709 limited-range Y'CbCr
+(chroma at half size), each plane is cut per frame, and the yuv420p frames are piped to ffmpeg
+(half the pixels of RGB, no per-frame colour conversion), which encodes them with the film's own
+settings (``storyreel.media.x264_args``),
 burning the subtitles that fall inside the shot at their narration times. Post joins the clips
 by stream copy, so every frame of the film is encoded once (see docs/media.md).
 
@@ -24,6 +26,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from storyreel.artifacts import atomic_path
 from storyreel.media import (
@@ -60,6 +64,39 @@ def cut_points(frames: int, overlap: int, fade: int) -> list[int]:
     if overlap:
         points.add(frames)
     return sorted(points)
+
+
+# BT.709 R'G'B' -> Y'CbCr (rows: Y, Cb, Cr), then limited range: Y 16..235, Cb/Cr 16..240.
+BT709_MATRIX = np.array([[0.2126, 0.7152, 0.0722],
+                         [-0.2126 / 1.8556, -0.7152 / 1.8556, 0.5],
+                         [0.5, -0.7152 / 1.5748, -0.0722 / 1.5748]], dtype=np.float32)
+
+
+def yuv_planes(key: Any) -> tuple[Any, Any, Any]:
+    """A keyframe (PIL RGB image) as BT.709 limited-range planes: Y at full size, Cb and Cr at
+    half size (as yuv420p wants them), each an 8-bit PIL image."""
+    from PIL import Image
+
+    ycc = (np.asarray(key, dtype=np.float32) / 255.0) @ BT709_MATRIX.T
+    scale, offset = np.array([219, 224, 224], np.float32), np.array([16, 128, 128], np.float32)
+    planes = np.clip(np.rint(ycc * scale + offset), 0, 255).astype(np.uint8)
+    half = (max(1, key.width // 2), max(1, key.height // 2))
+    y, cb, cr = (Image.fromarray(np.ascontiguousarray(planes[..., i])) for i in range(3))
+    return y, cb.resize(half, Image.BOX), cr.resize(half, Image.BOX)
+
+
+def yuv420_frame(planes: tuple[Any, Any, Any], box: tuple[float, float, float, float],
+                 size: tuple[int, int]) -> bytes:
+    """One yuv420p frame of ``size``: each plane resampled over the same window."""
+    from PIL import Image
+
+    y, cb, cr = planes
+    w, h = size
+    sx, sy = cb.width / y.width, cb.height / y.height
+    half = (box[0] * sx, box[1] * sy, box[2] * sx, box[3] * sy)
+    return b"".join((y.resize((w, h), Image.BILINEAR, box=box).tobytes(),
+                     cb.resize((w // 2, h // 2), Image.BILINEAR, box=half).tobytes(),
+                     cr.resize((w // 2, h // 2), Image.BILINEAR, box=half).tobytes()))
 
 
 def ease(t: float) -> float:
@@ -147,7 +184,8 @@ class KenBurns:
         if headroom < 1.0:
             key = key.resize((w, h), Image.LANCZOS)
             headroom = 1.0
-        graph = "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p"
+        planes = yuv_planes(key)
+        graph = "format=yuv420p"
         keys = "+".join(f"eq(n,{k})" for k in cut_points(body, overlap, round(crossfade_s * fps)))
         with tempfile.TemporaryDirectory(prefix="storyreel-clip-") as work, \
                 atomic_path(out) as tmp:
@@ -155,7 +193,7 @@ class KenBurns:
                 shutil.copyfile(subtitles, Path(work) / SUBS_NAME)
                 start = round(float(plan["start"]) * fps)  # the clip's first frame on the film
                 graph += f",setpts=PTS+{start},{subtitle_filter((w, h))},setpts=PTS-STARTPTS"
-            args = ["-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", str(fps),
+            args = ["-y", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{w}x{h}", "-r", str(fps),
                     "-i", "-", "-vf", graph, *x264_args(output, threads),
                     "-force_key_frames", f"expr:{keys}", "-an", "-f", "mp4",
                     str(Path(tmp).resolve())]
@@ -163,8 +201,7 @@ class KenBurns:
                                     stderr=subprocess.PIPE, cwd=work)
             try:
                 for box in boxes(plan["camera"], frames, key.size, headroom):
-                    frame = key.resize((w, h), Image.BILINEAR, box=box)
-                    proc.stdin.write(frame.tobytes())  # type: ignore[union-attr]
+                    proc.stdin.write(yuv420_frame(planes, box, (w, h)))  # type: ignore[union-attr]
                 proc.stdin.close()  # type: ignore[union-attr]
             except BrokenPipeError:
                 pass
