@@ -12,7 +12,11 @@ Everything is measured side by side in one fresh working directory:
 5. per-stage job times from the benchmark files (median over stories or shots);
 6. the unavoidable work, measured in the same run: the TTS and alignment jobs, and one x264 encode
    of a video of each final's length and settings (a re-encode of final.mp4 minus its decode
-   time), and the ratio of the whole run's wall time to it.
+   time), and the ratio of the whole run's wall time to it;
+7. the quality of each final video, from its manifest and artifacts: loudness, true peak, A/V
+   difference, WER of the narration, subtitle cue starts against the aligned words (median and
+   95th percentile), how far shot cuts lie outside the pauses between sentences, black stretches,
+   and whether post joined the clips by stream copy.
 """
 
 from __future__ import annotations
@@ -137,9 +141,9 @@ def main() -> None:
     output = config.get("output", {})
     finals = sorted((workdir / "results").glob("*/final.mp4"))
     threads = os.cpu_count() or 1 if args.cores == "all" else int(args.cores)
-    encode = sum(x264_encode_seconds(f, output.get("crf", 20),
-                                     output.get("x264_preset", "veryfast"), threads)
-                 for f in finals)
+    encode = sum(statistics.median(
+        x264_encode_seconds(f, output.get("crf", 20), output.get("x264_preset", "veryfast"),
+                            threads) for _ in range(args.repeats)) for f in finals)
     speech = sum(s for stage in ("voice", "asr") for s, _ in times.get(stage, []))
     unavoidable = encode + speech
 
@@ -166,10 +170,46 @@ def main() -> None:
     print()
     print("unavoidable work, measured in this run:")
     print(f"  TTS + alignment jobs    {speech:8.2f} s")
-    print(f"  one x264 encode/final   {encode:8.2f} s")
+    print(f"  one x264 encode/final   {encode:8.2f} s  (median of {args.repeats} per story)")
     print(f"  total                   {unavoidable:8.2f} s")
     if unavoidable > 0:
         print(f"whole run / unavoidable   {wall_total / unavoidable:8.2f}")
+    quality_report(workdir)
+
+
+def quality_report(workdir: Path) -> None:
+    """Per story: the figures the issue's floors name, measured on the finished artifacts."""
+    import numpy as np
+
+    from storyreel.artifacts import read_json
+    from storyreel.stages.shotlist import cut_offsets
+    from storyreel.subtitles import cue_start_errors, parse_subtitles
+
+    print()
+    print(f"{'story':14} {'LUFS':>6} {'dBTP':>6} {'A/V s':>6} {'WER':>5} {'cue ms med/p95':>15} "
+          f"{'align ms med/p95':>16} {'cut off s':>9} {'black':>5} {'copy':>5}")
+    for story in sorted((workdir / "results").iterdir()):
+        manifest = read_json(story / "manifest.json", "manifest")
+        q = manifest["quality"]
+        words = read_json(story / "words.json", "words")
+        errors = np.array(cue_start_errors(parse_subtitles(story / "final.srt"),
+                                           words["words"])) * 1000
+        # alignment against ground truth: each sentence's first aligned word vs the sentence's
+        # speech onset, which the voice stage knows exactly (it joins the sentences itself)
+        voice = read_json(story / "voice.json", "voice")
+        onsets = {x["id"]: x["start"] for x in voice["sentences"]}
+        firsts: dict[str, float] = {}
+        for word in words["words"]:
+            firsts.setdefault(word["sentence"], word["start"])
+        align = np.array([abs(firsts[k] - onsets[k]) for k in firsts]) * 1000
+        shots = read_json(story / "shotlist.json", "shotlist")["shots"]
+        offsets = cut_offsets(shots, words["words"])
+        print(f"{story.name:14} {q['integrated_lufs']:6.1f} {q['true_peak_db']:6.1f} "
+              f"{q['av_diff_s']:6.3f} {words['wer']['value']:5.2f} "
+              f"{np.median(errors):7.0f}/{np.percentile(errors, 95):<7.0f} "
+              f"{np.median(align):8.0f}/{np.percentile(align, 95):<7.0f} "
+              f"{max(offsets, default=0.0):9.2f} {len(q['black_segments']):5d} "
+              f"{str(q.get('picture_stream_copied', '-')):>5}")
 
 
 if __name__ == "__main__":

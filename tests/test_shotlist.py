@@ -109,3 +109,13 @@ def test_write_shotlist_writes_one_file_per_shot(tmp_path):
     sl.write_shotlist(result, tmp_path / "shotlist.json", tmp_path / "shots")
     files = sorted(p.name for p in (tmp_path / "shots").iterdir())
     assert files == [f"{s['id']}.json" for s in result["shots"]]
+
+
+def test_cut_offsets_measure_how_far_a_cut_is_from_its_pause():
+    words = [{"start": 0.2, "end": 1.0}, {"start": 1.6, "end": 2.0}, {"start": 2.2, "end": 3.0}]
+    shots = [{"id": "sh001", "start": 0.0}, {"id": "sh002", "start": 1.3},
+             {"id": "sh003", "start": 1.9}]
+    assert sl.cut_offsets(shots, words) == [0.0, 0.1]  # inside [1.0, 1.6]; 0.1 before 2.0
+    idea, revised, doc = make_inputs()
+    result = sl.build_shotlist(idea, revised, doc, OPTIONS, {})
+    assert max(sl.cut_offsets(result["shots"], doc["words"])) == 0.0

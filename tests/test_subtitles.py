@@ -128,3 +128,16 @@ def test_parser_ignores_vtt_notes_identifiers_and_settings():
             "align:start\nFirst line\n\n2\r\n00:00:03,000 --> 00:00:04,000\r\nSecond\r\n")
     cues = parse_text(text)
     assert cues == [Cue(1.0, 2.5, ("First line",)), Cue(3.0, 4.0, ("Second",))]
+
+
+def test_cue_start_errors_follow_the_words_and_refuse_other_text():
+    from storyreel.subtitles import Cue, cue_start_errors
+
+    words = [{"text": t, "start": s} for t, s in
+             [("The", 0.2), ("fox", 0.5), ("ran.", 0.8), ("It", 1.6), ("rained.", 1.9)]]
+    cues = [Cue(0.25, 1.2, ("The fox ran.",)), Cue(1.5, 2.5, ("It rained.",))]
+    assert cue_start_errors(cues, words) == pytest.approx([0.05, 0.1])
+    with pytest.raises(ValueError, match="says"):
+        cue_start_errors([Cue(0.2, 1.2, ("The cat ran.",)), cues[1]], words)
+    with pytest.raises(ValueError, match="carry 3 of 5"):
+        cue_start_errors(cues[:1], words)
