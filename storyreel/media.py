@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import shutil
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -40,6 +41,13 @@ class MediaError(StoryreelError):
 BT709 = ["-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
          "-color_range", "tv"]
 SUBS_NAME = "subs.srt"  # the subtitle file's name inside ffmpeg's work folder (no escaping)
+SUBS_FONTS = "fonts"  # the subtitle font folder's name there
+SYSTEM_FONTS = ("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+                "/usr/share/fonts/dejavu/DejaVuSans-Bold.ttf",
+                "/usr/share/fonts/TTF/DejaVuSans-Bold.ttf",
+                "/usr/share/fonts/dejavu-sans-fonts/DejaVuSans-Bold.ttf",
+                "/usr/local/share/fonts/DejaVuSans-Bold.ttf",
+                "/Library/Fonts/DejaVuSans-Bold.ttf")
 
 
 def x264_args(output: dict[str, object], threads: int = 1) -> list[str]:
@@ -75,18 +83,43 @@ def subtitle_style(size: tuple[int, int]) -> dict[str, int]:
     }
 
 
-def subtitle_filter(size: tuple[int, int], name: str = SUBS_NAME) -> str:
-    """The ``subtitles`` filter for a subtitle file ``name`` in ffmpeg's working folder.
+def subtitle_filter(size: tuple[int, int], font: str = "DejaVu Sans", name: str = SUBS_NAME
+                    ) -> str:
+    """The ``subtitles`` filter for a subtitle file ``name`` in ffmpeg's working folder, drawn
+    with ``font`` from the folder ``fonts`` there (see :func:`install_subtitle_font`).
 
-    The name is a fixed, plain file name (the file is copied there), so no user path ever
-    passes through filter-argument escaping.
+    The names are fixed, plain names (the files are copied there), so no user path ever passes
+    through filter-argument escaping.
     """
     style = subtitle_style(size)
     fields = [f"{k}={v}" for k, v in style.items()] + [
-        "FontName=DejaVu Sans", "Bold=1", "PrimaryColour=&H00FFFFFF", "OutlineColour=&H00101010",
+        f"FontName={font}", "Bold=1", "PrimaryColour=&H00FFFFFF", "OutlineColour=&H00101010",
         "BackColour=&H80000000", "BorderStyle=1", "Alignment=2", "WrapStyle=0",
         "ScaledBorderAndShadow=1"]
-    return f"subtitles=filename={name}:force_style='{','.join(fields)}'"
+    return (f"subtitles=filename={name}:fontsdir={SUBS_FONTS}:"
+            f"force_style='{','.join(fields)}'")
+
+
+def install_subtitle_font(work: str | Path) -> str:
+    """Put the subtitle font into ``work/fonts`` and return its family name.
+
+    DejaVu Sans Bold where the system has it; otherwise Aileron Regular, which Pillow embeds,
+    so burned subtitles never depend on fontconfig finding a font (libass draws nothing at all
+    without one). Aileron lacks accented letters and dashes; on a system with fonts, libass
+    takes those glyphs from a fallback font.
+    """
+    folder = Path(work) / SUBS_FONTS
+    folder.mkdir(parents=True, exist_ok=True)
+    for candidate in SYSTEM_FONTS:
+        if Path(candidate).is_file():
+            shutil.copyfile(candidate, folder / Path(candidate).name)
+            return "DejaVu Sans"
+    from PIL import ImageFont
+
+    font = ImageFont.load_default(size=20)
+    (folder / "Aileron-Regular.ttf").write_bytes(font.font_bytes)  # type: ignore[union-attr]
+    log.info("DejaVu Sans not found: subtitles use Aileron (embedded in Pillow)")
+    return "Aileron"
 
 
 def frame_size(aspect: str) -> tuple[int, int]:

@@ -182,8 +182,9 @@ def test_clips_without_cut_points_are_joined_by_encoding(tmp_path: Path):
 def test_burned_subtitles_stay_inside_the_title_safe_area(aspect: str, tmp_path: Path):
     w, h = media.PRESETS[aspect]
     (tmp_path / media.SUBS_NAME).write_text(LONG_CUE, encoding="utf-8")
+    font = media.install_subtitle_font(tmp_path)
     media.run_ffmpeg(["-y", "-f", "lavfi", "-i", f"color=c=black:s={w}x{h}:d=1:r=25",
-                      "-vf", media.subtitle_filter((w, h)), "-frames:v", "1", "frame.png"],
+                      "-vf", media.subtitle_filter((w, h), font), "-frames:v", "1", "frame.png"],
                      "burn a test subtitle", cwd=tmp_path)
     pixels = np.asarray(Image.open(tmp_path / "frame.png").convert("L"))
     ys, xs = np.nonzero(pixels > 40)
@@ -199,3 +200,22 @@ def test_burned_subtitles_stay_inside_the_title_safe_area(aspect: str, tmp_path:
 def test_secrets_are_scrubbed():
     cleaned = post.scrub({"a": {"api_key": "x", "token_env": "y", "keep": [{"secret": 1}]}})
     assert cleaned == {"a": {"keep": [{}]}}
+
+
+def test_subtitles_are_burned_on_a_machine_without_fonts(tmp_path: Path, monkeypatch):
+    """No DejaVu, and fontconfig finds no font at all: the font embedded in Pillow is used."""
+    empty = tmp_path / "no-fonts"
+    empty.mkdir()
+    conf = tmp_path / "fonts.conf"
+    conf.write_text(f'<?xml version="1.0"?><fontconfig><dir>{empty}</dir>'
+                    f"<cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>", encoding="utf-8")
+    monkeypatch.setenv("FONTCONFIG_FILE", str(conf))
+    monkeypatch.setattr(media, "SYSTEM_FONTS", ())
+    (tmp_path / media.SUBS_NAME).write_text(LONG_CUE, encoding="utf-8")
+    font = media.install_subtitle_font(tmp_path)
+    assert font == "Aileron"
+    media.run_ffmpeg(["-y", "-f", "lavfi", "-i", "color=c=black:s=640x360:d=1:r=25",
+                      "-vf", media.subtitle_filter((640, 360), font), "-frames:v", "1",
+                      "frame.png"], "burn a test subtitle", cwd=tmp_path)
+    pixels = np.asarray(Image.open(tmp_path / "frame.png").convert("L"))
+    assert (pixels > 40).sum() > 0.002 * 640 * 360  # the text is there

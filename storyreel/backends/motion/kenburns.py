@@ -35,6 +35,7 @@ from storyreel.media import (
     MediaError,
     ffmpeg_command,
     frame_size,
+    install_subtitle_font,
     shot_frames,
     subtitle_filter,
     tail,
@@ -191,8 +192,10 @@ class KenBurns:
                 atomic_path(out) as tmp:
             if subtitles:
                 shutil.copyfile(subtitles, Path(work) / SUBS_NAME)
+                font = install_subtitle_font(work)
                 start = round(float(plan["start"]) * fps)  # the clip's first frame on the film
-                graph += f",setpts=PTS+{start},{subtitle_filter((w, h))},setpts=PTS-STARTPTS"
+                graph += (f",setpts=PTS+{start},{subtitle_filter((w, h), font)},"
+                          "setpts=PTS-STARTPTS")
             args = ["-y", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{w}x{h}", "-r", str(fps),
                     "-i", "-", "-vf", graph, *x264_args(output, threads),
                     "-force_key_frames", f"expr:{keys}", "-an", "-f", "mp4",
