@@ -21,18 +21,6 @@ validate(config, schema="../schemas/config.schema.yaml")
 RETRIES = config["retries"]
 STAGES = config["stages"]
 
-# The stage each backend kind serves, for gpu_for() and provenance.
-BACKEND_KIND = {
-    "script": "writer",
-    "revise": "editor",
-    "voice": "tts",
-    "asr": "asr",
-    "vision": "planner",
-    "keyframes": "image",
-    "video": "motion",
-    "post": "post",
-}
-
 
 wildcard_constraints:
     story=srconfig.STORY_ID,
@@ -59,10 +47,8 @@ def stage_options(stage):
 
 def gpu_for(stage):
     """1 when the stage's configured backend wants a GPU, else 0 (resources: gpu=...)."""
-    kind = BACKEND_KIND.get(stage)
-    if kind is None:
-        return 0
-    return int(registry.spec(kind, STAGES[stage]["backend"]).gpu)
+    backend = registry.stage_spec(stage, STAGES[stage])
+    return int(backend.gpu) if backend else 0
 
 
 def voice_words_per_minute():

@@ -28,6 +28,20 @@ class BackendSpec:
     extra: str | None = None  # the pip extra that installs its dependencies
     summary: str = ""
     words_per_minute: float | None = None  # tts only: measured speaking rate at length_scale 1
+    uses_model: bool = False  # whether the stage's `model` option means anything to it
+
+
+# The backend kind each stage's `backend` option names.
+STAGE_KINDS = {
+    "script": "writer",
+    "revise": "editor",
+    "voice": "tts",
+    "asr": "asr",
+    "vision": "planner",
+    "keyframes": "image",
+    "video": "motion",
+    "post": "post",
+}
 
 
 _REGISTRY: dict[str, dict[str, BackendSpec]] = {}
@@ -58,6 +72,14 @@ def spec(kind: str, name: str) -> BackendSpec:
         ) from None
 
 
+def stage_spec(stage: str, options: dict[str, Any]) -> BackendSpec | None:
+    """The spec of the backend a stage's options name (None for stages without backends)."""
+    kind = STAGE_KINDS.get(stage)
+    if kind is None:
+        return None
+    return spec(kind, str(options.get("backend", known(kind)[0])))
+
+
 def get(kind: str, name: str) -> Any:
     """Import and return the backend object (a class or factory)."""
     entry = spec(kind, name)
@@ -71,7 +93,8 @@ def _builtin() -> None:
         BackendSpec("writer", "template", "storyreel.backends.writer.template:TemplateWriter",
                     summary="deterministic embedded story writer (offline)"),
         BackendSpec("writer", "openai", "storyreel.backends.writer.openai_compat:OpenAIWriter",
-                    summary="any OpenAI-compatible server: Ollama, vLLM, llama.cpp"),
+                    summary="any OpenAI-compatible server: Ollama, vLLM, llama.cpp",
+                    uses_model=True),
         BackendSpec("editor", "rules", "storyreel.backends.editor.rules:RuleEditor",
                     summary="embedded rule-based text normaliser (offline)"),
         BackendSpec("tts", "piper", "storyreel.backends.tts.piper:PiperTTS",

@@ -99,3 +99,11 @@ def test_atomic_write_gives_finished_files_the_usual_mode(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert artifacts.FILE_MODE == 0o666 & ~umask  # not mkstemp's 0600
+
+
+def test_stage_specs_follow_the_configured_backend():
+    assert registry.stage_spec("script", {"backend": "openai"}).uses_model
+    assert not registry.stage_spec("script", {"backend": "template"}).uses_model
+    assert registry.stage_spec("idea", {}) is None
+    with pytest.raises(UnknownBackendError, match="known writer backends: openai, template"):
+        registry.stage_spec("script", {"backend": "gpt"})

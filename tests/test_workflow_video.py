@@ -131,6 +131,10 @@ def test_vision_runs_only_when_enabled(finished):
         f"keyframes[{s['id']}]" for s in shots)
     manifest = read_json(results / "manifest.json", "manifest")
     assert manifest["stages"]["vision"]["params"]["enabled"] == PRESETS[aspect]
+    # the embedded writer uses no model: the config's `model` (for the openai backend) is not
+    # recorded as if it had shaped the script
+    assert manifest["stages"]["script"]["backend"] == "template"
+    assert manifest["stages"]["script"]["model"] is None
 
 
 def test_vision_off_dry_run_has_no_vision_job(tmp_path):

@@ -108,7 +108,9 @@ def stage_records(provenance: dict[str, Any], idea: dict[str, Any],
     records = {}
     for stage, options in scrub(provenance.get("stages", {})).items():
         params = {k: v for k, v in options.items() if k not in ("backend", "model")}
-        record = {"backend": options.get("backend"), "model": options.get("model"),
+        backend = registry.stage_spec(stage, options)
+        model = options.get("model") if backend and backend.uses_model else None
+        record = {"backend": options.get("backend"), "model": model,
                   "seed": int(idea["seed"]), "params": params}
         if stage in used:
             record["used"] = used[stage]
