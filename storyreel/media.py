@@ -42,6 +42,7 @@ BT709 = ["-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt7
          "-color_range", "tv"]
 SUBS_NAME = "subs.srt"  # the subtitle file's name inside ffmpeg's work folder (no escaping)
 SUBS_FONTS = "fonts"  # the subtitle font folder's name there
+CHAR_WIDTH = 0.64  # average advance of bold sans text, in ems, with room for the outline
 SYSTEM_FONTS = ("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
                 "/usr/share/fonts/dejavu/DejaVuSans-Bold.ttf",
                 "/usr/share/fonts/TTF/DejaVuSans-Bold.ttf",
@@ -63,15 +64,18 @@ def x264_args(output: dict[str, object], threads: int = 1) -> list[str]:
             "-x264-params", "cabac=1:8x8dct=1", "-forced-idr", "1", "-threads", str(threads)]
 
 
-def subtitle_style(size: tuple[int, int]) -> dict[str, int]:
+def subtitle_style(size: tuple[int, int], chars: int = 42) -> dict[str, int]:
     """libass style in frame pixels: font size, outline, shadow and margins per preset.
 
-    The font is 5.5 % of the height but at most 5.2 % of the width (tall frames), the side
-    margins 7 % of the width and the bottom margin 8 % of the height (12 % for vertical video,
-    whose players overlay controls at the bottom): all inside the 5 % title-safe border.
+    The font is 5.5 % of the height, but never so large that a line of ``chars`` characters
+    (the subtitles' longest) overflows the width between the margins: libass would wrap it, and
+    a two-line cue would become four on a vertical frame. The side margins are 7 % of the width
+    and the bottom margin 8 % of the height (12 % for vertical video, whose players overlay
+    controls at the bottom): all inside the 5 % title-safe border.
     """
     w, h = size
-    font = round(min(0.055 * h, 0.052 * w))
+    usable = w * (1 - 2 * 0.07)
+    font = round(min(0.055 * h, 0.052 * w, usable / (max(1, chars) * CHAR_WIDTH)))
     safe_x, safe_y = (1 - TITLE_SAFE) / 2 * w, (1 - TITLE_SAFE) / 2 * h
     outline = max(2, round(font * 0.08))
     return {
@@ -83,15 +87,15 @@ def subtitle_style(size: tuple[int, int]) -> dict[str, int]:
     }
 
 
-def subtitle_filter(size: tuple[int, int], font: str = "DejaVu Sans", name: str = SUBS_NAME
-                    ) -> str:
+def subtitle_filter(size: tuple[int, int], font: str = "DejaVu Sans", chars: int = 42,
+                    name: str = SUBS_NAME) -> str:
     """The ``subtitles`` filter for a subtitle file ``name`` in ffmpeg's working folder, drawn
     with ``font`` from the folder ``fonts`` there (see :func:`install_subtitle_font`).
 
     The names are fixed, plain names (the files are copied there), so no user path ever passes
     through filter-argument escaping.
     """
-    style = subtitle_style(size)
+    style = subtitle_style(size, chars)
     fields = [f"{k}={v}" for k, v in style.items()] + [
         f"FontName={font}", "Bold=1", "PrimaryColour=&H00FFFFFF", "OutlineColour=&H00101010",
         "BackColour=&H80000000", "BorderStyle=1", "Alignment=2", "WrapStyle=0",

@@ -41,6 +41,7 @@ from storyreel.media import (
     tail,
     x264_args,
 )
+from storyreel.subtitles import parse_subtitles
 
 log = logging.getLogger(__name__)
 
@@ -193,8 +194,10 @@ class KenBurns:
             if subtitles:
                 shutil.copyfile(subtitles, Path(work) / SUBS_NAME)
                 font = install_subtitle_font(work)
+                chars = max([42, *(len(line) for cue in parse_subtitles(subtitles)
+                                   for line in cue.lines)])
                 start = round(float(plan["start"]) * fps)  # the clip's first frame on the film
-                graph += (f",setpts=PTS+{start},{subtitle_filter((w, h), font)},"
+                graph += (f",setpts=PTS+{start},{subtitle_filter((w, h), font, chars)},"
                           "setpts=PTS-STARTPTS")
             args = ["-y", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{w}x{h}", "-r", str(fps),
                     "-i", "-", "-vf", graph, *x264_args(output, threads),
