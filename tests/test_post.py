@@ -222,3 +222,15 @@ def test_subtitles_are_burned_on_a_machine_without_fonts(tmp_path: Path, monkeyp
                       "frame.png"], "burn a test subtitle", cwd=tmp_path)
     pixels = np.asarray(Image.open(tmp_path / "frame.png").convert("L"))
     assert (pixels > 40).sum() > 0.002 * 640 * 360  # the text is there
+
+
+def test_manifest_lists_only_the_current_shots_files(tmp_path: Path):
+    for name in ("final.mp4", "keyframes/sh001.png", "keyframes/sh009.png", "clips/sh009.mp4",
+                 "vision/style.json", "vision/sh001.json", ".snakemake_timestamp"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(name, encoding="utf-8")
+    listed = [a["path"] for a in post.artifact_list(tmp_path, set(), {"sh001"})]
+    assert listed == ["final.mp4", "keyframes/sh001.png", "vision/sh001.json",
+                      "vision/style.json"]
+    everything = [a["path"] for a in post.artifact_list(tmp_path, set())]
+    assert "clips/sh009.mp4" in everything  # without the shot ids, nothing is dropped

@@ -118,12 +118,24 @@ def stage_records(provenance: dict[str, Any], idea: dict[str, Any],
     return records
 
 
-def artifact_list(story_dir: Path, exclude: set[Path]) -> list[dict[str, Any]]:
-    """Every file under the story's results folder: relative path, size and sha256."""
+SHOT_FOLDERS = ("shots", "vision", "keyframes", "clips")  # where files are named by shot id
+SHOT_FILE = re.compile(r"sh\d{3}")
+
+
+def artifact_list(story_dir: Path, exclude: set[Path], shots: set[str] | None = None
+                  ) -> list[dict[str, Any]]:
+    """Every file under the story's results folder: relative path, size and sha256.
+
+    With ``shots`` (the current shot ids), per-shot files of shots the story no longer has
+    (left by an earlier run with more shots) are not listed: they are not part of this film.
+    """
     entries = []
     for path in sorted(p for p in story_dir.rglob("*") if p.is_file()):
-        if path.resolve() in exclude or any(part.startswith(".") for part in
-                                            path.relative_to(story_dir).parts):
+        parts = path.relative_to(story_dir).parts
+        if path.resolve() in exclude or any(part.startswith(".") for part in parts):
+            continue
+        if (shots is not None and parts[0] in SHOT_FOLDERS and SHOT_FILE.fullmatch(path.stem)
+                and path.stem not in shots):
             continue
         entries.append({"path": path.relative_to(story_dir).as_posix(),
                         "bytes": path.stat().st_size, "sha256": sha256_file(path)})
@@ -180,13 +192,13 @@ def make_video(clips: list[str], shotlist: dict[str, Any], idea: dict[str, Any],
 def build_manifest(story_dir: Path, idea: dict[str, Any], provenance: dict[str, Any],
                    benchmarks: dict[str, Any], quality: dict[str, Any],
                    used: dict[str, dict[str, Any]], poster_shot_id: str,
-                   exclude: set[Path]) -> dict[str, Any]:
+                   exclude: set[Path], shots: set[str] | None = None) -> dict[str, Any]:
     """The manifest document (schema ``manifest``)."""
     return {
         "story": idea["story"],
         "title": idea["title"],
         "seed": int(idea["seed"]),
-        "artifacts": artifact_list(story_dir, exclude),
+        "artifacts": artifact_list(story_dir, exclude, shots),
         "stages": stage_records(provenance, idea, used),
         "output": scrub(provenance.get("output", {})),
         "tools": tool_versions(),
@@ -221,7 +233,8 @@ def main(smk: Any) -> None:
                     "wer_status": words["wer"]["status"]}}
     manifest = build_manifest(Path(smk.output.manifest).parent, idea,
                               dict(smk.params.provenance), dict(smk.params.benchmarks), quality,
-                              used, poster, {Path(smk.output.manifest).resolve()})
+                              used, poster, {Path(smk.output.manifest).resolve()},
+                              {shot["id"] for shot in shotlist["shots"]})
     write_json(smk.output.manifest, manifest, "manifest")
     log.info("final video: %.2f LUFS, %.2f dBTP, A/V diff %.3f s", quality["integrated_lufs"],
              quality["true_peak_db"], quality["av_diff_s"])
