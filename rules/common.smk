@@ -94,26 +94,24 @@ def shot_plan(wildcards):
     return f"results/{wildcards.story}/shots/{wildcards.shot}.json"
 
 
-def story_clips(wildcards):
-    """Every clip of a story, in shot order (post's input).
+def per_shot(pattern):
+    """An input function: ``pattern`` (with ``{story}`` and ``{shot}``) for every shot of the
+    story, in shot order (post's clips and keyframes).
 
-    With vision on, post first waits on the vision checkpoint itself: Snakemake 9 re-evaluates
+    With vision on, it first waits on the vision checkpoint itself: Snakemake 9 re-evaluates
     only the direct dependents of a checkpoint that need not rerun, so without this a resumed
     run (vision done, some keyframes missing) would leave the keyframe jobs' plan unresolved.
     """
-    if vision_enabled():
-        checkpoints.vision.get(story=wildcards.story)
-    return [
-        f"results/{wildcards.story}/clips/{s}.mp4" for s in shot_ids(wildcards.story)
-    ]
 
+    def files(wildcards):
+        if vision_enabled():
+            checkpoints.vision.get(story=wildcards.story)
+        return [
+            pattern.format(story=wildcards.story, shot=s)
+            for s in shot_ids(wildcards.story)
+        ]
 
-def story_keyframes(wildcards):
-    """Every keyframe of a story, in shot order (post takes the poster from one)."""
-    return [
-        f"results/{wildcards.story}/keyframes/{s}.png"
-        for s in shot_ids(wildcards.story)
-    ]
+    return files
 
 
 def music_input(wildcards):

@@ -106,8 +106,8 @@ rule video:
 
 rule post:
     input:
-        clips=story_clips,
-        keyframes=story_keyframes,
+        clips=per_shot("results/{story}/clips/{shot}.mp4"),
+        keyframes=per_shot("results/{story}/keyframes/{shot}.png"),
         shotlist="results/{story}/shotlist.json",
         idea="results/{story}/idea.json",
         wav="results/{story}/narration.wav",

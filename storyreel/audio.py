@@ -44,14 +44,6 @@ def to_int16(samples: np.ndarray) -> np.ndarray:
     return np.round(clipped * _INT16_MAX).astype("<i2")
 
 
-def to_float(samples: np.ndarray) -> np.ndarray:
-    """int16 samples to float32 in [-1, 1]; float input is passed through as float32."""
-    arr = np.asarray(samples)
-    if arr.dtype.kind == "i":
-        return (arr.astype(np.float32) / _INT16_MAX).astype(np.float32)
-    return arr.astype(np.float32)
-
-
 def write_wav(path: str | os.PathLike[str], samples: np.ndarray, sample_rate: int) -> None:
     """Write mono 16-bit PCM atomically (float input in [-1, 1] or int16)."""
     arr = np.asarray(samples)

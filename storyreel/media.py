@@ -43,6 +43,7 @@ BT709 = ["-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt7
 SUBS_NAME = "subs.srt"  # the subtitle file's name inside ffmpeg's work folder (no escaping)
 SUBS_FONTS = "fonts"  # the subtitle font folder's name there
 CHAR_WIDTH = 0.64  # average advance of bold sans text, in ems, with room for the outline
+LINE_CHARS = 42  # the subtitle line the font is sized for, at least (stages.asr.max_line_chars)
 SYSTEM_FONTS = ("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
                 "/usr/share/fonts/dejavu/DejaVuSans-Bold.ttf",
                 "/usr/share/fonts/TTF/DejaVuSans-Bold.ttf",
@@ -64,11 +65,11 @@ def x264_args(output: dict[str, object], threads: int = 1) -> list[str]:
             "-x264-params", "cabac=1:8x8dct=1", "-forced-idr", "1", "-threads", str(threads)]
 
 
-def subtitle_style(size: tuple[int, int], chars: int = 42) -> dict[str, int]:
+def subtitle_style(size: tuple[int, int], chars: int = LINE_CHARS) -> dict[str, int]:
     """libass style in frame pixels: font size, outline, shadow and margins per preset.
 
     The font is 5.5 % of the height, but never so large that a line of ``chars`` characters
-    (the subtitles' longest) overflows the width between the margins: libass would wrap it, and
+    (the subtitles' longest line) overflows the width between the margins: libass would wrap it, and
     a two-line cue would become four on a vertical frame. The side margins are 7 % of the width
     and the bottom margin 8 % of the height (12 % for vertical video, whose players overlay
     controls at the bottom): all inside the 5 % title-safe border.
@@ -87,7 +88,7 @@ def subtitle_style(size: tuple[int, int], chars: int = 42) -> dict[str, int]:
     }
 
 
-def subtitle_filter(size: tuple[int, int], font: str = "DejaVu Sans", chars: int = 42,
+def subtitle_filter(size: tuple[int, int], font: str = "DejaVu Sans", chars: int = LINE_CHARS,
                     name: str = SUBS_NAME) -> str:
     """The ``subtitles`` filter for a subtitle file ``name`` in ffmpeg's working folder, drawn
     with ``font`` from the folder ``fonts`` there (see :func:`install_subtitle_font`).
@@ -354,12 +355,6 @@ def video_duration(path: str | Path) -> float:
     if stream is None or stream.fps <= 0:
         raise MediaError(f"{path}: no video stream with a frame rate")
     return count_frames(path) / stream.fps
-
-
-def extract_frame(path: str | Path, at_s: float, out: str | Path, quality: int = 3) -> None:
-    """Write the frame at ``at_s`` seconds as an image (JPEG quality 2 best .. 31 worst)."""
-    run_ffmpeg(["-y", "-ss", f"{max(0.0, at_s):.3f}", "-i", str(path), "-frames:v", "1",
-                "-q:v", str(quality), "-update", "1", str(out)], f"extract a frame of {path}")
 
 
 def gray_frames(path: str | Path, region: float = 0.7, size: tuple[int, int] = (64, 36)

@@ -14,7 +14,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Any
 
-from storyreel.errors import UnknownBackendError
+from storyreel.errors import MissingExtraError, UnknownBackendError
 
 
 @dataclass(frozen=True)
@@ -81,10 +81,20 @@ def stage_spec(stage: str, options: dict[str, Any]) -> BackendSpec | None:
 
 
 def get(kind: str, name: str) -> Any:
-    """Import and return the backend object (a class or factory)."""
+    """Import and return the backend object (a class or factory).
+
+    A backend whose optional dependency is missing raises :class:`MissingExtraError`, which
+    names the pip extra to install.
+    """
     entry = spec(kind, name)
     module_name, _, attribute = entry.target.partition(":")
-    module = importlib.import_module(module_name)
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        missing = exc.name or module_name
+        if entry.extra and missing.split(".")[0] != "storyreel":
+            raise MissingExtraError(f"{kind}/{name}", missing, entry.extra) from exc
+        raise
     return getattr(module, attribute)
 
 

@@ -107,3 +107,22 @@ def test_stage_specs_follow_the_configured_backend():
     assert registry.stage_spec("idea", {}) is None
     with pytest.raises(UnknownBackendError, match="known writer backends: openai, template"):
         registry.stage_spec("script", {"backend": "gpt"})
+
+
+def test_a_backend_with_a_missing_extra_names_the_extra():
+    from storyreel.errors import MissingExtraError
+
+    registry.register(registry.BackendSpec("image", "fake-diffusers",
+                                           "storyreel_no_such_module.pipe:Pipe", gpu=True,
+                                           extra="diffusers"))
+    try:
+        with pytest.raises(MissingExtraError, match=r"pip install 'storyreel\[diffusers\]'"):
+            registry.get("image", "fake-diffusers")
+    finally:
+        registry._REGISTRY["image"].pop("fake-diffusers")
+    registry.register(registry.BackendSpec("image", "broken", "storyreel.no_such:X"))
+    try:  # a missing module of storyreel itself is a bug, not a missing extra
+        with pytest.raises(ModuleNotFoundError):
+            registry.get("image", "broken")
+    finally:
+        registry._REGISTRY["image"].pop("broken")

@@ -31,6 +31,7 @@ import numpy as np
 
 from storyreel.artifacts import atomic_path
 from storyreel.media import (
+    LINE_CHARS,
     SUBS_NAME,
     MediaError,
     ffmpeg_command,
@@ -194,7 +195,7 @@ class KenBurns:
             if subtitles:
                 shutil.copyfile(subtitles, Path(work) / SUBS_NAME)
                 font = install_subtitle_font(work)
-                chars = max([42, *(len(line) for cue in parse_subtitles(subtitles)
+                chars = max([LINE_CHARS, *(len(line) for cue in parse_subtitles(subtitles)
                                    for line in cue.lines)])
                 start = round(float(plan["start"]) * fps)  # the clip's first frame on the film
                 graph += (f",setpts=PTS+{start},{subtitle_filter((w, h), font, chars)},"
