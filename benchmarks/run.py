@@ -35,6 +35,8 @@ from pathlib import Path
 
 import psutil
 
+from storyreel import joblog
+
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 STAGES = ["idea", "script", "revise", "voice", "asr", "shotlist", "vision", "keyframes", "video",
@@ -69,9 +71,7 @@ def snakemake(workdir: Path, *args: str) -> tuple[float, float, str]:
 
 
 def jobs_in(output: str) -> int:
-    return sum(1 for line in output.splitlines()
-               if line.startswith(("rule ", "localrule ", "checkpoint ", "localcheckpoint "))
-               and not line.startswith(("rule all", "localrule all")))
+    return len(joblog.jobs(output))
 
 
 def stage_times(workdir: Path) -> dict[str, list[tuple[float, float]]]:

@@ -1,22 +1,18 @@
 # Rule helpers: config validation, wildcard constraints, config lookups and input functions.
 # Rules call these by name; none of them holds stage logic (that lives in storyreel/stages).
 
-import json
 from pathlib import Path
-
-from snakemake.utils import validate
 
 from storyreel import config as srconfig
 from storyreel import registry
 from storyreel.errors import ConfigError
 
-# Validate before any job runs: one clear line naming the key path, defaults filled in.
+# Validate once, before any job runs: one clear line naming the key path, defaults filled in.
 try:
     srconfig.load_config(config)
     STORIES = srconfig.load_stories(config["stories"], config)
 except ConfigError as exc:
     raise WorkflowError(str(exc)) from None
-validate(config, schema="../schemas/config.schema.yaml")
 
 RETRIES = config["retries"]
 STAGES = config["stages"]
@@ -53,7 +49,7 @@ def gpu_for(stage):
 
 def voice_words_per_minute():
     """The configured voice's measured speaking rate (revise fits the text with it)."""
-    rate = registry.spec("tts", STAGES["voice"]["backend"]).words_per_minute
+    rate = registry.spec("voice", STAGES["voice"]["backend"]).words_per_minute
     return float(rate)
 
 

@@ -36,7 +36,6 @@ class Audio:
         return len(self.samples) / float(self.sample_rate)
 
 
-LEAD_S = 0.2  # silence the voice puts before the first and after the last sentence
 
 def to_int16(samples: np.ndarray) -> np.ndarray:
     """Float samples in [-1, 1] to int16 (clipped, rounded)."""

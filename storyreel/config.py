@@ -55,12 +55,14 @@ def _message(where: str, error: jsonschema.ValidationError) -> str:
     return f"{where}: {error_path(error)}: {message}"
 
 
-def validate_with_defaults(data: Any, schema_path: Path, where: str) -> Any:
-    """Validate ``data`` in place against a schema file, filling defaults.
+def validate_with_defaults(data: Any, schema_path: Path, where: str,
+                           schema: dict[str, Any] | None = None) -> Any:
+    """Validate ``data`` in place against a schema file (or the ``schema`` given), filling
+    defaults.
 
     Raises :class:`ConfigError` with one line naming the key path of the first error.
     """
-    validator = _DefaultsValidator(_load_yaml(schema_path))
+    validator = _DefaultsValidator(schema if schema is not None else _load_yaml(schema_path))
     errors = sorted(validator.iter_errors(data), key=lambda e: (len(e.absolute_path), e.message))
     if errors:
         error = jsonschema.exceptions.best_match(errors)
@@ -68,9 +70,23 @@ def validate_with_defaults(data: Any, schema_path: Path, where: str) -> Any:
     return data
 
 
+def config_schema() -> dict[str, Any]:
+    """The config schema, each stage's ``backend`` enum listing every registered backend
+    (the built-in ones the file lists, plus those of installed packages' entry points)."""
+    from storyreel import registry
+
+    schema = _load_yaml(CONFIG_SCHEMA)
+    stages = schema["properties"]["stages"]["properties"]
+    for kind in registry.KINDS:
+        enum = stages[kind]["properties"]["backend"]["enum"]
+        enum += [name for name in registry.known(kind) if name not in enum]
+    return schema
+
+
 def load_config(config: dict[str, Any] | None) -> dict[str, Any]:
     """Validate the workflow config in place, with defaults; returns it."""
-    return validate_with_defaults(config if config is not None else {}, CONFIG_SCHEMA, "config")
+    return validate_with_defaults(config if config is not None else {}, CONFIG_SCHEMA, "config",
+                                  config_schema())
 
 
 def load_stories(path: str | Path, config: dict[str, Any]) -> dict[str, dict[str, Any]]:

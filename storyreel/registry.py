@@ -1,69 +1,121 @@
-"""A small backend registry.
+"""The backend registry: built-in backends plus the ``storyreel.backends`` entry-point group.
 
-Backends are named ``<kind>/<name>`` and registered lazily as ``module:attribute`` strings, so
-listing or validating backends never imports a heavy dependency. ``get`` imports on demand;
-an unknown name fails with the list of known ones.
+A backend kind is named after its stage (``script``, ``revise``, ``voice``, ``asr``, ``vision``,
+``keyframes``, ``video``, ``post``); a backend is ``<stage>/<name>`` (``keyframes/animatic``), and
+a stage's config option ``stages.<stage>.backend`` gives the name. Each kind's interface is a
+Protocol in ``storyreel/backends/<stage>/__init__.py`` (see :func:`interface`).
 
-Kinds map to stages: ``writer`` (script), ``editor`` (revise), ``tts`` (voice), ``asr`` (asr),
-``planner`` (vision), ``image`` (keyframes), ``motion`` (video), ``post`` (post).
+Targets are lazy ``module:attribute`` strings, so listing or validating backends never imports a
+heavy dependency; :func:`get` imports on demand. An unknown name fails with one line naming the
+known ones; a backend whose optional dependency is missing raises
+:class:`~storyreel.errors.MissingExtraError`, naming the pip extra.
+
+A separate package adds a backend by declaring an entry point whose value is a
+:class:`BackendSpec` (or a callable returning one or a list of them)::
+
+    [project.entry-points."storyreel.backends"]
+    keyframes-sdxl = "storyreel_sdxl:SPEC"
+
+(see docs/architecture.md).
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
+import inspect
+import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from storyreel.errors import MissingExtraError, UnknownBackendError
+from storyreel.errors import MissingExtraError, StoryreelError, UnknownBackendError
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "storyreel.backends"
+# Backend kinds: the stages that have backends, in workflow order.
+KINDS = ("script", "revise", "voice", "asr", "vision", "keyframes", "video", "post")
+# Extras pyproject.toml defines (a spec may only name one of these).
+EXTRAS = ("llm", "whisper", "diffusers", "slurm", "monitor", "notify")
 
 
 @dataclass(frozen=True)
 class BackendSpec:
     """Where a backend lives and what it needs."""
 
-    kind: str
+    kind: str  # the stage it serves
     name: str
-    target: str  # "module:attribute"
+    target: str  # "module:attribute", the class built as Backend(options)
     gpu: bool = False  # whether the backend wants a GPU (declared as resources: gpu=1)
     extra: str | None = None  # the pip extra that installs its dependencies
     summary: str = ""
-    words_per_minute: float | None = None  # tts only: measured speaking rate at length_scale 1
+    words_per_minute: float | None = None  # voice only: measured speaking rate at length_scale 1
     uses_model: bool = False  # whether the stage's `model` option means anything to it
 
-
-# The backend kind each stage's `backend` option names.
-STAGE_KINDS = {
-    "script": "writer",
-    "revise": "editor",
-    "voice": "tts",
-    "asr": "asr",
-    "vision": "planner",
-    "keyframes": "image",
-    "video": "motion",
-    "post": "post",
-}
+    @property
+    def id(self) -> str:
+        return f"{self.kind}/{self.name}"
 
 
 _REGISTRY: dict[str, dict[str, BackendSpec]] = {}
+_loaded_entry_points = False
 
 
 def register(spec: BackendSpec) -> BackendSpec:
     """Add a backend; re-registering the same name replaces it (useful in tests)."""
+    if spec.kind not in KINDS:
+        raise StoryreelError(f"backend {spec.id}: unknown kind '{spec.kind}' "
+                             f"(kinds are the stages: {', '.join(KINDS)})")
+    if spec.extra is not None and spec.extra not in EXTRAS:
+        raise StoryreelError(f"backend {spec.id}: extra '{spec.extra}' is not one of "
+                             f"{', '.join(EXTRAS)}")
     _REGISTRY.setdefault(spec.kind, {})[spec.name] = spec
     return spec
 
 
+def _specs_of(value: Any) -> Iterable[BackendSpec]:
+    if callable(value) and not isinstance(value, BackendSpec):
+        value = value()
+    values = value if isinstance(value, list | tuple) else [value]
+    for item in values:
+        if not isinstance(item, BackendSpec):
+            raise TypeError(f"not a storyreel.registry.BackendSpec: {item!r}")
+        yield item
+
+
+def load_entry_points(force: bool = False) -> None:
+    """Register the backends that installed packages declare in the ``storyreel.backends``
+    entry-point group (once; ``force`` reads the group again). A broken entry point is logged and
+    skipped: it must not break the built-in backends."""
+    global _loaded_entry_points
+    if _loaded_entry_points and not force:
+        return
+    _loaded_entry_points = True
+    for entry in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            for spec in _specs_of(entry.load()):
+                register(spec)
+        except Exception as exc:  # a third-party package's bug
+            log.warning("storyreel backend entry point %s (%s) ignored: %s", entry.name,
+                        entry.value, exc)
+
+
 def known(kind: str) -> list[str]:
     """Sorted names of the backends of a kind."""
+    load_entry_points()
     return sorted(_REGISTRY.get(kind, {}))
 
 
 def kinds() -> list[str]:
-    return sorted(_REGISTRY)
+    """The kinds that have at least one backend, in workflow order."""
+    load_entry_points()
+    return [kind for kind in KINDS if _REGISTRY.get(kind)]
 
 
 def spec(kind: str, name: str) -> BackendSpec:
     """The spec of a backend, or :class:`UnknownBackendError` naming the known ones."""
+    load_entry_points()
     try:
         return _REGISTRY[kind][name]
     except KeyError:
@@ -74,14 +126,13 @@ def spec(kind: str, name: str) -> BackendSpec:
 
 def stage_spec(stage: str, options: dict[str, Any]) -> BackendSpec | None:
     """The spec of the backend a stage's options name (None for stages without backends)."""
-    kind = STAGE_KINDS.get(stage)
-    if kind is None:
+    if stage not in KINDS:
         return None
-    return spec(kind, str(options.get("backend", known(kind)[0])))
+    return spec(stage, str(options["backend"]))
 
 
 def get(kind: str, name: str) -> Any:
-    """Import and return the backend object (a class or factory).
+    """Import and return the backend class (or factory).
 
     A backend whose optional dependency is missing raises :class:`MissingExtraError`, which
     names the pip extra to install.
@@ -93,32 +144,70 @@ def get(kind: str, name: str) -> Any:
     except ModuleNotFoundError as exc:
         missing = exc.name or module_name
         if entry.extra and missing.split(".")[0] != "storyreel":
-            raise MissingExtraError(f"{kind}/{name}", missing, entry.extra) from exc
+            raise MissingExtraError(entry.id, missing, entry.extra) from exc
         raise
     return getattr(module, attribute)
 
 
+def create(stage: str, options: dict[str, Any]) -> Any:
+    """The backend a stage's validated options name, built as ``Backend(options)``."""
+    return get(stage, str(options["backend"]))(options)
+
+
+def interface(kind: str) -> type:
+    """The Protocol every backend of ``kind`` implements."""
+    module = importlib.import_module(f"storyreel.backends.{kind}")
+    return getattr(module, f"{kind.capitalize()}Backend")
+
+
+def _methods(protocol: type) -> dict[str, inspect.Signature]:
+    names = [n for n, v in vars(protocol).items() if callable(v) and
+             (not n.startswith("_") or n == "__init__")]
+    return {n: inspect.signature(getattr(protocol, n)) for n in names}
+
+
+def conformance(kind: str, backend: type) -> list[str]:
+    """What ``backend`` (a class) lacks of its kind's interface: missing methods, or methods
+    whose parameters differ by name or order (empty when it conforms)."""
+    problems = []
+    for name, wanted in _methods(interface(kind)).items():
+        method = getattr(backend, name, None)
+        if not callable(method):
+            problems.append(f"no method {name}()")
+            continue
+        got = inspect.signature(method)
+        want = [p.name for p in wanted.parameters.values()]
+        have = [p.name for p in got.parameters.values()]
+        if have[:len(want)] != want or any(
+                p.default is inspect.Parameter.empty and p.kind not in
+                (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in list(got.parameters.values())[
+                    len(want):]):
+            problems.append(f"{name}{got} does not match {name}{wanted}")
+    return problems
+
+
 def _builtin() -> None:
     for entry in (
-        BackendSpec("writer", "template", "storyreel.backends.writer.template:TemplateWriter",
+        BackendSpec("script", "template", "storyreel.backends.script.template:TemplateWriter",
                     summary="deterministic embedded story writer (offline)"),
-        BackendSpec("writer", "openai", "storyreel.backends.writer.openai_compat:OpenAIWriter",
+        BackendSpec("script", "openai", "storyreel.backends.script.openai_compat:OpenAIWriter",
                     summary="any OpenAI-compatible server: Ollama, vLLM, llama.cpp",
                     uses_model=True),
-        BackendSpec("editor", "rules", "storyreel.backends.editor.rules:RuleEditor",
+        BackendSpec("revise", "rules", "storyreel.backends.revise.rules:RuleEditor",
                     summary="embedded rule-based text normaliser (offline)"),
-        BackendSpec("tts", "piper", "storyreel.backends.tts.piper:PiperTTS",
+        BackendSpec("voice", "piper", "storyreel.backends.voice.piper:PiperTTS",
                     summary="Piper neural TTS with a voice shipped as a Python package",
                     words_per_minute=210.3),
-        BackendSpec("tts", "espeak", "storyreel.backends.tts.espeak:EspeakTTS",
+        BackendSpec("voice", "espeak", "storyreel.backends.voice.espeak:EspeakTTS",
                     summary="espeak-ng through espeakng-loader (fallback)", words_per_minute=207.2),
         BackendSpec("asr", "pocketsphinx", "storyreel.backends.asr.sphinx:SphinxAligner",
                     summary="pocketsphinx forced alignment and free recognition (offline)"),
-        BackendSpec("planner", "embedded", "storyreel.backends.vision.embedded:EmbeddedPlanner",
+        BackendSpec("vision", "embedded", "storyreel.backends.vision.embedded:EmbeddedPlanner",
                     summary="deterministic style bible and prompt enrichment (offline)"),
-        BackendSpec("image", "animatic", "storyreel.backends.image.animatic:AnimaticRenderer",
+        BackendSpec("keyframes", "animatic",
+                    "storyreel.backends.keyframes.animatic:AnimaticRenderer",
                     summary="procedural storyboard renderer (Pillow, offline)"),
-        BackendSpec("motion", "kenburns", "storyreel.backends.motion.kenburns:KenBurns",
+        BackendSpec("video", "kenburns", "storyreel.backends.video.kenburns:KenBurns",
                     summary="eased camera moves over a still keyframe"),
         BackendSpec("post", "ffmpeg", "storyreel.backends.post.ffmpeg:FfmpegPost",
                     summary="ffmpeg edit, loudness, subtitles and mux"),

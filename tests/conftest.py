@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -14,6 +13,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from storyreel import joblog
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -45,10 +46,6 @@ TINY_FILM = {
     ),
 }
 
-JOB_LINE = re.compile(r"^(?:local)?(?:rule|checkpoint) (\w+):$")
-WILDCARDS_LINE = re.compile(r"^\s+wildcards: (.*)$")
-
-
 @dataclass
 class Result:
     returncode: int
@@ -56,20 +53,7 @@ class Result:
 
     def jobs(self) -> list[str]:
         """Jobs Snakemake ran (or would run, with -n), as 'rule' or 'rule[shot]'."""
-        jobs: list[str] = []
-        lines = self.output.splitlines()
-        for i, line in enumerate(lines):
-            match = JOB_LINE.match(line)
-            if not match or match.group(1) == "all":
-                continue
-            name = match.group(1)
-            for follow in lines[i + 1:i + 12]:
-                wild = WILDCARDS_LINE.match(follow)
-                if wild and "shot=" in wild.group(1):
-                    name += "[" + wild.group(1).split("shot=")[1].split(",")[0] + "]"
-                    break
-            jobs.append(name)
-        return jobs
+        return joblog.jobs(self.output)
 
 
 class Workdir:

@@ -8,8 +8,9 @@ from test_voice import OPTIONS, tiny_revised
 
 from storyreel.artifacts import read_json
 from storyreel.audio import Audio
+from storyreel.backends import options_for
 from storyreel.backends.asr.sphinx import SphinxAligner, ipa_to_arpabet, letters_to_arpabet
-from storyreel.backends.tts.piper import PiperTTS
+from storyreel.backends.voice.piper import PiperTTS
 from storyreel.errors import StoryreelError
 from storyreel.stages.asr import (
     align_sentence,
@@ -73,11 +74,11 @@ def test_pronunciations_for_unknown_words():
 
 @pytest.fixture(scope="module")
 def aligner() -> SphinxAligner:
-    return SphinxAligner()
+    return SphinxAligner(options_for("asr"))
 
 
 def test_alignment_of_real_speech_with_an_unknown_name(aligner):
-    piper = PiperTTS()
+    piper = PiperTTS({**options_for("voice"), "voice": None, "seed": 0})
     text = "Quorelda lit the old lamp at the top of the tower."
     speech = piper.synthesize(text, 1.0)
     rate = piper.sample_rate

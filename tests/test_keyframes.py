@@ -11,7 +11,7 @@ from PIL import Image
 from test_vision import OPTIONS, make_story
 
 from storyreel.artifacts import write_json
-from storyreel.backends.image.animatic import AnimaticRenderer
+from storyreel.backends.keyframes.animatic import AnimaticRenderer
 from storyreel.backends.vision.embedded import LIGHTING
 from storyreel.media import PRESETS
 from storyreel.stages import keyframes, vision

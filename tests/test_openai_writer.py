@@ -11,9 +11,10 @@ from types import SimpleNamespace
 import pytest
 
 from storyreel.artifacts import validate, write_json
-from storyreel.backends.writer.openai_compat import OpenAIWriter, parse_scenes
+from storyreel.backends.script.openai_compat import OpenAIWriter, parse_scenes
 from storyreel.errors import StoryreelError
 from storyreel.stages import script as sc
+from storyreel.vocabulary import MOODS, TIMES_OF_DAY
 
 SECRET = "sk-test-very-secret-123"
 SCENES = {"scenes": [
@@ -101,8 +102,8 @@ def test_request_and_repaired_script(server, fake, monkeypatch, tmp_path, caplog
     validate(script, "script")
     assert (script["backend"], script["model"]) == ("openai", "tiny-model")
     assert script["scenes"][0]["narration"] == "Mara keeps the lamp on the island."
-    assert script["scenes"][1]["time_of_day"] in sc.TIMES
-    assert script["scenes"][1]["mood"] in sc.MOODS
+    assert script["scenes"][1]["time_of_day"] in TIMES_OF_DAY
+    assert script["scenes"][1]["mood"] in MOODS
     assert script["scenes"][2]["visual"]
     assert SECRET not in written
     assert SECRET not in caplog.text

@@ -15,7 +15,7 @@ from test_vision import OPTIONS, make_story
 from storyreel import media
 from storyreel.artifacts import read_json, sha256_file, write_json
 from storyreel.audio import write_wav
-from storyreel.backends.image.animatic import AnimaticRenderer
+from storyreel.backends.keyframes.animatic import AnimaticRenderer
 from storyreel.backends.post import ffmpeg as fp
 from storyreel.stages import post, video, vision
 from storyreel.subtitles import Cue, write_srt, write_vtt
@@ -58,8 +58,8 @@ def build_story(root: Path, aspect: str, shots: int, duration: float, music: boo
         keyframes.append(str(root / f"{plan['id']}.png"))
         renderer.save(plan, keyframes[-1])
         clips.append(str(root / "clips" / f"{plan['id']}.mp4"))
-        video.render_clip(keyframes[-1], plan, clips[-1], {}, OUTPUT, plan["crossfade_s"],
-                          subtitles=root / "subtitles.srt")
+        video.render_clip(keyframes[-1], plan, clips[-1], {"backend": "kenburns"}, OUTPUT,
+                          plan["crossfade_s"], subtitles=root / "subtitles.srt")
     speech_like_wav(root / "narration.wav", duration)
     sentences = [{"id": "sc01_01", "scene": "sc01", "text": "x", "start": 0.0,
                   "end": duration}]

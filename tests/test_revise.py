@@ -11,7 +11,7 @@ import pytest
 from storyreel import text as tx
 from storyreel.artifacts import validate, write_json
 from storyreel.stages import revise as rv
-from storyreel.stages.script import Budget
+from storyreel.types import Budget
 
 WPM = 165.0
 PAUSES = {"sentence": 0.3, "scene": 0.7}

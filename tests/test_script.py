@@ -9,9 +9,10 @@ import pytest
 
 from storyreel import text as tx
 from storyreel.artifacts import validate
-from storyreel.audio import LEAD_S
-from storyreel.backends.writer.template import read_premise, third_person
+from storyreel.backends.script.template import read_premise, third_person
 from storyreel.stages import script as sc
+from storyreel.types import LEAD_S, Budget
+from storyreel.vocabulary import MOODS
 
 WPM = 165.0
 PAUSES = {"sentence": 0.3, "scene": 0.7}
@@ -158,7 +159,7 @@ def test_repair_scenes_fills_and_coerces():
     assert [s["id"] for s in scenes] == ["sc01", "sc02"]
     assert scenes[0]["narration"] == "Mara climbs the tower at night."
     assert scenes[1]["beat"] == "resolution"
-    assert scenes[1]["mood"] in sc.MOODS and scenes[1]["time_of_day"] == "dawn"
+    assert scenes[1]["mood"] in MOODS and scenes[1]["time_of_day"] == "dawn"
     validate({"story": "x", "title": "x", "language": "en", "kind": "premise", "seed": 1,
               "backend": "b", "model": None, "scenes": scenes}, "script")
 
@@ -181,7 +182,7 @@ def test_third_person(goal, spoken):
 
 
 def test_budget_estimate_and_target():
-    budget = sc.Budget(60, 120, 0.5, 1.0)
+    budget = Budget(60, 120, 0.5, 1.0)
     lead = 2 * LEAD_S  # the voice's silence before the first and after the last sentence
     assert budget.estimate(120, 10, 4) == pytest.approx(60 + 6 * 0.5 + 3 * 1.0 + lead)
     words = budget.target_words()

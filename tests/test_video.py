@@ -8,8 +8,8 @@ import pytest
 from test_vision import OPTIONS, make_story
 
 from storyreel import media
-from storyreel.backends.image.animatic import AnimaticRenderer
-from storyreel.backends.motion import kenburns as kb
+from storyreel.backends.keyframes.animatic import AnimaticRenderer
+from storyreel.backends.video import kenburns as kb
 from storyreel.media import count_frames, probe, shot_frames
 from storyreel.stages import video, vision
 
@@ -103,8 +103,8 @@ def test_clip_burns_the_subtitles_of_its_own_time(tmp_path: Path):
     write_srt(srt, [Cue(0.0, 1.9, ("An earlier cue, long gone",)),
                     Cue(2.0, 2.4, ("The cue of this shot",))])
     plain, burned = tmp_path / "plain.mp4", tmp_path / "burned.mp4"
-    video.render_clip(png, plan, plain, {}, {"fps": 25}, 0.0)
-    video.render_clip(png, plan, burned, {}, {"fps": 25}, 0.0, subtitles=srt)
+    video.render_clip(png, plan, plain, {"backend": "kenburns"}, {"fps": 25}, 0.0)
+    video.render_clip(png, plan, burned, {"backend": "kenburns"}, {"fps": 25}, 0.0, subtitles=srt)
     _, a = media.gray_frames(plain, region=1.0, size=(128, 72))
     _, b = media.gray_frames(burned, region=1.0, size=(128, 72))
     bottom = slice(48, 72)

@@ -10,9 +10,10 @@ import pytest
 
 from storyreel.artifacts import read_json
 from storyreel.audio import TTSLoadError, read_wav
-from storyreel.backends.tts import piper as piper_backend
-from storyreel.backends.tts.espeak import EspeakTTS
-from storyreel.backends.tts.piper import MODEL_SHA256, PiperTTS
+from storyreel.backends import options_for
+from storyreel.backends.voice import piper as piper_backend
+from storyreel.backends.voice.espeak import EspeakTTS
+from storyreel.backends.voice.piper import MODEL_SHA256, PiperTTS
 from storyreel.errors import StoryreelError
 from storyreel.stages.voice import LEAD_S, narrate, run_voice
 
@@ -36,9 +37,14 @@ def tiny_revised(length_scale: float = 1.0) -> dict:
     }
 
 
+def speaker(voice: str | None = None, seed: int = 0) -> dict:
+    """A voice backend's options: the stage's block plus the story's voice and seed."""
+    return {**options_for("voice"), "voice": voice, "seed": seed}
+
+
 @pytest.fixture(scope="module")
 def piper() -> PiperTTS:
-    return PiperTTS()
+    return PiperTTS(speaker())
 
 
 def speech_seconds(samples: np.ndarray, rate: int) -> float:
@@ -55,15 +61,15 @@ def test_piper_model_is_sha_checked_and_speaks(piper):
 
 def test_piper_is_reproducible_and_honours_length_scale(piper):
     text = "A small boat turned toward the light."
-    first = PiperTTS(seed=3).synthesize(text, 1.0)
-    assert np.array_equal(first, PiperTTS(seed=3).synthesize(text, 1.0))
+    first = PiperTTS(speaker(seed=3)).synthesize(text, 1.0)
+    assert np.array_equal(first, PiperTTS(speaker(seed=3)).synthesize(text, 1.0))
     slow = speech_seconds(piper.synthesize(text, 1.4), piper.sample_rate)
     fast = speech_seconds(piper.synthesize(text, 0.8), piper.sample_rate)
     assert slow > fast * 1.3
 
 
 def test_espeak_speaks_and_honours_the_pace():
-    espeak = EspeakTTS()
+    espeak = EspeakTTS(speaker())
     normal = espeak.synthesize("The storm grew louder over the sea.", 1.0)
     slow = espeak.synthesize("The storm grew louder over the sea.", 1.5)
     assert espeak.sample_rate == 22050 and normal.dtype == np.float32
@@ -73,13 +79,13 @@ def test_espeak_speaks_and_honours_the_pace():
 
 def test_unknown_voice_lists_the_available_ones():
     with pytest.raises(StoryreelError, match="unknown voice 'nobody'.*joe"):
-        PiperTTS(voice="nobody")
+        PiperTTS(speaker("nobody"))
     with pytest.raises(StoryreelError, match="available voices: .*en-us"):
-        EspeakTTS(voice="klingon")
+        EspeakTTS(speaker("klingon"))
 
 
 def test_narration_joins_trimmed_sentences_with_the_pauses():
-    espeak = EspeakTTS()
+    espeak = EspeakTTS(speaker())
     narration = narrate(tiny_revised(), espeak, sentence_pause_s=0.3, scene_pause_s=0.7)
     spans = narration.sentences
     assert [s["id"] for s in spans] == ["sc01_01", "sc01_02", "sc02_01"]
@@ -100,7 +106,7 @@ def corrupt_model(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def test_sha_mismatch_falls_back_to_espeak(monkeypatch, tmp_path):
     corrupt_model(monkeypatch, tmp_path)
     with pytest.raises(TTSLoadError, match="sha256"):
-        piper_backend.PiperTTS()
+        piper_backend.PiperTTS(speaker())
     meta = run_voice(tiny_revised(), OPTIONS, None, tmp_path / "narration.wav",
                      tmp_path / "voice.json")
     assert meta["backend"] == "espeak" and meta["model_sha256"] is None

@@ -15,13 +15,14 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
 from storyreel import registry
 from storyreel.artifacts import read_json, write_json
 from storyreel.audio import Audio, read_wav, segment
+from storyreel.backends.asr import AsrBackend
 from storyreel.errors import StoryreelError
 from storyreel.subtitles import build_cues, write_srt, write_vtt
 
@@ -30,17 +31,6 @@ log = logging.getLogger(__name__)
 MARGIN_S = 0.1  # audio kept around each sentence for alignment and recognition
 _LETTER = re.compile(r"[^\W\d_]")
 _NOT_WORD = re.compile(r"[^a-z' ]+")
-
-
-class Aligner(Protocol):
-    """What the asr stage needs of an asr backend instance."""
-
-    name: str
-
-    def align(self, samples: np.ndarray, sample_rate: int, words: list[str]
-              ) -> list[tuple[float, float]] | None: ...
-
-    def recognize(self, samples: np.ndarray, sample_rate: int) -> str: ...
 
 
 # --------------------------------------------------------------------------------------------
@@ -105,7 +95,7 @@ def distribute(words: list[str], start: float, end: float) -> list[tuple[float, 
     return [(float(edges[i]), float(edges[i + 1])) for i in range(len(words))]
 
 
-def align_sentence(aligner: Aligner, audio: Audio, text: str, start: float, end: float,
+def align_sentence(aligner: AsrBackend, audio: Audio, text: str, start: float, end: float,
                    margin: float) -> tuple[list[str], list[tuple[float, float]], bool]:
     """Written words of one sentence, their times in the narration, and whether aligned."""
     words = written_words(text)
@@ -147,7 +137,7 @@ def _margins(spans: list[dict[str, Any]], duration: float) -> list[float]:
     return out
 
 
-def align_narration(aligner: Aligner, audio: Audio, meta: dict[str, Any]
+def align_narration(aligner: AsrBackend, audio: Audio, meta: dict[str, Any]
                     ) -> tuple[list[dict[str, Any]], list[str]]:
     """Word timings of the whole narration, and what free recognition heard per sentence."""
     words: list[dict[str, Any]] = []
@@ -184,8 +174,8 @@ def words_document(revised: dict[str, Any], meta: dict[str, Any], backend: str,
     reference = normalise_words(" ".join(s["text"] for s in meta["sentences"]))
     hypothesis = normalise_words(" ".join(heard))
     value = word_error_rate(reference, hypothesis)
-    threshold = float(options.get("wer_threshold", 0.6))
-    status = wer_status(value, threshold, str(options.get("on_wer_fail", "warn")))
+    threshold = float(options["wer_threshold"])
+    status = wer_status(value, threshold, str(options["on_wer_fail"]))
     return {
         "story": revised["story"],
         "backend": backend,
@@ -203,12 +193,12 @@ def run_asr(revised: dict[str, Any], meta: dict[str, Any], wav_path: str | Path,
             vtt_path: str | Path) -> dict[str, Any]:
     """Align, check and write ``words.json`` and the subtitles; return the words document."""
     check_inputs(revised, meta)
-    backend = str(options.get("backend", "pocketsphinx"))
-    aligner = registry.get("asr", backend)()
+    backend = str(options["backend"])
+    aligner = registry.create("asr", options)
     words, heard = align_narration(aligner, read_wav(wav_path), meta)
     doc = words_document(revised, meta, backend, words, heard, options)
-    cues = build_cues(words, int(options.get("max_line_chars", 42)),
-                      int(options.get("max_lines", 2)), float(options.get("max_cps", 20.0)),
+    cues = build_cues(words, int(options["max_line_chars"]), int(options["max_lines"]),
+                      float(options["max_cps"]),
                       duration_s=doc["duration_s"])
     write_json(words_path, doc, "words")
     write_srt(srt_path, cues)

@@ -72,7 +72,7 @@ def normalise_idea(entry: dict[str, Any], options: dict[str, Any]) -> dict[str, 
     if not raw.strip():
         heading, raw = None, str(entry["idea"])
     clean = tx.normalise_whitespace(tx.strip_markup(raw), keep_paragraphs=True)
-    kind = classify(clean, int(options.get("premise_max_words", 60)))
+    kind = classify(clean, int(options["premise_max_words"]))
     if kind == "premise":
         clean = " ".join(clean.split())
     sentences = tx.split_sentences(tx.split_paragraphs(clean)[0]) if clean else []

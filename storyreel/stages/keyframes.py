@@ -29,7 +29,7 @@ def read_plan(path: str | Path) -> dict[str, Any]:
 def render_keyframe(plan: dict[str, Any], out: str | Path, options: dict[str, Any]) -> float:
     """Render one keyframe PNG with the configured backend; returns the seconds it took."""
     started = time.perf_counter()
-    renderer = registry.get("image", options.get("backend", "animatic"))(options)
+    renderer = registry.create("keyframes", options)
     renderer.save(plan, out)
     return time.perf_counter() - started
 

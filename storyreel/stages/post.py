@@ -19,6 +19,7 @@ from typing import Any
 
 from storyreel import __version__, media, registry
 from storyreel.artifacts import atomic_path, read_json, sha256_file, write_json
+from storyreel.types import EditJob
 
 log = logging.getLogger(__name__)
 
@@ -180,13 +181,9 @@ def check_quality(q: dict[str, Any]) -> list[str]:
     return problems
 
 
-def make_video(clips: list[str], shotlist: dict[str, Any], idea: dict[str, Any],
-               wav: str | Path, srt: str | Path, music: list[str], options: dict[str, Any],
-               output: dict[str, Any], out: str | Path, threads: int = 2) -> dict[str, Any]:
-    """Run the post backend to write ``out``; returns the edit's figures."""
-    backend = registry.get("post", options.get("backend", "ffmpeg"))(options, output)
-    return backend.run(clips, shotlist, wav, srt, music[0] if music else None,
-                       idea.get("language", "en"), out, threads)
+def make_video(job: EditJob, options: dict[str, Any]) -> dict[str, Any]:
+    """Run the configured post backend to write ``job.out``; returns the edit's figures."""
+    return registry.create("post", options).run(job)
 
 
 def build_manifest(story_dir: Path, idea: dict[str, Any], provenance: dict[str, Any],
@@ -215,9 +212,13 @@ def main(smk: Any) -> None:
     shotlist = read_json(smk.input.shotlist, "shotlist")
     meta = read_json(smk.input.meta, "voice")
     words = read_json(smk.input.words, "words")
-    clips = list(smk.input.clips)
-    edit = make_video(clips, shotlist, idea, smk.input.wav, smk.input.srt, list(smk.input.music),
-                      options, output, smk.output.mp4, int(getattr(smk, "threads", 2)))
+    music = list(smk.input.music)
+    job = EditJob(clips=[Path(c) for c in smk.input.clips], shotlist=shotlist,
+                  narration=Path(smk.input.wav), subtitles=Path(smk.input.srt),
+                  music=Path(music[0]) if music else None, language=idea["language"],
+                  output=output, out=Path(smk.output.mp4),
+                  threads=int(getattr(smk, "threads", 2)))
+    edit = make_video(job, options)
     copy_file(smk.input.srt, smk.output.srt)
     copy_file(smk.input.vtt, smk.output.vtt)
     poster = write_poster(list(smk.input.keyframes), shotlist["shots"], smk.output.poster,

@@ -21,7 +21,8 @@ from typing import Any
 from storyreel import registry
 from storyreel import text as tx
 from storyreel.artifacts import read_json, write_json
-from storyreel.stages.script import Budget, budget_for
+from storyreel.stages.script import budget_for
+from storyreel.types import Budget
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,7 @@ def _change(kind: str, scene: str | None, before: str, after: str) -> dict[str, 
 def revise_script(script: dict[str, Any], idea: dict[str, Any], options: dict[str, Any],
                   words_per_minute: float, pauses: dict[str, float]) -> dict[str, Any]:
     """The revised.json document: speakable sentences, fitted pace, every change."""
-    editor = registry.get("editor", options.get("backend", "rules"))(options)
+    editor = registry.create("revise", options)
     budget = budget_for(idea, words_per_minute, pauses)
     changes: list[dict[str, Any]] = []
     sentences: list[list[str]] = []
@@ -97,9 +98,8 @@ def revise_script(script: dict[str, Any], idea: dict[str, Any], options: dict[st
     scenes = [script["scenes"][i] for i in kept]
     sentences = [sentences[i] for i in kept]
     fit = fit_length(sentences, [s["id"] for s in scenes], budget,
-                     float(options.get("tolerance", 0.15)),
-                     float(options.get("min_length_scale", 0.9)),
-                     float(options.get("max_length_scale", 1.15)))
+                     float(options["tolerance"]), float(options["min_length_scale"]),
+                     float(options["max_length_scale"]))
     changes += [_change("trim", scene_id, text, "") for scene_id, text in fit.trimmed]
     if fit.length_scale != 1.0:
         changes.append(_change("pace", None, "length_scale 1.0",
@@ -107,7 +107,7 @@ def revise_script(script: dict[str, Any], idea: dict[str, Any], options: dict[st
     if not fit.fits:
         log.warning("%s: estimated %.1f s for a target of %.1f s (tolerance %.0f %%): the "
                     "narration does not fit", script["story"], fit.estimated_s,
-                    budget.duration_s, 100 * float(options.get("tolerance", 0.15)))
+                    budget.duration_s, 100 * float(options["tolerance"]))
     return {
         "story": script["story"],
         "title": script["title"],

@@ -13,63 +13,18 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from storyreel import registry
 from storyreel import text as tx
 from storyreel.artifacts import read_json, write_json
-from storyreel.audio import LEAD_S
 from storyreel.errors import StoryreelError
+from storyreel.types import MAX_SCENES, Budget
+from storyreel.vocabulary import BEATS, MOODS, SINGLE_BEAT, TIME_PHRASES, TIMES_OF_DAY
 
 log = logging.getLogger(__name__)
 
-BEATS = ("setup", "turn", "climax", "resolution")
-TIMES = ("dawn", "day", "dusk", "night")
-MOODS = ("calm", "tense", "joyful", "somber", "mysterious", "triumphant")
-MAX_SCENES = 8
 SCENE_WORDS = (10, 110)  # a full-text scene shorter than this is merged, longer is split
-
-
-@dataclass(frozen=True)
-class Budget:
-    """How long the narration should be, and how fast the voice speaks."""
-
-    duration_s: float
-    words_per_minute: float
-    sentence_pause_s: float = 0.3
-    scene_pause_s: float = 0.7
-
-    @property
-    def scenes(self) -> int:
-        """Scene count for a premise: 4 to 8, one per 15 s or so."""
-        return max(4, min(MAX_SCENES, round(self.duration_s / 15)))
-
-    def estimate(self, words: int, sentences: int, scenes: int, length_scale: float = 1.0
-                 ) -> float:
-        """Seconds of narration: speech plus the pauses between sentences and scenes."""
-        return estimate_seconds(words, sentences, scenes, self.words_per_minute,
-                                self.sentence_pause_s, self.scene_pause_s, length_scale)
-
-    def target_words(self, words_per_sentence: float = 12.0) -> int:
-        """Words that fill ``duration_s`` once pauses are taken off."""
-        words = self.duration_s * self.words_per_minute / 60
-        for _ in range(3):
-            sentences = max(self.scenes, words / words_per_sentence)
-            pauses = self.estimate(0, round(sentences), self.scenes)
-            words = max(1.0, (self.duration_s - pauses) * self.words_per_minute / 60)
-        return round(words)
-
-
-def estimate_seconds(words: int, sentences: int, scenes: int, words_per_minute: float,
-                     sentence_pause_s: float, scene_pause_s: float,
-                     length_scale: float = 1.0) -> float:
-    """Narration length: ``words / wpm * 60 * length_scale`` plus a sentence pause between
-    sentences of a scene, a scene pause between scenes, and the voice's lead-in and lead-out."""
-    speech = words / words_per_minute * 60 * length_scale
-    scene_gaps = max(0, scenes - 1)
-    sentence_gaps = max(0, sentences - scenes)
-    return speech + sentence_gaps * sentence_pause_s + scene_gaps * scene_pause_s + 2 * LEAD_S
 
 
 def budget_for(idea: dict[str, Any], words_per_minute: float,
@@ -141,7 +96,7 @@ def _keyword_scores(passage: str, table: dict[str, tuple[str, ...]]) -> dict[str
 def passage_time(passage: str, previous: str | None) -> str:
     """dawn/day/dusk/night from keywords, else the previous scene's, else day."""
     scores = _keyword_scores(passage, TIME_WORDS)
-    best = max(TIMES, key=lambda t: (scores[t], t == previous))
+    best = max(TIMES_OF_DAY, key=lambda t: (scores[t], t == previous))
     return best if scores[best] else (previous or "day")
 
 
@@ -163,8 +118,7 @@ def passage_visual(passage: str, characters: list[str], setting: str, time_of_da
     if len(words) > 30:
         action = " ".join(words[:30]).rstrip(",;:") + "…"
     subject = ", ".join(characters) if characters else "The scene"
-    light = {"dawn": "at dawn", "day": "in daylight", "dusk": "at dusk", "night": "at night"}
-    return (f"{action} Subject: {subject}. Setting: {setting}, {light[time_of_day]}. "
+    return (f"{action} Subject: {subject}. Setting: {setting}, {TIME_PHRASES[time_of_day]}. "
             f"Mood: {mood}.")
 
 
@@ -197,7 +151,7 @@ def describe_passage(passage: str, cast: list[str], position: float,
 def beat_at(index: int, count: int) -> str:
     """Story-arc beat of scene ``index`` of ``count`` by position."""
     if count == 1:
-        return "scene"
+        return SINGLE_BEAT
     if index == 0:
         return "setup"
     if index == count - 1:
@@ -299,11 +253,11 @@ def repair_scenes(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
         characters = scene.get("characters")
         fixed = {
             "id": f"sc{index + 1:02d}",
-            "beat": beat if beat in (*BEATS, "scene") else beat_at(index, len(kept)),
+            "beat": beat if beat in (*BEATS, SINGLE_BEAT) else beat_at(index, len(kept)),
             "narration": narration,
             "visual": _clean_field(scene.get("visual")) or guess["visual"],
             "setting": _clean_field(scene.get("setting")) or guess["setting"],
-            "time_of_day": time_of_day if time_of_day in TIMES else guess["time_of_day"],
+            "time_of_day": time_of_day if time_of_day in TIMES_OF_DAY else guess["time_of_day"],
             "mood": mood if mood in MOODS else guess["mood"],
             "characters": ([_clean_field(c) for c in characters if _clean_field(c)]
                            if isinstance(characters, list) else guess["characters"]),
@@ -322,8 +276,8 @@ def write_script(idea: dict[str, Any], options: dict[str, Any], words_per_minute
     if idea["kind"] == "text":
         scenes, backend, model = scenes_from_text(idea["text"]), "verbatim", None
     else:
-        backend = options.get("backend", "template")
-        writer = registry.get("writer", backend)(options)
+        backend = options["backend"]
+        writer = registry.create("script", options)
         scenes = repair_scenes(writer.write(idea, budget))
         model = getattr(writer, "model", None)
     if not scenes:

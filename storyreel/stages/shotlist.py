@@ -12,7 +12,6 @@ on their own shot, so a downstream keyframe or clip reruns only when its shot ch
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import random
 from dataclasses import dataclass
@@ -21,10 +20,11 @@ from typing import Any
 
 from storyreel.artifacts import read_json, write_json
 from storyreel.errors import ConfigError
+from storyreel.types import stable_seed
+from storyreel.vocabulary import CAMERA_MOVES
 
 log = logging.getLogger(__name__)
 
-CAMERA_MOVES = ("push_in", "pull_out", "pan_left", "pan_right", "tilt_up", "tilt_down", "hold")
 # Moves that suit a mood best come first; the seeded choice favours them.
 MOOD_MOVES = {
     "tense": ("push_in", "tilt_up", "pan_left"),
@@ -46,12 +46,6 @@ class Span:
     sentence: str
     first: int  # index into the words list
     last: int  # inclusive
-
-
-def shot_seed(story_seed: int, shot_id: str) -> int:
-    """A stable per-shot seed derived from the story seed."""
-    digest = hashlib.sha256(f"{story_seed}:{shot_id}".encode()).digest()
-    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 
 
 def split_cost(words: list[dict[str, Any]], index: int, ideal: float) -> float:
@@ -180,7 +174,7 @@ def build_shotlist(idea: dict[str, Any], revised: dict[str, Any], words_doc: dic
             "camera": camera,
             "transition": "crossfade" if next_scene not in (None, span.scene) and crossfade > 0
             else "cut",
-            "seed": shot_seed(int(idea["seed"]), shot_id),
+            "seed": stable_seed(int(idea["seed"]), shot_id),
             "aspect": idea["aspect"],
         }
         shot.update(overrides.get(shot_id, {}))

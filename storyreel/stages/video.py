@@ -1,7 +1,7 @@
 """video: animate a shot's keyframe into a clip with its camera move.
 
 The clip is exactly the shot's share of the narration timeline in frames, plus the crossfade
-overlap when the shot crossfades into the next one (see storyreel.backends.motion.kenburns and
+overlap when the shot crossfades into the next one (see storyreel.backends.video.kenburns and
 docs/media.md for the arithmetic). Clips carry the burned subtitles and the film's encoding
 settings, so post joins them without encoding them again.
 """
@@ -33,7 +33,7 @@ def render_clip(png: str | Path, plan: dict[str, Any], out: str | Path, options:
                 output: dict[str, Any], crossfade_s: float, threads: int = 1,
                 subtitles: str | Path | None = None) -> int:
     """Render one clip with the configured motion backend; returns its frame count."""
-    motion = registry.get("motion", options.get("backend", "kenburns"))(options)
+    motion = registry.create("video", options)
     return motion.render(png, plan, out, output, crossfade_s, threads, subtitles)
 
 

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 def plan_story(idea: dict[str, Any], shotlist: dict[str, Any],
                options: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """(style bible, one plan per shot) for a story (pure: no I/O)."""
-    planner = registry.get("planner", options.get("backend", "embedded"))(options)
+    planner = registry.create("vision", options)
     shots = shotlist["shots"]
     style = planner.style_bible(idea, shots)
     crossfade = float(shotlist["crossfade_s"])

@@ -14,29 +14,20 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
 from storyreel import registry
 from storyreel.artifacts import read_json, write_json
-from storyreel.audio import LEAD_S, TTSLoadError, silence, trim_silence, write_wav
+from storyreel.audio import TTSLoadError, silence, trim_silence, write_wav
+from storyreel.backends.voice import VoiceBackend
 from storyreel.errors import StoryreelError
+from storyreel.types import LEAD_S
 
 log = logging.getLogger(__name__)
 
 KEEP_S = 0.02  # silence kept around each sentence's speech when trimming
-
-
-class Speaker(Protocol):
-    """What the voice stage needs of a TTS backend instance."""
-
-    name: str
-    voice: str
-    sample_rate: int
-    model_sha256: str | None
-
-    def synthesize(self, text: str, length_scale: float = 1.0) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -53,22 +44,23 @@ class Narration:
 
 
 def load_speaker(options: dict[str, Any], voice: str | None, seed: int = 0
-                 ) -> tuple[Speaker, str | None]:
+                 ) -> tuple[VoiceBackend, str | None]:
     """The configured TTS backend, or its fallback when it cannot load, and the reason."""
-    primary = str(options.get("backend", "piper"))
-    fallback = options.get("fallback")
+    primary = str(options["backend"])
+    fallback = options["fallback"]
     try:
-        return registry.get("tts", primary)(voice=voice, seed=seed), None
+        return registry.create("voice", {**options, "voice": voice, "seed": seed}), None
     except TTSLoadError as exc:
         if not fallback or fallback == primary:
             raise StoryreelError(f"{exc} (no fallback TTS backend configured)") from exc
         reason = str(exc)
         log.warning("%s; falling back to the %s backend with its default voice", reason,
                     fallback)
-    return registry.get("tts", str(fallback))(voice=None, seed=seed), reason
+    return registry.create("voice", {**options, "backend": str(fallback), "voice": None,
+                                      "seed": seed}), reason
 
 
-def speak_sentence(speaker: Speaker, text: str, length_scale: float) -> np.ndarray:
+def speak_sentence(speaker: VoiceBackend, text: str, length_scale: float) -> np.ndarray:
     """One sentence's speech, its own leading/trailing silence trimmed."""
     audio = trim_silence(speaker.synthesize(text, length_scale), speaker.sample_rate, KEEP_S)
     if len(audio) == 0:
@@ -76,7 +68,7 @@ def speak_sentence(speaker: Speaker, text: str, length_scale: float) -> np.ndarr
     return audio
 
 
-def narrate(revised: dict[str, Any], speaker: Speaker, sentence_pause_s: float,
+def narrate(revised: dict[str, Any], speaker: VoiceBackend, sentence_pause_s: float,
             scene_pause_s: float) -> Narration:
     """Speak every sentence of ``revised`` and join them with the configured pauses."""
     rate = speaker.sample_rate
@@ -100,7 +92,7 @@ def narrate(revised: dict[str, Any], speaker: Speaker, sentence_pause_s: float,
     return Narration(np.concatenate(parts).astype(np.float32), rate, sentences)
 
 
-def voice_meta(revised: dict[str, Any], speaker: Speaker, narration: Narration, wav_name: str,
+def voice_meta(revised: dict[str, Any], speaker: VoiceBackend, narration: Narration, wav_name: str,
                fallback_reason: str | None) -> dict[str, Any]:
     """The ``voice.json`` document."""
     return {
@@ -121,8 +113,8 @@ def run_voice(revised: dict[str, Any], options: dict[str, Any], voice: str | Non
               wav_path: str | Path, meta_path: str | Path) -> dict[str, Any]:
     """Synthesise the narration, write the WAV and ``voice.json``; return the metadata."""
     speaker, reason = load_speaker(options, voice)
-    narration = narrate(revised, speaker, float(options.get("sentence_pause_s", 0.3)),
-                        float(options.get("scene_pause_s", 0.7)))
+    narration = narrate(revised, speaker, float(options["sentence_pause_s"]),
+                        float(options["scene_pause_s"]))
     write_wav(wav_path, narration.samples, narration.sample_rate)
     meta = voice_meta(revised, speaker, narration, Path(wav_path).name, reason)
     write_json(meta_path, meta, "voice")

@@ -36,6 +36,7 @@ from storyreel.media import (
     shot_frames,
     x264_args,
 )
+from storyreel.types import EditJob
 
 log = logging.getLogger(__name__)
 
@@ -121,10 +122,10 @@ class FfmpegPost:
 
     name = "ffmpeg"
 
-    def __init__(self, options: dict[str, Any], output: dict[str, Any]) -> None:
-        self.options = dict(options)
-        self.output = dict(output)
-        self.fps = int(self.output.get("fps", 25))
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        self.output: dict[str, Any] = {}  # the film's output settings, set by run()
+        self.fps = 0
 
     # -- audio ---------------------------------------------------------------------------------
 
@@ -254,31 +255,31 @@ class FfmpegPost:
                     "-ar", str(SAMPLE_RATE), "-movflags", "+faststart",
                     str(Path(out).resolve())], "write the final video", cwd=work)
 
-    def run(self, clips: list[str | Path], shotlist: dict[str, Any], wav: str | Path,
-            srt: str | Path | None, music: str | Path | None, language: str,
-            out: str | Path, threads: int = 2) -> dict[str, Any]:
-        """Make ``out`` from the clips, narration and subtitles; returns the edit's figures."""
+    def run(self, job: EditJob) -> dict[str, Any]:
+        """Make ``job.out`` from the clips, narration and subtitles; returns the edit's figures."""
+        self.output, self.fps = dict(job.output), int(job.output["fps"])
+        clips = list(job.clips)
         counts = [count_frames(c) for c in clips]
-        segments = plan_segments(shotlist["shots"], counts, float(shotlist["crossfade_s"]),
-                                 self.fps)
+        segments = plan_segments(job.shotlist["shots"], counts,
+                                 float(job.shotlist["crossfade_s"]), self.fps)
         frames = timeline_frames(segments)
         duration = frames / self.fps
         with tempfile.TemporaryDirectory(prefix="storyreel-post-") as tmp:
             work = Path(tmp)
             subs = None
-            if srt and has_cues(srt):
-                shutil.copyfile(srt, work / SUBS_NAME)
+            if job.subtitles and has_cues(job.subtitles):
+                shutil.copyfile(job.subtitles, work / SUBS_NAME)
                 subs = work / SUBS_NAME
-            self.mix_audio(wav, music, duration, work / "mix.wav")
+            self.mix_audio(job.narration, job.music, duration, work / "mix.wav")
             master = self.master_audio(work / "mix.wav", work / "master.wav")
             picture, copied = work / "picture.mp4", True
             try:
                 self.join(clips, segments, counts, work, picture)
             except CutError as exc:
                 log.warning("joining by stream copy failed (%s): encoding the picture", exc)
-                self.reencode(clips, segments, picture, threads)
+                self.reencode(clips, segments, picture, job.threads)
                 copied = False
-            with atomic_path(out) as part:
-                self.mux(picture, work / "master.wav", subs, language, part, work)
+            with atomic_path(job.out) as part:
+                self.mux(picture, work / "master.wav", subs, job.language, part, work)
         return {"frames": frames, "duration_s": duration, "master": master,
                 "segments": segments, "stream_copy": copied}

@@ -1,0 +1,26 @@
+"""Vision backends (stage ``vision``): a story's style bible and each shot's render plan.
+
+A plan's ``elements`` name only words of :data:`storyreel.vocabulary.DRAWABLE`, which the
+keyframe renderers draw.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+
+@runtime_checkable
+class VisionBackend(Protocol):
+    """A planner: the style bible (schema ``style``) and per-shot plans (schema ``plan``)."""
+
+    def __init__(self, options: dict[str, Any]) -> None: ...
+
+    def style_bible(self, idea: dict[str, Any], shots: list[dict[str, Any]]) -> dict[str, Any]:
+        """What must not drift between shots, built only from inputs that per-shot overrides
+        cannot change."""
+        ...
+
+    def plan_shot(self, shot: dict[str, Any], style: dict[str, Any],
+                  crossfade_s: float) -> dict[str, Any]:
+        """One shot's render plan: the shot, an enriched prompt and the style it needs."""
+        ...

@@ -15,9 +15,10 @@ story id, so shots still share a look.
 from __future__ import annotations
 
 import colorsys
-import hashlib
 import re
 from typing import Any
+
+from storyreel.types import stable_seed
 
 # What the renderer can draw, and the words in a prompt that ask for it (singular forms; an
 # "s" or "es" plural also matches).
@@ -99,13 +100,6 @@ KIND_DESCRIPTORS: dict[str, tuple[str, ...]] = {
 }
 NEGATIVE = ("photorealistic, text, watermark, logo, extra limbs, deformed hands, "
             "blurry, oversaturated, modern objects out of period")
-HEX = re.compile(r"^#[0-9a-f]{6}$")
-
-
-def stable_int(*parts: object) -> int:
-    """A stable 31-bit integer from any values (sha256; never Python's salted hash())."""
-    digest = hashlib.sha256(":".join(map(str, parts)).encode("utf-8")).digest()
-    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 
 
 def words_of(text: str) -> list[str]:
@@ -143,7 +137,7 @@ def shift_hue(colour: str, degrees: float, saturation: float = 1.0) -> str:
 def make_palette(style: str, key: object) -> dict[str, str]:
     """The story palette: the style's base palette, hue-shifted by up to ±12° from ``key``."""
     base = BASE_PALETTES.get(style.lower(), BASE_PALETTES["storybook"])
-    turn = stable_int("palette", key) % 25 - 12
+    turn = stable_seed("palette", key) % 25 - 12
     return {name: shift_hue(colour, turn) if name not in ("ink", "paper") else colour
             for name, colour in base.items()}
 
@@ -197,7 +191,7 @@ def _first_kind(words: list[str]) -> str | None:
 
 def make_character(name: str, kind: str, seed: int, palette: dict[str, str]) -> dict[str, Any]:
     """A recurring character's fixed look: descriptors, colours and silhouette."""
-    pick = stable_int("character", seed, name)
+    pick = stable_seed("character", seed, name)
     options = KIND_DESCRIPTORS[kind]
     descriptor = options[pick % len(options)]
     if kind == "fox":
@@ -216,7 +210,7 @@ def make_place(name: str, seed: int) -> dict[str, Any]:
     elements = find_elements(name)
     scenery = elements["scenery"] or ["hills"]
     props = [p for p in elements["props"] if p not in ("moon", "stars", "rain", "lamp")]
-    detail = ("weathered", "quiet", "wind-swept", "old", "lonely")[stable_int("place", seed, name)
+    detail = ("weathered", "quiet", "wind-swept", "old", "lonely")[stable_seed("place", seed, name)
                                                                      % 5]
     return {"name": name, "scenery": scenery, "props": props,
             "descriptors": f"{name}, {detail}, {', '.join(scenery + props)}"}
@@ -227,8 +221,8 @@ class EmbeddedPlanner:
 
     name = "embedded"
 
-    def __init__(self, options: dict[str, Any] | None = None) -> None:
-        self.options = dict(options or {})
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
 
     def style_bible(self, idea: dict[str, Any], shots: list[dict[str, Any]]) -> dict[str, Any]:
         """The story's style bible (built from inputs that shot overrides cannot change)."""
@@ -290,7 +284,7 @@ class EmbeddedPlanner:
         The palette is keyed on the story id, so every shot of a story shares it.
         """
         idea = {"story": shot.get("story", ""), "title": shot.get("story", "") or "story",
-                "style": style_name, "seed": stable_int("story", shot.get("story", "")),
+                "style": style_name, "seed": stable_seed("story", shot.get("story", "")),
                 "premise": shot["narration"], "text": None}
         style = self.style_bible(idea, [shot])
         return self.plan_shot(shot, style, float(shot.get("crossfade_s", 0.0)))

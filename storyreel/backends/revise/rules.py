@@ -15,8 +15,8 @@ from storyreel import text as tx
 class RuleEditor:
     """Markup, symbols, numbers, dates, times, money and abbreviations to plain words."""
 
-    def __init__(self, options: dict[str, Any] | None = None) -> None:
-        self.max_sentence_words = int((options or {}).get("max_sentence_words", 24))
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.max_sentence_words = int(options["max_sentence_words"])
 
     def edit(self, narration: str) -> tuple[list[str], list[tx.Change]]:
         """Speakable sentences of a narration, and the changes made to get them."""

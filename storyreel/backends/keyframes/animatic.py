@@ -601,9 +601,9 @@ class AnimaticRenderer:
 
     name = "animatic"
 
-    def __init__(self, options: dict[str, Any] | None = None) -> None:
-        self.options = dict(options or {})
-        self.headroom = float(self.options.get("headroom", 1.2))
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        self.headroom = float(options["headroom"])
 
     def size(self, aspect: str) -> tuple[int, int]:
         """Keyframe size: the output preset times the headroom (even numbers)."""
@@ -616,9 +616,10 @@ class AnimaticRenderer:
         from PIL import Image
 
         if "palette" not in plan:
+            from storyreel.backends import options_for
             from storyreel.backends.vision.embedded import EmbeddedPlanner
 
-            plan = EmbeddedPlanner().fallback_plan(plan)
+            plan = EmbeddedPlanner(options_for("vision")).fallback_plan(plan)
         w, h = self.size(plan["aspect"])
         rng = np.random.default_rng(int(plan["seed"]))
         lighting = plan["lighting"]

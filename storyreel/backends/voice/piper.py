@@ -59,8 +59,9 @@ class PiperTTS:
 
     name = "piper"
 
-    def __init__(self, voice: str | None = None, seed: int = 0) -> None:
-        self.voice = voice or DEFAULT_VOICE
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.voice = options["voice"] or DEFAULT_VOICE
+        seed = int(options["seed"])
         check_voice(self.voice, self.voices())
         model_path, config_path = voice_files()
         blob, self.model_sha256 = read_verified(model_path, MODEL_SHA256)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from storyreel import text as tx
-from storyreel.stages.script import Budget, scenes_from_text
+from storyreel.types import Budget
 
 # --------------------------------------------------------------------------------------------
 # Worlds: sensory details and actions that fit the premise's surroundings
@@ -695,14 +695,11 @@ class TemplateWriter:
 
     model: str | None = None
 
-    def __init__(self, options: dict[str, Any] | None = None) -> None:
-        self.options = dict(options or {})
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
 
     def write(self, idea: dict[str, Any], budget: Budget) -> list[dict[str, Any]]:
-        """Scenes for a premise (``idea["kind"] == "premise"``); a full text is split into
-        scenes verbatim."""
-        if idea.get("kind") == "text" and idea.get("text"):
-            return scenes_from_text(idea["text"])
+        """Scenes for a premise (the script stage uses a full text verbatim)."""
         rng = random.Random(int(idea.get("seed", 0)))
         premise = read_premise(idea["premise"])
         scenes = budget.scenes

@@ -136,12 +136,11 @@ class EspeakTTS:
     name = "espeak"
     model_sha256: str | None = None
 
-    def __init__(self, voice: str | None = None, seed: int = 0) -> None:
-        self.voice = voice or DEFAULT_VOICE
-        check_voice(self.voice, self.voices())
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.voice = options["voice"] or DEFAULT_VOICE  # the seed is unused: espeak-ng is
+        check_voice(self.voice, self.voices())  # deterministic
         self._engine = engine()
         self.sample_rate = self._engine.sample_rate
-        del seed  # espeak-ng is deterministic
 
     @staticmethod
     def voices() -> list[str]:

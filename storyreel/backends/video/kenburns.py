@@ -43,10 +43,10 @@ from storyreel.media import (
     x264_args,
 )
 from storyreel.subtitles import parse_subtitles
+from storyreel.vocabulary import CAMERA_MOVES
 
 log = logging.getLogger(__name__)
 
-CAMERA_MOVES = ("push_in", "pull_out", "pan_left", "pan_right", "tilt_up", "tilt_down", "hold")
 TRAVEL = 0.85  # share of the available headroom a pan or tilt uses
 
 
@@ -164,8 +164,8 @@ class KenBurns:
 
     name = "kenburns"
 
-    def __init__(self, options: dict[str, Any] | None = None) -> None:
-        self.options = dict(options or {})
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
 
     def render(self, png: str | Path, plan: dict[str, Any], out: str | Path,
                output: dict[str, Any], crossfade_s: float, threads: int = 1,

@@ -18,7 +18,7 @@ import urllib.request
 from typing import Any
 
 from storyreel.errors import StoryreelError
-from storyreel.stages.script import Budget
+from storyreel.types import Budget
 
 log = logging.getLogger(__name__)
 

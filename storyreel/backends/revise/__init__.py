@@ -1,0 +1,17 @@
+"""Revise backends (stage ``revise``): make one scene's narration speakable."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from storyreel.text import Change
+
+
+@runtime_checkable
+class ReviseBackend(Protocol):
+    """An editor: ``edit(narration)`` gives speakable sentences and the changes made."""
+
+    def __init__(self, options: dict[str, Any]) -> None: ...
+
+    def edit(self, narration: str) -> tuple[list[str], list[Change]]: ...

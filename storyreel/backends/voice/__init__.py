@@ -1,0 +1,30 @@
+"""Voice backends (stage ``voice``): speak one sentence at a time.
+
+The voice stage builds a backend from its options plus two keys of the story: ``voice`` (the
+story's voice name, ``None`` for the backend's default) and ``seed``. A backend that cannot load
+(missing or corrupt model) raises :class:`storyreel.audio.TTSLoadError`, which lets the stage fall
+back; an unknown voice name is a user error (:func:`storyreel.audio.check_voice`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+@runtime_checkable
+class VoiceBackend(Protocol):
+    """A speaker: float32 mono samples of one sentence at ``sample_rate``."""
+
+    name: str
+    voice: str  # the voice actually used
+    sample_rate: int
+    model_sha256: str | None  # of the model file, when the backend has one
+
+    def __init__(self, options: dict[str, Any]) -> None: ...
+
+    def synthesize(self, text: str, length_scale: float = 1.0) -> np.ndarray:
+        """One sentence's speech; ``length_scale`` > 1 is slower."""
+        ...

@@ -1,0 +1,30 @@
+"""Read Snakemake's console output: which jobs ran (or would run, with ``-n``).
+
+One parser for everything that counts jobs (the benchmark, the workflow tests, tools).
+"""
+
+from __future__ import annotations
+
+import re
+
+JOB_LINE = re.compile(r"^(?:local)?(?:rule|checkpoint) (\w+):$")
+WILDCARDS_LINE = re.compile(r"^\s+wildcards: (.*)$")
+
+
+def jobs(output: str) -> list[str]:
+    """Jobs in Snakemake's output, in order, as ``rule`` or ``rule[shot]`` (the target rule
+    ``all`` is left out)."""
+    found: list[str] = []
+    lines = output.splitlines()
+    for i, line in enumerate(lines):
+        match = JOB_LINE.match(line)
+        if not match or match.group(1) == "all":
+            continue
+        name = match.group(1)
+        for follow in lines[i + 1:i + 12]:
+            wild = WILDCARDS_LINE.match(follow)
+            if wild and "shot=" in wild.group(1):
+                name += "[" + wild.group(1).split("shot=")[1].split(",")[0] + "]"
+                break
+        found.append(name)
+    return found
