@@ -182,8 +182,8 @@ def quality_report(workdir: Path) -> None:
     import numpy as np
 
     from storyreel.artifacts import read_json
-    from storyreel.stages.shotlist import cut_offsets
-    from storyreel.subtitles import cue_start_errors, parse_subtitles
+    from storyreel.quality import cue_start_errors, cut_offsets
+    from storyreel.subtitles import parse_subtitles
 
     print()
     print(f"{'story':14} {'LUFS':>6} {'dBTP':>6} {'A/V s':>6} {'WER':>5} {'cue ms med/p95':>15} "

@@ -74,19 +74,16 @@ def silence(seconds: float, sample_rate: int) -> np.ndarray:
 
 
 def resample(samples: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
-    """Band-limited resampling through the FFT (exact length ``round(n * out / in)``)."""
-    x = np.asarray(samples, dtype=np.float64)
+    """Band-limited resampling with libsoxr (high quality), exactly ``round(n * out / in)``
+    samples long."""
+    import soxr
+
+    x = np.asarray(samples, dtype=np.float32)
     if rate_in == rate_out or len(x) == 0:
-        return x.astype(np.float32)
+        return x
     n_out = int(round(len(x) * rate_out / rate_in))
-    # Pad to reduce the wrap-around ringing of the periodic FFT model at the edges.
-    pad = min(len(x), rate_in // 10)
-    padded = np.concatenate([x, np.zeros(pad)])
-    n_pad_out = int(round(len(padded) * rate_out / rate_in))
-    spectrum = np.fft.rfft(padded)
-    keep = min(len(spectrum), n_pad_out // 2 + 1)
-    out = np.fft.irfft(spectrum[:keep], n_pad_out) * (n_pad_out / len(padded))
-    return out[:n_out].astype(np.float32)
+    out = soxr.resample(x, rate_in, rate_out, quality="HQ")
+    return np.pad(out, (0, max(0, n_out - len(out))))[:n_out].astype(np.float32)
 
 
 def speech_bounds(samples: np.ndarray, sample_rate: int, threshold_db: float = -40.0,

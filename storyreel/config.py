@@ -6,7 +6,6 @@ Used by ``rules/common.smk`` before any job runs, and by tests and tools.
 from __future__ import annotations
 
 import copy
-import re
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,6 @@ from storyreel.errors import ConfigError
 
 STORY_ID = r"[a-z0-9][a-z0-9_-]{0,63}"
 SHOT_ID = r"sh[0-9]{3}"
-STORY_ID_RE = re.compile(rf"^{STORY_ID}$")
 
 CONFIG_SCHEMA = SCHEMA_DIR / "config.schema.yaml"
 STORIES_SCHEMA = SCHEMA_DIR / "stories.schema.yaml"
@@ -127,14 +125,3 @@ def load_stories(path: str | Path, config: dict[str, Any]) -> dict[str, dict[str
         if story_id not in stories:
             raise ConfigError(f"config: shots.{story_id}: no story with this id in {path}")
     return stories
-
-
-def safe_story_dir(results: str | Path, story_id: str) -> Path:
-    """``results/<story>`` after checking the id cannot escape ``results``."""
-    if not STORY_ID_RE.match(story_id):
-        raise ConfigError(f"story id '{story_id}' must match {STORY_ID_RE.pattern}")
-    base = Path(results).resolve()
-    target = (base / story_id).resolve()
-    if base not in target.parents:
-        raise ConfigError(f"story id '{story_id}' resolves outside {base}")
-    return target

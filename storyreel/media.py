@@ -1,15 +1,16 @@
 """ffmpeg in one place: the binary, a safe runner, output presets, probing and measurements.
 
-There is no ffprobe in the bundled (imageio-ffmpeg) build, so :func:`probe` parses the stream
-summary that ``ffmpeg -i`` prints on stderr, and the measurements (loudness, true peak, black
-segments, frame counts, stream durations) run ffmpeg filters and parse their reports. Every call
-uses an argument list (never a shell) and a failure raises :class:`MediaError` with the command's
-last lines of stderr, so the user sees why ffmpeg refused.
+Files are probed, their packets counted and their audio decoded with PyAV (FFmpeg's libraries,
+bundled in the wheel): no text report is parsed. Loudness comes from ``loudnorm``'s JSON report
+and black stretches from ``blackdetect``, both run with imageio-ffmpeg's ffmpeg binary, which
+also encodes everything. Every ffmpeg call uses an argument list (never a shell) and a failure
+raises :class:`MediaError` with the command's last lines of stderr, so the user sees why ffmpeg
+refused.
 """
 
 from __future__ import annotations
 
-import hashlib
+import json
 import logging
 import re
 import shutil
@@ -18,8 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-
-import numpy as np
+from typing import Any
 
 from storyreel.errors import StoryreelError
 
@@ -60,8 +60,8 @@ def x264_args(output: dict[str, object], threads: int = 1) -> list[str]:
     ``forced-idr`` makes forced keyframes IDR frames, where a clip can be cut without decoding.
     """
     return ["-c:v", "libx264", "-profile:v", "high", "-pix_fmt", "yuv420p",
-            "-preset", str(output.get("x264_preset", "veryfast")),
-            "-crf", str(output.get("crf", 20)), *BT709,
+            "-preset", str(output["x264_preset"]),
+            "-crf", str(output["crf"]), *BT709,
             "-x264-params", "cabac=1:8x8dct=1", "-forced-idr", "1", "-threads", str(threads)]
 
 
@@ -198,7 +198,7 @@ def ffmpeg_version() -> str:
 
 @dataclass
 class Stream:
-    """One stream as ``ffmpeg -i`` describes it."""
+    """One stream of a media file."""
 
     index: int
     kind: str  # video | audio | subtitle | data
@@ -209,15 +209,15 @@ class Stream:
     height: int = 0
     fps: float = 0.0
     sample_rate: int = 0
-    channels: str = ""
+    channels: str = ""  # the channel layout: mono, stereo, ...
 
 
 @dataclass
 class MediaInfo:
-    """What ``ffmpeg -i`` says about a file."""
+    """What a media file holds."""
 
     path: str
-    format: str
+    format: str  # the demuxer's first name, e.g. "mov"
     duration: float
     streams: list[Stream] = field(default_factory=list)
 
@@ -226,48 +226,44 @@ class MediaInfo:
         return next((s for s in self.streams if s.kind == kind), None)
 
 
-_DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
-_STREAM = re.compile(r"Stream #0:(\d+)\S*: (Video|Audio|Subtitle|Data): (\w+)(?: \(([^)]*)\))?(.*)")
+def _open(path: str | Path) -> Any:
+    """An open PyAV container, or :class:`MediaError` naming the file."""
+    import av
+
+    if not Path(path).exists():
+        raise MediaError(f"{path}: no such file")
+    try:
+        return av.open(str(path))
+    except (av.FFmpegError, ValueError) as exc:
+        raise MediaError(f"{path}: not a media file ffmpeg can read: {exc}") from None
 
 
-def _parse_stream(match: re.Match[str]) -> Stream:
-    index, kind, codec, profile, rest = match.groups()
-    stream = Stream(int(index), kind.lower(), codec, profile or "")
-    if stream.kind == "video":
-        fmt = re.match(r"[^,]*?,\s*(\w+)", rest)
-        stream.pix_fmt = fmt.group(1) if fmt else ""
-        size = re.search(r"\b(\d{2,5})x(\d{2,5})\b", rest)
-        if size:
-            stream.width, stream.height = int(size.group(1)), int(size.group(2))
-        fps = re.search(r"([\d.]+) fps", rest)
-        stream.fps = float(fps.group(1)) if fps else 0.0
-    elif stream.kind == "audio":
-        rate = re.search(r"(\d+) Hz, ([^,]+)", rest)
-        if rate:
-            stream.sample_rate, stream.channels = int(rate.group(1)), rate.group(2).strip()
-    return stream
-
-
-def parse_probe(stderr: str, path: str = "") -> MediaInfo:
-    """Parse the input summary ``ffmpeg -i`` prints (pure; used by :func:`probe`)."""
-    fmt = re.search(r"Input #0, ([^,]+)", stderr)
-    if not fmt:
-        raise MediaError(f"{path}: not a media file ffmpeg can read:\n{tail(stderr, 5)}")
-    duration = _DURATION.search(stderr)
-    seconds = 0.0
-    if duration:
-        h, m, s = duration.groups()
-        seconds = int(h) * 3600 + int(m) * 60 + float(s)
-    streams = [_parse_stream(m) for m in _STREAM.finditer(stderr)]
-    return MediaInfo(path, fmt.group(1), seconds, streams)
+def _stream(stream: Any) -> Stream:
+    context = getattr(stream, "codec_context", None)
+    info = Stream(stream.index, stream.type, getattr(context, "name", "") or "",
+                  getattr(context, "profile", "") or "")
+    if stream.type == "video":
+        info.pix_fmt = context.format.name if context.format else ""
+        info.width, info.height = int(context.width), int(context.height)
+        rate = stream.average_rate or stream.guessed_rate
+        info.fps = float(rate) if rate else 0.0
+    elif stream.type == "audio":
+        info.sample_rate = int(context.sample_rate)
+        channels = int(context.channels)
+        name = context.layout.name if context.layout else ""
+        info.channels = {1: "mono", 2: "stereo"}.get(channels, name) if name.endswith(
+            "channels") else name  # a layout without a channel order is named by its count
+    return info
 
 
 def probe(path: str | Path) -> MediaInfo:
-    """Streams, codecs, sizes and duration of a media file (no ffprobe needed)."""
-    if not Path(path).exists():
-        raise MediaError(f"{path}: no such file")
-    result = run_ffmpeg(["-i", str(path)], "probe", check=False)
-    return parse_probe(result.stderr, str(path))
+    """Streams, codecs, sizes and duration of a media file."""
+    import av
+
+    with _open(path) as container:
+        duration = container.duration / av.time_base if container.duration else 0.0
+        return MediaInfo(str(path), container.format.name.split(",")[0], float(duration),
+                         [_stream(s) for s in container.streams])
 
 
 def has_faststart(path: str | Path) -> bool:
@@ -301,24 +297,19 @@ class Loudness:
     lra: float
 
 
-def _last_float(pattern: str, text: str, what: str) -> float:
-    found = re.findall(pattern, text)
-    if not found:
-        raise MediaError(f"could not read {what} from ffmpeg's report:\n{tail(text, 8)}")
-    value = found[-1]
-    return float("-inf") if value == "-inf" else float(value)
-
-
 def measure_loudness(path: str | Path) -> Loudness:
-    """Integrated loudness (LUFS), true peak (dBTP) and loudness range, by ``ebur128``."""
-    err = run_ffmpeg(["-i", str(path), "-map", "0:a:0", "-af", "ebur128=peak=true:framelog=quiet",
+    """Integrated loudness (LUFS), true peak (dBTP) and loudness range of a file's first audio
+    stream, from the JSON report of ffmpeg's ``loudnorm`` (EBU R128, true peak oversampled)."""
+    err = run_ffmpeg(["-i", str(path), "-map", "0:a:0", "-af", "loudnorm=print_format=json",
                       "-f", "null", "-"], f"measure the loudness of {path}").stderr
-    summary = err[err.rfind("Summary:"):]
-    return Loudness(
-        integrated_lufs=_last_float(r"I:\s+(-?[\d.]+|-inf) LUFS", summary, "integrated loudness"),
-        true_peak_db=_last_float(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary, "true peak"),
-        lra=_last_float(r"LRA:\s+(-?[\d.]+) LU\n", summary, "loudness range"),
-    )
+    start, end = err.rfind("{"), err.rfind("}")
+    try:
+        report = json.loads(err[start:end + 1]) if 0 <= start < end else {}
+        return Loudness(integrated_lufs=float(report["input_i"]),
+                        true_peak_db=float(report["input_tp"]), lra=float(report["input_lra"]))
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+        raise MediaError(f"could not read the loudness of {path} from ffmpeg's report:\n"
+                         + tail(err, 8)) from None
 
 
 def detect_black(path: str | Path, min_s: float = 0.5, pix_th: float = 0.10) -> list[
@@ -332,21 +323,21 @@ def detect_black(path: str | Path, min_s: float = 0.5, pix_th: float = 0.10) -> 
 
 
 def count_frames(path: str | Path) -> int:
-    """Number of video frames in a file (packets counted without decoding)."""
-    err = run_ffmpeg(["-i", str(path), "-map", "0:v:0", "-c", "copy", "-f", "null", "-"],
-                     f"count the frames of {path}").stderr
-    return int(_last_float(r"frame=\s*(\d+)", err, "frame count"))
+    """Number of video frames in a file (its first video stream's packets, not decoded)."""
+    with _open(path) as container:
+        if not container.streams.video:
+            raise MediaError(f"{path}: no video stream")
+        return sum(1 for packet in container.demux(container.streams.video[0]) if packet.size)
 
 
-def audio_duration(path: str | Path, rate: int = 48000) -> float:
+def audio_duration(path: str | Path) -> float:
     """Exact length of a file's first audio stream in seconds (decoded samples / rate)."""
-    proc = subprocess.run(
-        ffmpeg_command(["-i", str(path), "-map", "0:a:0", "-ac", "1", "-ar", str(rate),
-                        "-f", "s16le", "-"]), capture_output=True, check=False)
-    if proc.returncode != 0:
-        raise MediaError(f"ffmpeg failed to decode the audio of {path}:\n"
-                         + tail(proc.stderr.decode("utf-8", "replace")))
-    return len(proc.stdout) / 2 / rate
+    with _open(path) as container:
+        if not container.streams.audio:
+            raise MediaError(f"{path}: no audio stream")
+        stream = container.streams.audio[0]
+        samples = sum(frame.samples for frame in container.decode(stream))
+        return samples / float(stream.codec_context.sample_rate)
 
 
 def video_duration(path: str | Path) -> float:
@@ -355,32 +346,3 @@ def video_duration(path: str | Path) -> float:
     if stream is None or stream.fps <= 0:
         raise MediaError(f"{path}: no video stream with a frame rate")
     return count_frames(path) / stream.fps
-
-
-def gray_frames(path: str | Path, region: float = 0.7, size: tuple[int, int] = (64, 36)
-                ) -> tuple[float, np.ndarray]:
-    """(fps, every frame as small grey levels, shape ``(frames, h, w)``) of a video.
-
-    Only the top ``region`` share of the picture is kept, so that burned subtitles do not
-    count when pictures are compared. For checking an edit against its clips.
-    """
-    stream = probe(path).first("video")
-    if stream is None or stream.fps <= 0:
-        raise MediaError(f"{path}: no video stream with a frame rate")
-    w, h = size
-    proc = subprocess.run(
-        ffmpeg_command(["-i", str(path), "-map", "0:v:0", "-vf",
-                        f"crop=iw:ih*{region:.3f}:0:0,scale={w}:{h}:flags=area,format=gray",
-                        "-f", "rawvideo", "-"]), capture_output=True, check=False)
-    if proc.returncode != 0:
-        raise MediaError(f"ffmpeg failed to decode the picture of {path}:\n"
-                         + tail(proc.stderr.decode("utf-8", "replace")))
-    raw = proc.stdout[:len(proc.stdout) // (w * h) * (w * h)]
-    return stream.fps, np.frombuffer(raw, dtype=np.uint8).reshape(-1, h, w)
-
-
-def content_hash(path: str | Path) -> str:
-    """sha256 of every stream's decoded content (frames and samples, not container bytes)."""
-    out = run_ffmpeg(["-i", str(path), "-map", "0:v", "-map", "0:a", "-f", "streamhash",
-                      "-hash", "sha256", "-"], f"hash the streams of {path}").stdout
-    return hashlib.sha256(out.encode()).hexdigest()

@@ -299,23 +299,3 @@ def parse_subtitles(path: str | os.PathLike[str]) -> list[Cue]:
 
 # --------------------------------------------------------------------------------------------
 # Checking
-
-def cue_start_errors(cues: Sequence[Cue], words: Sequence[Mapping[str, Any]]) -> list[float]:
-    """Seconds between each cue's start and the aligned start of its first word.
-
-    The cues must carry the words in order (as :func:`build_cues` makes them); a cue whose text
-    does not continue the word sequence raises ``ValueError``, so a check cannot pass on
-    subtitles that say something else.
-    """
-    errors: list[float] = []
-    index = 0
-    for cue in cues:
-        said = " ".join(cue.lines).split()
-        heard = [str(w["text"]) for w in words[index:index + len(said)]]
-        if heard != said:
-            raise ValueError(f"cue at {cue.start:.3f} s says {said}, the words are {heard}")
-        errors.append(abs(cue.start - float(words[index]["start"])))
-        index += len(said)
-    if index != len(words):
-        raise ValueError(f"the cues carry {index} of {len(words)} words")
-    return errors

@@ -85,10 +85,10 @@ def test_shot_overrides_must_name_a_story(tmp_path):
         srconfig.load_stories(write_stories(tmp_path, [{"id": "a", "idea": "x"}]), cfg)
 
 
-def test_safe_story_dir(tmp_path):
-    assert srconfig.safe_story_dir(tmp_path, "ok-1") == (tmp_path / "ok-1").resolve()
-    with pytest.raises(ConfigError):
-        srconfig.safe_story_dir(tmp_path, "../x")
+def test_a_story_id_cannot_name_a_path_outside_results(tmp_path):
+    cfg = srconfig.load_config({})
+    with pytest.raises(ConfigError, match=r"stories\[0\]\.id"):
+        srconfig.load_stories(write_stories(tmp_path, [{"id": "../x", "idea": "x"}]), cfg)
 
 
 def test_example_config_and_stories_validate(repo):

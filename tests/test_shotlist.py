@@ -6,6 +6,7 @@ import pytest
 
 from storyreel.artifacts import validate
 from storyreel.errors import ConfigError
+from storyreel.quality import cut_offsets
 from storyreel.stages import shotlist as sl
 
 OPTIONS = {"max_shot_s": 4.0, "crossfade_s": 0.5}
@@ -115,7 +116,7 @@ def test_cut_offsets_measure_how_far_a_cut_is_from_its_pause():
     words = [{"start": 0.2, "end": 1.0}, {"start": 1.6, "end": 2.0}, {"start": 2.2, "end": 3.0}]
     shots = [{"id": "sh001", "start": 0.0}, {"id": "sh002", "start": 1.3},
              {"id": "sh003", "start": 1.9}]
-    assert sl.cut_offsets(shots, words) == [0.0, 0.1]  # inside [1.0, 1.6]; 0.1 before 2.0
+    assert cut_offsets(shots, words) == [0.0, 0.1]  # inside [1.0, 1.6]; 0.1 before 2.0
     idea, revised, doc = make_inputs()
     result = sl.build_shotlist(idea, revised, doc, OPTIONS, {})
-    assert max(sl.cut_offsets(result["shots"], doc["words"])) == 0.0
+    assert max(cut_offsets(result["shots"], doc["words"])) == 0.0

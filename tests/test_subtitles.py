@@ -131,7 +131,8 @@ def test_parser_ignores_vtt_notes_identifiers_and_settings():
 
 
 def test_cue_start_errors_follow_the_words_and_refuse_other_text():
-    from storyreel.subtitles import Cue, cue_start_errors
+    from storyreel.quality import cue_start_errors
+    from storyreel.subtitles import Cue
 
     words = [{"text": t, "start": s} for t, s in
              [("The", 0.2), ("fox", 0.5), ("ran.", 0.8), ("It", 1.6), ("rained.", 1.9)]]

@@ -7,7 +7,8 @@ import subprocess
 import pytest
 
 from storyreel.artifacts import read_json, sha256_file
-from storyreel.subtitles import cue_start_errors, parse_subtitles
+from storyreel.quality import cue_start_errors
+from storyreel.subtitles import parse_subtitles
 
 from conftest import BIN, REPO, TINY_STORY, Workdir
 

@@ -9,11 +9,12 @@ import subprocess
 import numpy as np
 import pytest
 import yaml
+from media_helpers import content_hash, gray_frames
 
 from storyreel import media
 from storyreel.artifacts import read_json, sha256_file
-from storyreel.stages.shotlist import cut_offsets
-from storyreel.subtitles import cue_start_errors, parse_subtitles
+from storyreel.quality import cue_start_errors, cut_offsets
+from storyreel.subtitles import parse_subtitles
 
 from conftest import BIN, REPO, TINY_FILM, Result, Workdir, copy_tree
 
@@ -103,8 +104,8 @@ def test_shots_are_cut_on_sentence_boundaries_and_edited_in_place(finished):
     assert max(cut_offsets(shots, words)) <= 0.2  # ... in the pause between them
 
     # whole frames: the clips carry the burned subtitles, and post copies them as they are
-    fps, final = media.gray_frames(results / "final.mp4", region=1.0)
-    clips = [media.gray_frames(results / "clips" / f"{s['id']}.mp4", region=1.0)[1]
+    fps, final = gray_frames(results / "final.mp4", region=1.0)
+    clips = [gray_frames(results / "clips" / f"{s['id']}.mp4", region=1.0)[1]
              for s in shots]
     starts = [round(s["start"] * fps) for s in shots] + [round(shots[-1]["end"] * fps)]
     assert len(final) == starts[-1]
@@ -192,6 +193,6 @@ def test_resume_after_kill_during_a_shot_stage(tmp_path, widescreen, stage):
     finished_jobs = {("keyframes" if p.suffix == ".png" else "video") + f"[{p.stem}]" for p in done}
     assert finished_jobs and not finished_jobs & set(rerun)
     reference = widescreen.results("film")
-    assert media.content_hash(results / "final.mp4") == media.content_hash(reference / "final.mp4")
+    assert content_hash(results / "final.mp4") == content_hash(reference / "final.mp4")
     for name in ("final.srt", "final.vtt", "shotlist.json", "narration.wav"):
         assert sha256_file(results / name) == sha256_file(reference / name), name

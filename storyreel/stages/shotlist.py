@@ -195,20 +195,6 @@ def build_shotlist(idea: dict[str, Any], revised: dict[str, Any], words_doc: dic
     }
 
 
-def cut_offsets(shots: list[dict[str, Any]], words: list[dict[str, Any]]) -> list[float]:
-    """For each cut, how far it lies outside the pause between the sentences it separates
-    (0 when it is inside: after the last word of one sentence, before the first of the next)."""
-    offsets = []
-    for shot in shots[1:]:
-        before = [w for w in words if w["start"] < shot["start"]]
-        after = [w for w in words if w["start"] >= shot["start"]]
-        if not before or not after:
-            raise ValueError(f"{shot['id']}: no words on one side of its cut")
-        pause_start, pause_end = before[-1]["end"], after[0]["start"]
-        offsets.append(round(max(0.0, pause_start - shot["start"], shot["start"] - pause_end), 3))
-    return offsets
-
-
 def write_shotlist(shotlist: dict[str, Any], path: str | Path, shots_dir: str | Path) -> None:
     """Write per-shot files first, then shotlist.json (all atomically)."""
     shots_dir = Path(shots_dir)

@@ -13,20 +13,16 @@ from pathlib import Path
 from typing import Any
 
 from storyreel import registry
-from storyreel.config import load_config
 from storyreel.stages.keyframes import read_plan
 from storyreel.subtitles import parse_subtitles
 
 log = logging.getLogger(__name__)
 
 
-def crossfade_length(plan: dict[str, Any], given: float | None = None) -> float:
-    """The crossfade length: the plan's (vision), else the one given, else the config default."""
-    if "crossfade_s" in plan:
-        return float(plan["crossfade_s"])
-    if given is not None:
-        return float(given)
-    return float(load_config({})["stages"]["shotlist"]["crossfade_s"])
+def crossfade_length(plan: dict[str, Any], configured: float) -> float:
+    """The crossfade length: the plan's (vision writes it), else the shotlist stage's setting
+    (a bare shot)."""
+    return float(plan.get("crossfade_s", configured))
 
 
 def render_clip(png: str | Path, plan: dict[str, Any], out: str | Path, options: dict[str, Any],
@@ -45,7 +41,7 @@ def burned_subtitles(srt: str | Path | None, burn: bool) -> str | Path | None:
 def main(smk: Any) -> None:
     """Snakemake entry point (rule ``video``)."""
     plan = read_plan(smk.input.plan)
-    crossfade = crossfade_length(plan, getattr(smk.params, "crossfade_s", None))
+    crossfade = crossfade_length(plan, float(smk.params.crossfade_s))
     subtitles = burned_subtitles(smk.input.srt, bool(smk.params.burn_subtitles))
     frames = render_clip(smk.input.png, plan, smk.output.clip, dict(smk.params.options),
                          dict(smk.params.output), crossfade, int(getattr(smk, "threads", 1)),

@@ -18,6 +18,8 @@ import colorsys
 import re
 from typing import Any
 
+from PIL import ImageColor
+
 from storyreel.types import stable_seed
 
 # What the renderer can draw, and the words in a prompt that ask for it (singular forms; an
@@ -128,7 +130,7 @@ def find_elements(text: str) -> dict[str, list[str]]:
 
 def shift_hue(colour: str, degrees: float, saturation: float = 1.0) -> str:
     """A hex colour with its hue turned by ``degrees`` and saturation scaled."""
-    r, g, b = (int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    r, g, b = (c / 255 for c in ImageColor.getrgb(colour)[:3])
     h, light, s = colorsys.rgb_to_hls(r, g, b)
     r, g, b = colorsys.hls_to_rgb((h + degrees / 360) % 1.0, light, min(1.0, s * saturation))
     return "#" + "".join(f"{round(c * 255):02x}" for c in (r, g, b))
