@@ -8,6 +8,7 @@ import pytest
 
 from storyreel import media
 
+
 def lavfi(out: Path, video: str | None, audio: str | None, *extra: str) -> Path:
     args = ["-y"]
     if video:
