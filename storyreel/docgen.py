@@ -34,7 +34,10 @@ def _rows(schema: dict[str, Any], prefix: str = "") -> list[str]:
             rows.append(f"| `{path}` | list | | {sub.get('description', '')} |")
             rows += _rows(sub["items"], f"{path}[].")
             continue
-        default = f"`{json.dumps(sub['default'])}`" if "default" in sub else "required"
+        if "default" in sub:
+            default = f"`{json.dumps(sub['default'])}`"
+        else:
+            default = "required" if name in schema.get("required", ()) else "optional"
         description = " ".join(str(sub.get("description", "")).split()).replace("|", "\\|")
         rows.append(f"| `{path}` | {_type(sub)} | {default} | {description} |")
     return rows

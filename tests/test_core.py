@@ -272,3 +272,11 @@ def test_config_accepts_a_backend_registered_by_a_package():
         assert config["stages"]["keyframes"] == {"backend": "flat", "headroom": 1.2}
     finally:
         registry._REGISTRY["keyframes"].pop("flat")
+
+
+def test_config_docs_mark_only_required_fields_required():
+    rows = {line.split("|")[1].strip(" `"): line.split("|")[3].strip()
+            for line in docgen.render().splitlines() if line.startswith("| `")}
+    assert rows["stories[].id"] == rows["stories[].idea"] == "required"
+    assert rows["stories[].title"] == rows["stories[].voice"] == "optional"
+    assert rows["stories[].duration_s"] == "optional"
