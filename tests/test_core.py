@@ -280,3 +280,16 @@ def test_config_docs_mark_only_required_fields_required():
     assert rows["stories[].id"] == rows["stories[].idea"] == "required"
     assert rows["stories[].title"] == rows["stories[].voice"] == "optional"
     assert rows["stories[].duration_s"] == "optional"
+
+
+def test_job_lines_are_read_with_their_shot():
+    from storyreel import joblog
+
+    output = "\n".join([
+        "rule voice:", "    input: results/a/revised.json", "    wildcards: story=a", "",
+        "checkpoint shotlist:", "    wildcards: story=a", "",
+        "rule keyframes:", "    output: results/a/keyframes/sh002.png",
+        "    wildcards: story=a, shot=sh002", "",
+        "localrule all:", "    input: results/a/final.mp4", "",
+        "rule video:", "    wildcards: shot=sh010, story=a"])
+    assert joblog.jobs(output) == ["voice", "shotlist", "keyframes[sh002]", "video[sh010]"]

@@ -19,14 +19,15 @@ from typing import Any
 
 from storyreel.errors import StoryreelError
 from storyreel.types import Budget
+from storyreel.vocabulary import BEATS, MOODS, TIMES_OF_DAY
 
 log = logging.getLogger(__name__)
 
 SYSTEM_PROMPT = (
     "You are a screenwriter for short narrated films. Answer with JSON only, no prose, in the "
-    'form {"scenes": [{"beat": "setup|turn|climax|resolution", "narration": "...", '
-    '"visual": "...", "setting": "...", "time_of_day": "dawn|day|dusk|night", '
-    '"mood": "calm|tense|joyful|somber|mysterious|triumphant", "characters": ["..."]}]}. '
+    f'form {{"scenes": [{{"beat": "{"|".join(BEATS)}", "narration": "...", '
+    f'"visual": "...", "setting": "...", "time_of_day": "{"|".join(TIMES_OF_DAY)}", '
+    f'"mood": "{"|".join(MOODS)}", "characters": ["..."]}}]}}. '
     "The narration is plain spoken prose: no markup, no lists, no stage directions. The visual "
     "describes one storyboard frame: subject, setting, time of day, mood."
 )
