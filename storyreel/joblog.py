@@ -21,10 +21,13 @@ def jobs(output: str) -> list[str]:
         if not match or match.group(1) == "all":
             continue
         name = match.group(1)
-        for follow in lines[i + 1:i + 12]:
+        for follow in lines[i + 1:i + 12]:  # the job's own block, up to the next job
+            if JOB_LINE.match(follow):
+                break
             wild = WILDCARDS_LINE.match(follow)
-            if wild and "shot=" in wild.group(1):
-                name += "[" + wild.group(1).split("shot=")[1].split(",")[0] + "]"
+            if wild:
+                if "shot=" in wild.group(1):
+                    name += "[" + wild.group(1).split("shot=")[1].split(",")[0] + "]"
                 break
         found.append(name)
     return found
