@@ -331,13 +331,18 @@ def count_frames(path: str | Path) -> int:
 
 
 def audio_duration(path: str | Path) -> float:
-    """Exact length of a file's first audio stream in seconds (decoded samples / rate)."""
+    """Exact length of a file's first audio stream in seconds: decoded samples / rate, no
+    longer than the stream's declared duration (an MP4's edit list cuts the encoder's padding
+    off the last AAC frame, as a player does)."""
     with _open(path) as container:
         if not container.streams.audio:
             raise MediaError(f"{path}: no audio stream")
         stream = container.streams.audio[0]
         samples = sum(frame.samples for frame in container.decode(stream))
-        return samples / float(stream.codec_context.sample_rate)
+        seconds = samples / float(stream.codec_context.sample_rate)
+        if stream.duration and stream.time_base:
+            seconds = min(seconds, float(stream.duration * stream.time_base))
+        return seconds
 
 
 def video_duration(path: str | Path) -> float:
