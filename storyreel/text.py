@@ -219,6 +219,7 @@ _NOT_NAMES = {
     "january", "february", "march", "april", "may", "june", "july", "august", "september",
     "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday",
     "saturday", "sunday", "mister", "missus", "doctor", "professor", "captain", "saint",
+    "dr", "mr", "mrs", "ms", "prof", "capt", "st", "lt", "sgt", "col", "gen", "rev", "jr", "sr",
 }
 _CAP_RUN = re.compile(r"\b([A-Z][a-z'\u2019]+(?:[ -][A-Z][a-z'\u2019]+)*)\b")
 _PLACE_PREPS = {"in", "at", "to", "from", "near", "across", "into", "through", "toward",
@@ -776,6 +777,9 @@ def _looks_like_verb(words: list[str], i: int, taken: int) -> bool:
     most likely a verb (``a girl searches for``, ``a robot learns to``)."""
     word = words[i].lower()
     nxt = words[i + 1].lower().strip(",.;:") if i + 1 < len(words) else ""
+    if taken >= 1 and len(word) > 4 and word.endswith("ly") and nxt.endswith(("s", "ed")) \
+            and not nxt.endswith("ss"):
+        return True  # an adverb before a verb: "a station secretly grows"
     return taken >= 1 and word.endswith("s") and not word.endswith("ss") and \
         nxt in _VERB_FOLLOWERS
 
