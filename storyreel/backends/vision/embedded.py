@@ -26,14 +26,18 @@ from storyreel.types import stable_seed
 # "s" or "es" plural also matches).
 SCENERY: dict[str, tuple[str, ...]] = {
     "interior": ("room", "kitchen", "inside", "indoors", "hall", "library", "bedroom", "attic",
-                 "workshop", "interior", "cabin", "parlour", "study", "fireside", "hearth"),
+                 "workshop", "interior", "cabin", "parlour", "study", "fireside", "hearth",
+                 "space_station", "spaceship", "starship", "corridor", "laboratory", "lab",
+                 "greenhouse", "cockpit", "hatch", "train_carriage", "museum", "classroom"),
     "sea": ("sea", "ocean", "wave", "shore", "coast", "harbour", "harbor", "bay", "beach",
-            "tide", "surf", "gull", "sailor", "fishing"),
+            "tide", "surf", "gull", "sailor", "fishing", "whale", "dolphin", "seal", "fish",
+            "shark", "turtle", "octopus", "reef", "mermaid"),
     "island": ("island", "isle", "cliff", "rock", "headland"),
     "mountains": ("mountain", "peak", "summit", "ridge", "alp", "crag", "glacier"),
     "hills": ("hill", "valley", "meadow", "field", "countryside", "farm", "pasture", "moor"),
-    "forest": ("forest", "wood", "woods", "pine", "jungle", "grove", "thicket"),
-    "city": ("city", "street", "skyline", "market", "station", "avenue", "rooftop"),
+    "forest": ("forest", "wood", "woods", "pine", "jungle", "grove", "thicket", "glade"),
+    "city": ("city", "street", "skyline", "market", "station", "avenue", "rooftop",
+             "train_station", "subway", "alley", "neon", "office", "apartment"),
     "village": ("village", "house", "cottage", "hut", "home", "farmhouse", "town", "hamlet"),
     "water": ("pond", "lake", "river", "stream", "pool", "creek", "reflection", "puddle"),
     "desert": ("desert", "dune", "sand", "oasis"),
@@ -42,13 +46,15 @@ SCENERY: dict[str, tuple[str, ...]] = {
 PROPS: dict[str, tuple[str, ...]] = {
     "lighthouse": ("lighthouse", "beacon"),
     "boat": ("boat", "ship", "sail", "canoe", "raft", "vessel", "trawler", "fishing boat"),
-    "tree": ("tree", "oak", "orchard", "willow", "birch", "acorn"),
+    "tree": ("tree", "oak", "orchard", "willow", "birch", "acorn", "garden", "plant",
+             "flower", "seedling", "sapling", "vine", "greenhouse"),
     "lamp": ("lamp", "lantern", "candle", "fire", "torch", "light"),
     "rain": ("rain", "storm", "downpour", "thunder", "stormy", "gale"),
-    "castle": ("castle", "fortress", "palace", "tower"),
+    "castle": ("castle", "fortress", "palace", "tower", "kingdom", "throne"),
     "mill": ("mill", "windmill", "watermill"),
     "moon": ("moon", "moonlight", "moonlit"),
-    "stars": ("star", "starlight", "starry"),
+    "stars": ("star", "starlight", "starry", "space", "space_station", "spaceship", "orbit",
+              "galaxy", "planet", "asteroid", "comet", "astronaut", "starship", "nebula"),
 }
 FIGURES: dict[str, tuple[str, ...]] = {
     "fox": ("fox", "vixen"),
@@ -60,7 +66,12 @@ FIGURES: dict[str, tuple[str, ...]] = {
     "person": ("man", "woman", "girl", "boy", "child", "children", "keeper", "king", "queen",
                "fisherman", "sailor", "people", "villager", "crowd", "traveller", "stranger",
                "mother", "father", "grandmother", "grandfather", "friend", "knight",
-               "farmer", "captain", "figure", "person"),
+               "farmer", "captain", "figure", "person", "baker", "doctor", "scientist",
+               "detective", "pilot", "engineer", "teacher", "student", "nurse", "musician",
+               "painter", "soldier", "prince", "princess", "witch", "wizard", "thief",
+               "inventor", "explorer", "astronaut", "mechanic", "librarian", "robot",
+               "android", "sister", "brother", "daughter", "son", "grandson",
+               "granddaughter", "chef", "gardener", "miner", "courier", "clerk"),
 }
 
 # Curated base palettes per style name; the story seed shifts their hue a little.
@@ -104,9 +115,31 @@ NEGATIVE = ("photorealistic, text, watermark, logo, extra limbs, deformed hands,
             "blurry, oversaturated, modern objects out of period")
 
 
+# Two-word names that mean something else than their words: a space station is not a city.
+COMPOUNDS = {"space station": "space_station", "train station": "train_station",
+             "railway station": "train_station", "train carriage": "train_carriage",
+             "research station": "laboratory", "fire station": "station",
+             "police station": "station", "star ship": "starship"}
+_COMPOUND_RE = re.compile(r"\b(" + "|".join(COMPOUNDS) + r")s?\b")
+
+
 def words_of(text: str) -> list[str]:
-    """Lower-case words of a text (letters, digits, apostrophes and hyphens)."""
-    return re.findall(r"[a-z0-9][a-z0-9'-]*", text.lower())
+    """Lower-case words of a text (letters, digits, apostrophes and hyphens); the two-word
+    names of :data:`COMPOUNDS` become one word (``space station`` -> ``space_station``)."""
+    lower = _COMPOUND_RE.sub(lambda m: COMPOUNDS[m.group(1)], text.lower())
+    return re.findall(r"[a-z0-9][a-z0-9'_-]*", lower)
+
+
+def named_subjects(text: str) -> list[str]:
+    """The drawable things a text names, in the text's own words and order (``whale``,
+    ``space station``, ``garden``): what a shot's prompt must show."""
+    keys = {k for table in (SCENERY, PROPS, FIGURES) for keys in table.values() for k in keys}
+    out: list[str] = []
+    for word in words_of(text):
+        base = next((w for w in (word, word[:-1], word[:-2]) if w in keys), None)
+        if base and word.replace("_", " ") not in out:
+            out.append(word.replace("_", " "))
+    return out
 
 
 def _matches(words: list[str], keywords: tuple[str, ...]) -> bool:
@@ -262,6 +295,8 @@ class EmbeddedPlanner:
                  f"{shot['mood']} mood"]
         parts += [place["descriptors"]] if place else []
         parts += [c["descriptors"] for c in cast]
+        subjects = named_subjects(shot["narration"])
+        parts += [f"showing {', '.join(subjects)}"] if subjects else []
         parts.append(shot["prompt"])
         plan = dict(shot)
         plan.update({
