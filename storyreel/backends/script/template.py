@@ -92,10 +92,16 @@ def _against(premise: Premise) -> str:
     """How the climax names what stands in the way: ``through the winter storm`` or ``even
     though the well runs dry`` (``""`` when the premise names neither)."""
     if premise.obstacle:
-        return f"through {tx.definite(premise.obstacle)}"
+        prep = "through" if _hazard_of(premise.obstacle) else "despite"
+        return f"{prep} {tx.definite(premise.obstacle)}"
     if premise.trouble:
         return f"even though {premise.trouble}"
     return ""
+
+
+def _hazard_of(phrase: str) -> str:
+    """The hazard word a phrase names (``a winter storm`` -> ``storm``), else ``""``."""
+    return next((w for w in reversed(tx.tokenize(phrase.lower())) if w in HAZARDS), "")
 
 
 def _trouble(premise: Premise, pack: dict[str, Any]) -> str:
@@ -103,9 +109,8 @@ def _trouble(premise: Premise, pack: dict[str, Any]) -> str:
     if premise.trouble:
         return premise.trouble
     if premise.obstacle:
-        hazard = next((w for w in reversed(tx.tokenize(premise.obstacle.lower()))
-                       if w in HAZARDS), "")
-        return f"{premise.obstacle} {HAZARDS.get(hazard, 'stands in the way')}"
+        verb = HAZARDS.get(_hazard_of(premise.obstacle), "stands in the way")
+        return f"{premise.obstacle} {verb}"
     return str(pack["trouble"])
 
 

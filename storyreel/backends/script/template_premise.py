@@ -45,7 +45,8 @@ GOAL_RE = re.compile(
 SEARCH_VERBS = ("searches for", "looks for", "goes in search of", "sets out in search of")
 TROUBLE_RE = re.compile(
     r"(?:\bon the (?:night|day|morning|evening|eve)(?: that| when)?|\bwhen|\bjust as|"
-    r"\bas soon as|\buntil|\bbut|\beven though|\balthough|\bonly to find that|\bafter)\s+"
+    r"\bas soon as|\buntil|\bbut|\beven though|\balthough|\bonly to find that|\bafter|"
+    r"\bbefore)\s+"
     r"((?:a|an|the|her|his|its|their|[A-Z])[^.;!?]*)",
 )
 # "through a winter storm", "despite the war": an obstacle named as a noun phrase.
@@ -73,7 +74,10 @@ OPENING_RE = re.compile(
     r"^((?:on|in|at|one|every|by|after|before|during|since|last|this|long ago|once upon a time|"
     r"years? later|tonight|today)\b[^,]{0,40}),\s*", re.I)
 TITLE_RE = re.compile(r"^((?:Dr|Mr|Mrs|Ms|Prof|Capt|Lt|Sgt|Col|Gen|Rev|Sir|Dame|Lady|Lord|"
-                      r"Captain|Doctor|Professor|Aunt|Uncle)\.?)\s+(?=[A-Z])")
+                      r"Captain|Doctor|Professor|Aunt|Uncle|Detective|Inspector|Officer|Agent|"
+                      r"Sheriff|Judge|Coach|Nurse|Sister|Brother|Father|Mother|Grandma|Grandpa|"
+                      r"Queen|King|Prince|Princess|Granny|Chef|Admiral|Commander)\.?)\s+"
+                      r"([A-Z][\w'-]+(?:\s[A-Z][\w'-]+)?)")
 TIME_NOUNS = {"night", "day", "morning", "evening", "eve", "end", "middle", "way", "dark",
               "afternoon", "year", "moment", "time", "hope", "search", "summer", "winter",
               "spring", "autumn", "dead"}
@@ -175,12 +179,14 @@ def base_form(verb: str) -> str:
     return verb
 
 
-def _looks_finite(word: str, before: str = "", after: str = "") -> bool:
+def _looks_finite(word: str, before: str = "", after: str = "", copula: bool = False) -> bool:
     """Whether ``word`` looks like a finite verb (``befriends``, ``lit``, ``rescued``) between
     the words ``before`` and ``after`` (a word after an article or a preposition is not one;
     an ``-ed`` word must be followed by an object or a particle)."""
     lower = word.lower().strip(",.;:!?")
     prev = before.lower().strip(",.;:!?")
+    if copula and lower in {"is", "are", "was", "were", "has", "have"}:
+        return True
     if not lower.isalpha() or word[:1].isupper() or lower in NOT_VERBS or prev in DETERMINERS:
         return False
     if lower in BASE_OF:
@@ -193,12 +199,13 @@ def _looks_finite(word: str, before: str = "", after: str = "") -> bool:
         len(lower) > 3
 
 
-def _finite_at(words: list[str], limit: int = 12) -> int | None:
-    """Index of the first finite-looking verb among the first ``limit`` words."""
+def _finite_at(words: list[str], limit: int = 12, copula: bool = False) -> int | None:
+    """Index of the first finite-looking verb among the first ``limit`` words (``is``, ``has``
+    too when ``copula``)."""
     for i, word in enumerate(words[:limit]):
         before = words[i - 1] if i else ""
         after = words[i + 1] if i + 1 < len(words) else ""
-        if _looks_finite(word, before, after):
+        if _looks_finite(word, before, after, copula):
             return i
     return None
 
@@ -244,8 +251,8 @@ def _hero(premise: str, names: list[str]) -> tuple[str | None, str]:
         descriptor = tx.noun_phrase(match.group(2).split(), 0, max_words=4)
         return match.group(1), descriptor if _wordy(descriptor) else ""
     title = TITLE_RE.match(premise)
-    if title and names and premise[title.end():].startswith(names[0]):
-        return f"{title.group(1)} {names[0]}", ""
+    if title and title.group(2).split()[0].lower() not in tx.PHRASE_STOP:
+        return f"{title.group(1)} {title.group(2)}", ""
     words = premise.split()
     first = words[0].strip(",") if words else ""
     if first[:1].isupper() and first.isalpha() and first.lower() not in tx.PHRASE_STOP and \
@@ -376,7 +383,7 @@ def _trouble(premise: str, goal_at: int) -> str | None:
         return None
     clause = match.group(1).strip().rstrip(",")
     words = clause.split()
-    if len(words) < 3 or _finite_at(words[1:], 16) is None:
+    if len(words) < 3 or _finite_at(words[1:], 16, copula=True) is None:
         return None
     return " ".join(words[:16]).rstrip(",;:-")
 

@@ -120,14 +120,19 @@ COMPOUNDS = {"space station": "space_station", "train station": "train_station",
              "railway station": "train_station", "train carriage": "train_carriage",
              "research station": "laboratory", "fire station": "station",
              "police station": "station", "star ship": "starship"}
+NOT_NOUNS = {"does", "doesn't"}  # verbs that look like a keyword's plural ("doe" + "s")
 _COMPOUND_RE = re.compile(r"\b(" + "|".join(COMPOUNDS) + r")s?\b")
 
 
-def words_of(text: str) -> list[str]:
+def words_of(text: str, place: str = "") -> list[str]:
     """Lower-case words of a text (letters, digits, apostrophes and hyphens); the two-word
-    names of :data:`COMPOUNDS` become one word (``space station`` -> ``space_station``)."""
+    names of :data:`COMPOUNDS` become one word (``space station`` -> ``space_station``), and so
+    does a bare ``station`` when the story's ``place`` is a space station."""
     lower = _COMPOUND_RE.sub(lambda m: COMPOUNDS[m.group(1)], text.lower())
-    return re.findall(r"[a-z0-9][a-z0-9'_-]*", lower)
+    words = [w for w in re.findall(r"[a-z0-9][a-z0-9'_-]*", lower) if w not in NOT_NOUNS]
+    aliases = {name.split()[-1]: token for name, token in COMPOUNDS.items()
+               if name in place.lower()}
+    return [aliases.get(w, w) for w in words] if aliases else words
 
 
 def named_subjects(text: str) -> list[str]:
@@ -151,9 +156,10 @@ def _matches(words: list[str], keywords: tuple[str, ...]) -> bool:
     return False
 
 
-def find_elements(text: str) -> dict[str, list[str]]:
-    """What a text asks to be drawn: scenery, props and figures (table order, no repeats)."""
-    words = words_of(text)
+def find_elements(text: str, place: str = "") -> dict[str, list[str]]:
+    """What a text asks to be drawn: scenery, props and figures (table order, no repeats);
+    ``place`` is the shot's setting (see :func:`words_of`)."""
+    words = words_of(text, place)
     return {
         "scenery": [name for name, keys in SCENERY.items() if _matches(words, keys)],
         "props": [name for name, keys in PROPS.items() if _matches(words, keys)],
@@ -285,7 +291,7 @@ class EmbeddedPlanner:
         cast = [c for c in style["characters"] if c["name"] in shot["characters"]]
         place = next((p for p in style["places"] if p["name"] == shot["setting"]), None)
         lighting = style["lighting"][shot["time_of_day"]]
-        elements = find_elements(shot["prompt"])
+        elements = find_elements(shot["prompt"], shot["setting"])
         if place:
             elements["scenery"] = _merge(place["scenery"], elements["scenery"])
             elements["props"] = _merge(place["props"], elements["props"])
