@@ -20,6 +20,7 @@ from typing import Any
 
 from PIL import ImageColor
 
+from storyreel import text as tx
 from storyreel.types import stable_seed
 
 # What the renderer can draw, and the words in a prompt that ask for it (singular forms; an
@@ -128,8 +129,9 @@ def words_of(text: str, place: str = "") -> list[str]:
     """Lower-case words of a text (letters, digits, apostrophes and hyphens); the two-word
     names of :data:`COMPOUNDS` become one word (``space station`` -> ``space_station``), and so
     does a bare ``station`` when the story's ``place`` is a space station."""
-    lower = _COMPOUND_RE.sub(lambda m: COMPOUNDS[m.group(1)], text.lower())
-    words = [w for w in re.findall(r"[a-z0-9][a-z0-9'_-]*", lower) if w not in NOT_NOUNS]
+    lower = _COMPOUND_RE.sub(lambda m: COMPOUNDS[m.group(1)].replace("_", "\u2019"),
+                             text.lower().replace("\u2019", "'"))
+    words = [w.replace("\u2019", "_") for w in tx.tokenize(lower) if w not in NOT_NOUNS]
     aliases = {name.split()[-1]: token for name, token in COMPOUNDS.items()
                if name in place.lower()}
     return [aliases.get(w, w) for w in words] if aliases else words
