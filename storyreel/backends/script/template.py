@@ -49,7 +49,7 @@ def story_data() -> dict[str, Any]:
     """The writer's package data (beats and worlds), loaded once and validated."""
     folder = resources.files("storyreel") / "data" / "story"
     data = {name: yaml.safe_load((folder / f"{name}.yaml").read_text(encoding="utf-8"))
-            for name in ("beats", "worlds")}
+            for name in ("beats", "worlds", "lexicon")}
     schema = yaml.safe_load((folder / "template.schema.yaml").read_text(encoding="utf-8"))
     jsonschema.validate(data, schema)
     return data

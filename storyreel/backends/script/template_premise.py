@@ -2,20 +2,25 @@
 
 Light, total heuristics (no tagger): every function here accepts any string and returns
 something usable, falling back to neutral phrases when the premise gives nothing to hold on to.
-The premise is read, never formatted: its text only ever fills placeholders.
-
-    "An old lighthouse keeper befriends a lost whale calf and guides it back to its mother
-     through a winter storm"
-    -> hero "the old lighthouse keeper", goal "befriend a lost whale calf and guide it back to
-       its mother", obstacle "a winter storm", stake "the lost whale calf"
+The premise is read, never formatted: its text only ever fills placeholders. E.g. "An old
+lighthouse keeper befriends a lost whale calf and guides it back to its mother through a winter
+storm": hero "the old lighthouse keeper", goal "befriend a lost whale calf and guide it back to
+its mother", obstacle "a winter storm", stake "the lost whale calf".
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from importlib import resources
+
+import yaml
 
 from storyreel import text as tx
+
+# Word tables (package data, validated with the rest of the story data by template.py's loader).
+LEXICON = yaml.safe_load((resources.files("storyreel") / "data" / "story" / "lexicon.yaml")
+                         .read_text(encoding="utf-8"))
 
 SHE_WORDS = {"she", "her", "hers", "herself", "woman", "girl", "queen", "mother", "grandmother",
              "princess", "witch", "widow", "sister", "daughter", "wife", "lady", "aunt", "nun",
@@ -53,14 +58,7 @@ TROUBLE_RE = re.compile(
 OBSTACLE_RE = re.compile(
     r"\b(despite|in spite of|through|during|amid|against)\s+((?:a|an|the|her|his|its|their)\s+"
     r"[^.,;!?]+)", re.I)
-HAZARDS = {"storm": "rolls in", "blizzard": "sweeps in", "gale": "rises", "hurricane": "strikes",
-           "sandstorm": "rises", "snowstorm": "sweeps in", "fog": "rolls in", "mist": "rolls in",
-           "flood": "rises", "fire": "breaks out", "war": "breaks out", "drought": "sets in",
-           "winter": "closes in", "night": "falls", "dark": "falls", "darkness": "falls",
-           "rain": "pours down", "snow": "falls", "plague": "spreads", "famine": "sets in",
-           "ice": "spreads", "heat": "rises", "wind": "rises", "wildfire": "spreads",
-           "rebellion": "breaks out", "invasion": "begins", "eclipse": "begins", "curse": "falls",
-           "earthquake": "strikes", "tide": "rises", "crowd": "gathers", "danger": "grows"}
+HAZARDS: dict[str, str] = LEXICON["hazards"]  # hazard word -> how it arrives
 NAMED_RE = re.compile(
     r"\b((?:a|an|the)\s+(?:[\w'-]+\s+){0,4}?[\w'-]+),?\s+(?:named|called)\s+"
     r"([A-Z][\w'-]+(?:\s[A-Z][\w'-]+)?)")
@@ -84,20 +82,9 @@ TIME_NOUNS = {"night", "day", "morning", "evening", "eve", "end", "middle", "way
 NIGHT_WORDS = ("night", "midnight", "dark", "moon", "stars", "evening")
 DAY_WORDS = ("morning", "noon", "afternoon", "sunny", "daylight", "today")
 IRREGULAR_S = {"have": "has", "be": "is", "do": "does", "go": "goes"}
-BASE_OF = {"has": "have", "is": "be", "does": "do", "goes": "go", "lit": "light",
-           "found": "find", "met": "meet", "lost": "lose", "made": "make", "took": "take",
-           "went": "go", "came": "come", "saw": "see", "built": "build", "fought": "fight",
-           "ran": "run", "won": "win", "left": "leave", "brought": "bring", "kept": "keep",
-           "told": "tell", "held": "hold", "stole": "steal", "gave": "give", "wrote": "write",
-           "fell": "fall", "got": "get", "sent": "send", "sold": "sell", "caught": "catch",
-           "became": "become", "began": "begin", "drove": "drive", "flew": "fly",
-           "grew": "grow", "knew": "know", "swam": "swim", "sang": "sing", "taught": "teach",
-           "thought": "think", "woke": "wake", "spent": "spend", "led": "lead", "fed": "feed",
-           "hid": "hide", "rode": "ride", "sought": "seek", "climbed": "climb", "saved": "save"}
+BASE_OF: dict[str, str] = LEXICON["base_forms"]  # irregular and past forms -> base
 # Words that are not a finite verb even when they end in -s or -ed.
-_STOP_VERBS = {"wants", "tries", "learns", "needs", "finds", "discovers", "sets", "decides",
-               "dreams", "hopes", "meets", "loses", "goes", "comes", "gets", "makes", "takes",
-               "becomes", "lives", "works", "fails", "falls", "breaks", "begins", "starts"}
+_STOP_VERBS = set(LEXICON["phrase_stop_verbs"])  # verbs in tx.PHRASE_STOP
 NOT_VERBS = (tx.PHRASE_STOP - _STOP_VERBS) | {
     "always", "perhaps", "sometimes", "unless", "thus", "yes", "bus", "news", "glass", "across",
     "towards", "afterwards", "gas", "lens", "series", "species", "chaos", "canvas", "needed",
