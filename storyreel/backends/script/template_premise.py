@@ -1,7 +1,6 @@
 """Reading a premise for the template writer: hero, place, goal, obstacle, stake, world.
 
-Light, total heuristics (no tagger): every function here accepts any string and returns
-something usable, falling back to neutral phrases when the premise gives nothing to hold on to.
+Light, total heuristics (no tagger): any string gives something usable (neutral fallbacks).
 The premise is read, never formatted: its text only ever fills placeholders. E.g. "An old
 lighthouse keeper befriends a lost whale calf and guides it back to its mother through a winter
 storm": hero "the old lighthouse keeper", goal "befriend a lost whale calf and guide it back to
@@ -10,6 +9,7 @@ its mother", obstacle "a winter storm", stake "the lost whale calf".
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from importlib import resources
@@ -19,9 +19,7 @@ import yaml
 from storyreel import text as tx
 
 # Word tables (package data, validated with the rest of the story data by template.py's loader).
-LEXICON = yaml.safe_load((resources.files("storyreel") / "data" / "story" / "lexicon.yaml")
-                         .read_text(encoding="utf-8"))
-
+LEXICON = yaml.safe_load((resources.files("storyreel") / "data/story/lexicon.yaml").read_text())
 SHE_WORDS = {"she", "her", "hers", "herself", "woman", "girl", "queen", "mother", "grandmother",
              "princess", "witch", "widow", "sister", "daughter", "wife", "lady", "aunt", "nun",
              "mrs", "ms", "heroine", "actress", "niece", "granddaughter", "goddess"}
@@ -76,11 +74,10 @@ TITLE_RE = re.compile(r"^((?:Dr|Mr|Mrs|Ms|Prof|Capt|Lt|Sgt|Col|Gen|Rev|Sir|Dame|
                       r"Sheriff|Judge|Coach|Nurse|Sister|Brother|Father|Mother|Grandma|Grandpa|"
                       r"Queen|King|Prince|Princess|Granny|Chef|Admiral|Commander)\.?)\s+"
                       r"([A-Z][\w'-]+(?:\s[A-Z][\w'-]+)?)")
-TIME_NOUNS = {"night", "day", "morning", "evening", "eve", "end", "middle", "way", "dark",
-              "afternoon", "year", "moment", "time", "hope", "search", "summer", "winter",
-              "spring", "autumn", "dead"}
-NIGHT_WORDS = ("night", "midnight", "dark", "moon", "stars", "evening")
-DAY_WORDS = ("morning", "noon", "afternoon", "sunny", "daylight", "today")
+TIME_NOUNS = set("night day morning evening eve end middle way dark afternoon year moment time "
+                 "hope search summer winter spring autumn dead".split())
+NIGHT_WORDS, DAY_WORDS = (("night", "midnight", "dark", "moon", "stars", "evening"),
+                          ("morning", "noon", "afternoon", "sunny", "daylight", "today"))
 IRREGULAR_S = {"have": "has", "be": "is", "do": "does", "go": "goes"}
 BASE_OF: dict[str, str] = LEXICON["base_forms"]  # irregular and past forms -> base
 # Words that are not a finite verb even when they end in -s or -ed.
@@ -94,6 +91,7 @@ DETERMINERS = tx.ARTICLES | {"of", "in", "on", "at", "to", "for", "with", "from"
                              "onto", "my", "your", "our", "their", "his", "her", "its", "this",
                              "that", "these", "those", "every", "each", "some", "no", "and", "or"}
 MAX_GOAL_WORDS = 14
+_plain = functools.partial(re.sub, "\x00", "")  # a goal without _goal's verb marks
 
 
 @dataclass
@@ -295,20 +293,22 @@ def _cap_words(goal: str) -> str:
 
 def _tidy_goal(goal: str) -> str | None:
     goal = _cap_words(goal.strip().rstrip(",;:-"))
-    words = goal.split()
+    words = []
+    for word in goal.split():  # up to a lone mark or a token mixing letters and symbols ("@A")
+        if (any(c.isalpha() for c in word) and not re.fullmatch(
+                r"[^\W_]+(?:['\-.\x00][^\W_]*)*[,.;:!?\x00]*", word)) or \
+                (not any(c.isalnum() for c in word) and word != "&"):
+            break
+        words.append(word)
+    words[-1:] = [w.rstrip(",.;:!?") for w in words[-1:]]
     while words and not any(c.isalpha() for c in words[-1]):
         words.pop()
     while words and words[-1].lower() in tx.PHRASE_STOP - {"home", "back", "away", "up",
                                                            "out", "it", "them", "her", "him"}:
         words.pop()
-    if not words or not words[0].isalpha() or not words[0].islower():
+    if not words or not words[0].isalpha() or not words[0].islower() or words[0] in NOT_VERBS:
         return None
     return " ".join(words)
-
-
-def plain_goal(goal: str) -> str:
-    """A goal without :func:`_goal`'s verb marks."""
-    return goal.replace("\x00", "")
 
 
 def _goal(premise: str, hero_end: int, place_intro: str = "") -> str | None:
@@ -432,17 +432,17 @@ def read_premise(premise: str, worlds: dict[str, tuple[str, ...]],
     lower = body.lower()
     night = any(w in lower for w in NIGHT_WORDS) or not any(w in lower for w in DAY_WORDS)
     pronoun = _pronoun(body, name, descriptor)
-    goal_at = body.find(plain_goal(goal).split()[-1]) if goal else 0
+    goal_at = body.find(_plain(goal).split()[-1]) if goal else 0
     allies = [p for p in people if p != name and p not in (hero or "")]
     fallback_stake = "everyone who is counting on " + PRONOUNS[pronoun]["her_obj"]
     return Premise(
         hero=hero, hero_intro=intro, hero_visual=visual, pronoun=pronoun,
         place=tx.definite(place), place_intro=f"{prep} {place}", place_prep=prep,
-        goal=plain_goal(goal or "set things right"),
+        goal=_plain(goal or "set things right"),
         goal_s=tx.definite(goal_third_person(goal or "set things right")
                            .replace(" a ", " the ", 1)),
         trouble=_trouble(body, max(0, goal_at)),
-        stake=allies[0] if allies else _stake(plain_goal(goal or ""), fallback_stake),
+        stake=allies[0] if allies else _stake(_plain(goal or ""), fallback_stake),
         allies=allies, world=world, night=night, characters=[name] if name else [],
         obstacle=_obstacle(body), opening=opening.group(1) if opening else "",
         goal_found=goal is not None,
