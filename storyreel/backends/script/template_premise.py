@@ -20,15 +20,8 @@ from storyreel import text as tx
 
 # Word tables (package data, validated with the rest of the story data by template.py's loader).
 LEXICON = yaml.safe_load((resources.files("storyreel") / "data/story/lexicon.yaml").read_text())
-SHE_WORDS = {"she", "her", "hers", "herself", "woman", "girl", "queen", "mother", "grandmother",
-             "princess", "witch", "widow", "sister", "daughter", "wife", "lady", "aunt", "nun",
-             "mrs", "ms", "heroine", "actress", "niece", "granddaughter", "goddess"}
-HE_WORDS = {"he", "his", "him", "himself", "man", "boy", "king", "father", "grandfather",
-            "prince", "wizard", "brother", "son", "husband", "lord", "uncle", "monk", "mr",
-            "nephew", "grandson", "god"}
-IT_WORDS = {"robot", "android", "machine", "drone", "computer", "ai", "cloud", "car", "train",
-            "kite", "tree", "toy", "clock"}
-SHE_ENDINGS = ("a", "ie", "elle", "ine", "y", "i", "ette", "een", "lyn", "ah")
+SHE_WORDS, HE_WORDS, IT_WORDS = (set(LEXICON[k]) for k in ("she_words", "he_words", "it_words"))
+SHE_ENDINGS = tuple(LEXICON["she_endings"])
 PRONOUNS = {
     "she": {"she": "she", "her": "her", "her_obj": "her", "herself": "herself"},
     "he": {"she": "he", "her": "his", "her_obj": "him", "herself": "himself"},
@@ -91,6 +84,8 @@ DETERMINERS = tx.ARTICLES | {"of", "in", "on", "at", "to", "for", "with", "from"
                              "onto", "my", "your", "our", "their", "his", "her", "its", "this",
                              "that", "these", "those", "every", "each", "some", "no", "and", "or"}
 MAX_GOAL_WORDS = 14
+GROUPS = {"two": "a pair of ", "twin": "a pair of twin ", "three": "a trio of "}
+GROUP_RE = re.compile(r"^(?:(?:a|an|the)\s+)?(two|twin|three|several|\d+)\s+", re.I)
 _plain = functools.partial(re.sub, "\x00", "")  # a goal without _goal's verb marks
 
 
@@ -291,21 +286,26 @@ def _cap_words(goal: str) -> str:
     return " ".join(words[:MAX_GOAL_WORDS]).rstrip(",;:")
 
 
-def _tidy_goal(goal: str) -> str | None:
-    goal = _cap_words(goal.strip().rstrip(",;:-"))
+def _clause_words(clause: str) -> list[str]:
+    """A clause's words up to a lone mark or a token mixing letters and symbols (``@A``),
+    without trailing punctuation or function words."""
     words = []
-    for word in goal.split():  # up to a lone mark or a token mixing letters and symbols ("@A")
+    for word in clause.split():
         if (any(c.isalpha() for c in word) and not re.fullmatch(
                 r"[^\W_]+(?:['\-.\x00][^\W_]*)*[,.;:!?\x00]*", word)) or \
                 (not any(c.isalnum() for c in word) and word != "&"):
             break
         words.append(word)
     words[-1:] = [w.rstrip(",.;:!?") for w in words[-1:]]
-    while words and not any(c.isalpha() for c in words[-1]):
+    keep = {"home", "back", "away", "up", "out", "it", "them", "her", "him"}
+    while words and (not any(c.isalpha() for c in words[-1]) or
+                     words[-1].lower() in NOT_VERBS - keep):
         words.pop()
-    while words and words[-1].lower() in tx.PHRASE_STOP - {"home", "back", "away", "up",
-                                                           "out", "it", "them", "her", "him"}:
-        words.pop()
+    return words
+
+
+def _tidy_goal(goal: str) -> str | None:
+    words = _clause_words(_cap_words(goal.strip().rstrip(",;:-")))
     if not words or not words[0].isalpha() or not words[0].islower() or words[0] in NOT_VERBS:
         return None
     return " ".join(words)
@@ -368,11 +368,10 @@ def _trouble(premise: str, goal_at: int) -> str | None:
     match = TROUBLE_RE.search(premise, goal_at) or TROUBLE_RE.search(premise)
     if not match:
         return None
-    clause = match.group(1).strip().rstrip(",")
-    words = clause.split()
+    words = _clause_words(" ".join(match.group(1).split()[:16]))
     if len(words) < 3 or _finite_at(words[1:], 16, copula=True) is None:
         return None
-    return " ".join(words[:16]).rstrip(",;:-")
+    return " ".join(words)
 
 
 def _world(premise: str, place: str, worlds: dict[str, tuple[str, ...]]) -> str:
@@ -410,7 +409,8 @@ def read_premise(premise: str, worlds: dict[str, tuple[str, ...]],
     people = [n.text for n in names if not n.place]
     places = [n.text for n in names if n.place]
     name, descriptor = _hero(body, people)
-    descriptor = words_only(descriptor)
+    descriptor = GROUP_RE.sub(lambda m: GROUPS.get(m.group(1).lower(), "a band of "),
+                              words_only(descriptor))  # "two bakers" -> "a pair of bakers"
     if not _wordy(descriptor):
         descriptor = "" if name else "a traveller"
     if descriptor and descriptor.split()[0].lower() in tx.ARTICLES:
