@@ -95,7 +95,7 @@ def _against(premise: Premise) -> str:
         prep = "through" if _hazard_of(premise.obstacle) else "despite"
         return f"{prep} {tx.definite(premise.obstacle)}"
     if premise.trouble:
-        return f"even though {premise.trouble}"
+        return f"{'before' if premise.deadline else 'even though'} {premise.trouble}"
     return ""
 
 
@@ -106,8 +106,9 @@ def _hazard_of(phrase: str) -> str:
 
 def _trouble(premise: Premise, pack: dict[str, Any]) -> str:
     """The turn's clause: the premise's trouble, else its obstacle arriving, else the world's."""
-    if premise.trouble:
-        return premise.trouble
+    if premise.trouble:  # a deadline ("before the river floods") comes closer
+        return f"time runs short before {premise.trouble}" if premise.deadline \
+            else premise.trouble
     if premise.obstacle:
         verb = HAZARDS.get(_hazard_of(premise.obstacle), "stands in the way")
         return f"{premise.obstacle} {verb}"

@@ -110,7 +110,7 @@ class Premise:
     characters: list[str] = field(default_factory=list)
     obstacle: str | None = None  # a noun phrase: "a winter storm"
     opening: str = ""  # a leading time or place phrase: "In 2049"
-    goal_found: bool = False  # whether the goal comes from the premise
+    deadline: bool = False  # the trouble is a deadline: "before the river floods"
 
 
 def clean_premise(premise: str) -> str:
@@ -441,9 +441,9 @@ def read_premise(premise: str, worlds: dict[str, tuple[str, ...]],
         goal=_plain(goal or "set things right"),
         goal_s=tx.definite(goal_third_person(goal or "set things right")
                            .replace(" a ", " the ", 1)),
-        trouble=_trouble(body, max(0, goal_at)),
+        trouble=(trouble := _trouble(body, max(0, goal_at))),
         stake=allies[0] if allies else _stake(_plain(goal or ""), fallback_stake),
         allies=allies, world=world, night=night, characters=[name] if name else [],
         obstacle=_obstacle(body), opening=opening.group(1) if opening else "",
-        goal_found=goal is not None,
+        deadline=bool(trouble and re.search(rf"\bbefore\s+{re.escape(trouble)}", body)),
     )
