@@ -140,6 +140,14 @@ def test_a_space_station_is_not_drawn_as_a_city():
     assert all("person" in p["elements"]["figures"] or p["cast"] for p in plans)
 
 
+def test_a_space_story_without_a_named_place_is_not_drawn_as_a_city():
+    _, _, plans = story("A young engineer named Priya must repair the failing reactor of a "
+                        "generation ship before the colonists wake.")
+    assert all("city" not in p["elements"]["scenery"] for p in plans)
+    assert all("stars" in p["elements"]["props"] for p in plans)
+    assert all("boat" not in p["elements"]["props"] for p in plans)  # a generation ship
+
+
 def test_a_whale_story_is_drawn_at_sea():
     _, _, plans = story(WHALE)
     assert all("sea" in p["elements"]["scenery"] for p in plans if "whale" in p["narration"])

@@ -122,7 +122,8 @@ NEGATIVE = ("photorealistic, text, watermark, logo, extra limbs, deformed hands,
 COMPOUNDS = {"space station": "space_station", "train station": "train_station",
              "railway station": "train_station", "train carriage": "train_carriage",
              "research station": "laboratory", "fire station": "station",
-             "police station": "station", "star ship": "starship"}
+             "police station": "station", "star ship": "starship",
+             "generation ship": "starship", "space ship": "spaceship", "rocket ship": "spaceship"}
 NOT_NOUNS = {"does", "doesn't"}  # verbs that look like a keyword's plural ("doe" + "s")
 _COMPOUND_RE = re.compile(r"\b(" + "|".join(COMPOUNDS) + r")s?\b")
 
