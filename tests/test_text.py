@@ -215,3 +215,35 @@ def test_definite_and_article():
     assert tx.indefinite_article("owl") == "an"
     assert tx.indefinite_article("fox") == "a"
     assert tx.sentence_case("\u201chello") == "\u201cHello"
+
+
+@pytest.mark.parametrize(("word", "article"), [
+    ("hour", "an"), ("honest", "an"), ("unicorn", "a"), ("European", "a"), ("university", "a"),
+    ("umbrella", "an"), ("X-ray", "an"), ("", "a"), ("\U0001f642", "a"),
+])
+def test_indefinite_article_by_sound(word, article):
+    """Articles by sound (inflect), not by first letter: no "a hour", no "an unicorn"."""
+    assert tx.indefinite_article(word) == article
+
+
+def test_years_and_numbers_from_num2words_in_house_style():
+    assert tx.year_to_words(1001) == "one thousand one"  # was "ten oh one"
+    assert tx.year_to_words(4000) == "four thousand"  # was "forty hundred"
+    assert tx.number_to_words(10**15 - 1).startswith("nine hundred ninety-nine trillion")
+    assert "," not in tx.number_to_words(1_234_567) and " and " not in tx.ordinal_to_words(101)
+
+
+def test_one_tokeniser_for_words_alignment_and_wer():
+    assert tx.tokenize("Mara's fishing-boat cost 3.50 today.") == [
+        "Mara's", "fishing-boat", "cost", "3.50", "today"]
+    assert tx.written_words("Then \u2014 at last \u2014 home.") == ["Then \u2014", "at",
+                                                                      "last \u2014", "home."]
+    assert tx.normalised_words("The keeper\u2019s well-worn lamp!") == [
+        "the", "keeper's", "well", "worn", "lamp"]
+
+
+def test_text_modules_stay_small():
+    from pathlib import Path
+
+    for module in Path(tx.__file__).parent.glob("*.py"):
+        assert len(module.read_text().splitlines()) < 450, module.name

@@ -241,16 +241,21 @@ def repair_scenes(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
     kept = [scene for scene in raw if isinstance(scene, dict) and _clean_field(
         scene.get("narration") or scene.get("text"))]
     whole = " ".join(_clean_field(s.get("narration") or s.get("text")) for s in kept)
-    cast = story_characters(whole)
+    cast: list[str] | None = None
     scenes: list[dict[str, Any]] = []
     for index, scene in enumerate(kept):
         narration = _clean_field(scene.get("narration") or scene.get("text"))
-        guess = describe_passage(narration, cast, index / max(1, len(kept) - 1),
-                                 scenes[-1] if scenes else None)
         beat = str(scene.get("beat", "")).lower()
         time_of_day = str(scene.get("time_of_day", "")).lower()
         mood = str(scene.get("mood", "")).lower()
         characters = scene.get("characters")
+        complete = time_of_day in TIMES_OF_DAY and mood in MOODS and isinstance(characters, list) \
+            and _clean_field(scene.get("visual")) and _clean_field(scene.get("setting"))
+        # The heuristics' guesses are worked out only when a field needs one.
+        if not complete and cast is None:
+            cast = story_characters(whole)
+        guess = {} if complete else describe_passage(
+            narration, cast or [], index / max(1, len(kept) - 1), scenes[-1] if scenes else None)
         fixed = {
             "id": f"sc{index + 1:02d}",
             "beat": beat if beat in (*BEATS, SINGLE_BEAT) else beat_at(index, len(kept)),

@@ -20,20 +20,25 @@ from typing import Any
 
 from PIL import ImageColor
 
+from storyreel import text as tx
 from storyreel.types import stable_seed
 
 # What the renderer can draw, and the words in a prompt that ask for it (singular forms; an
 # "s" or "es" plural also matches).
 SCENERY: dict[str, tuple[str, ...]] = {
     "interior": ("room", "kitchen", "inside", "indoors", "hall", "library", "bedroom", "attic",
-                 "workshop", "interior", "cabin", "parlour", "study", "fireside", "hearth"),
+                 "workshop", "interior", "cabin", "parlour", "study", "fireside", "hearth",
+                 "space_station", "spaceship", "starship", "corridor", "laboratory", "lab",
+                 "greenhouse", "cockpit", "hatch", "train_carriage", "museum", "classroom"),
     "sea": ("sea", "ocean", "wave", "shore", "coast", "harbour", "harbor", "bay", "beach",
-            "tide", "surf", "gull", "sailor", "fishing"),
+            "tide", "surf", "gull", "sailor", "fishing", "whale", "dolphin", "seal", "fish",
+            "shark", "turtle", "octopus", "reef", "mermaid"),
     "island": ("island", "isle", "cliff", "rock", "headland"),
     "mountains": ("mountain", "peak", "summit", "ridge", "alp", "crag", "glacier"),
     "hills": ("hill", "valley", "meadow", "field", "countryside", "farm", "pasture", "moor"),
-    "forest": ("forest", "wood", "woods", "pine", "jungle", "grove", "thicket"),
-    "city": ("city", "street", "skyline", "market", "station", "avenue", "rooftop"),
+    "forest": ("forest", "wood", "woods", "pine", "jungle", "grove", "thicket", "glade"),
+    "city": ("city", "street", "skyline", "market", "station", "avenue", "rooftop",
+             "train_station", "subway", "alley", "neon", "office", "apartment"),
     "village": ("village", "house", "cottage", "hut", "home", "farmhouse", "town", "hamlet"),
     "water": ("pond", "lake", "river", "stream", "pool", "creek", "reflection", "puddle"),
     "desert": ("desert", "dune", "sand", "oasis"),
@@ -42,25 +47,34 @@ SCENERY: dict[str, tuple[str, ...]] = {
 PROPS: dict[str, tuple[str, ...]] = {
     "lighthouse": ("lighthouse", "beacon"),
     "boat": ("boat", "ship", "sail", "canoe", "raft", "vessel", "trawler", "fishing boat"),
-    "tree": ("tree", "oak", "orchard", "willow", "birch", "acorn"),
+    "tree": ("tree", "oak", "orchard", "willow", "birch", "acorn", "garden", "plant",
+             "flower", "seedling", "sapling", "vine", "greenhouse"),
     "lamp": ("lamp", "lantern", "candle", "fire", "torch", "light"),
     "rain": ("rain", "storm", "downpour", "thunder", "stormy", "gale"),
-    "castle": ("castle", "fortress", "palace", "tower"),
+    "castle": ("castle", "fortress", "palace", "tower", "kingdom", "throne"),
     "mill": ("mill", "windmill", "watermill"),
     "moon": ("moon", "moonlight", "moonlit"),
-    "stars": ("star", "starlight", "starry"),
+    "stars": ("star", "starlight", "starry", "space", "space_station", "spaceship", "orbit",
+              "galaxy", "planet", "asteroid", "comet", "astronaut", "starship", "nebula"),
 }
 FIGURES: dict[str, tuple[str, ...]] = {
     "fox": ("fox", "vixen"),
     "dog": ("dog", "wolf", "puppy", "hound"),
     "cat": ("cat", "kitten", "lynx"),
     "deer": ("deer", "stag", "doe", "horse", "pony", "mare", "elk"),
-    "bird": ("bird", "owl", "gull", "crow", "raven", "sparrow", "robin", "eagle", "hawk"),
-    "small": ("rabbit", "hare", "hedgehog", "mouse", "squirrel", "badger", "frog"),
+    "bird": ("bird", "owl", "gull", "crow", "raven", "sparrow", "robin", "eagle", "hawk",
+             "parrot", "pigeon", "dove", "swan", "duck", "heron", "penguin", "hen", "goose"),
+    "small": ("rabbit", "hare", "hedgehog", "mouse", "squirrel", "badger", "frog", "hamster",
+              "rat", "mole", "otter", "beaver", "toad", "lizard"),
     "person": ("man", "woman", "girl", "boy", "child", "children", "keeper", "king", "queen",
                "fisherman", "sailor", "people", "villager", "crowd", "traveller", "stranger",
                "mother", "father", "grandmother", "grandfather", "friend", "knight",
-               "farmer", "captain", "figure", "person"),
+               "farmer", "captain", "figure", "person", "baker", "doctor", "scientist",
+               "detective", "pilot", "engineer", "teacher", "student", "nurse", "musician",
+               "painter", "soldier", "prince", "princess", "witch", "wizard", "thief",
+               "inventor", "explorer", "astronaut", "mechanic", "librarian", "robot",
+               "android", "sister", "brother", "daughter", "son", "grandson",
+               "granddaughter", "chef", "gardener", "miner", "courier", "clerk"),
 }
 
 # Curated base palettes per style name; the story seed shifts their hue a little.
@@ -104,9 +118,38 @@ NEGATIVE = ("photorealistic, text, watermark, logo, extra limbs, deformed hands,
             "blurry, oversaturated, modern objects out of period")
 
 
-def words_of(text: str) -> list[str]:
-    """Lower-case words of a text (letters, digits, apostrophes and hyphens)."""
-    return re.findall(r"[a-z0-9][a-z0-9'-]*", text.lower())
+# Two-word names that mean something else than their words: a space station is not a city.
+COMPOUNDS = {"space station": "space_station", "train station": "train_station",
+             "railway station": "train_station", "train carriage": "train_carriage",
+             "research station": "laboratory", "fire station": "station",
+             "police station": "station", "star ship": "starship",
+             "generation ship": "starship", "space ship": "spaceship", "rocket ship": "spaceship"}
+NOT_NOUNS = {"does", "doesn't"}  # verbs that look like a keyword's plural ("doe" + "s")
+_COMPOUND_RE = re.compile(r"\b(" + "|".join(COMPOUNDS) + r")s?\b")
+
+
+def words_of(text: str, place: str = "") -> list[str]:
+    """Lower-case words of a text (letters, digits, apostrophes and hyphens); the two-word
+    names of :data:`COMPOUNDS` become one word (``space station`` -> ``space_station``), and so
+    does a bare ``station`` when the story's ``place`` is a space station."""
+    lower = _COMPOUND_RE.sub(lambda m: COMPOUNDS[m.group(1)].replace("_", "\u2019"),
+                             text.lower().replace("\u2019", "'"))
+    words = [w.replace("\u2019", "_") for w in tx.tokenize(lower) if w not in NOT_NOUNS]
+    aliases = {name.split()[-1]: token for name, token in COMPOUNDS.items()
+               if name in place.lower()}
+    return [aliases.get(w, w) for w in words] if aliases else words
+
+
+def named_subjects(text: str) -> list[str]:
+    """The drawable things a text names, in the text's own words and order (``whale``,
+    ``space station``, ``garden``): what a shot's prompt must show."""
+    keys = {k for table in (SCENERY, PROPS, FIGURES) for keys in table.values() for k in keys}
+    out: list[str] = []
+    for word in words_of(text):
+        base = next((w for w in (word, word[:-1], word[:-2]) if w in keys), None)
+        if base and word.replace("_", " ") not in out:
+            out.append(word.replace("_", " "))
+    return out
 
 
 def _matches(words: list[str], keywords: tuple[str, ...]) -> bool:
@@ -118,9 +161,10 @@ def _matches(words: list[str], keywords: tuple[str, ...]) -> bool:
     return False
 
 
-def find_elements(text: str) -> dict[str, list[str]]:
-    """What a text asks to be drawn: scenery, props and figures (table order, no repeats)."""
-    words = words_of(text)
+def find_elements(text: str, place: str = "") -> dict[str, list[str]]:
+    """What a text asks to be drawn: scenery, props and figures (table order, no repeats);
+    ``place`` is the shot's setting (see :func:`words_of`)."""
+    words = words_of(text, place)
     return {
         "scenery": [name for name, keys in SCENERY.items() if _matches(words, keys)],
         "props": [name for name, keys in PROPS.items() if _matches(words, keys)],
@@ -252,7 +296,7 @@ class EmbeddedPlanner:
         cast = [c for c in style["characters"] if c["name"] in shot["characters"]]
         place = next((p for p in style["places"] if p["name"] == shot["setting"]), None)
         lighting = style["lighting"][shot["time_of_day"]]
-        elements = find_elements(shot["prompt"])
+        elements = find_elements(shot["prompt"], shot["setting"])
         if place:
             elements["scenery"] = _merge(place["scenery"], elements["scenery"])
             elements["props"] = _merge(place["props"], elements["props"])
@@ -262,6 +306,8 @@ class EmbeddedPlanner:
                  f"{shot['mood']} mood"]
         parts += [place["descriptors"]] if place else []
         parts += [c["descriptors"] for c in cast]
+        subjects = named_subjects(shot["narration"])
+        parts += [f"showing {', '.join(subjects)}"] if subjects else []
         parts.append(shot["prompt"])
         plan = dict(shot)
         plan.update({
