@@ -30,7 +30,7 @@ def test_unknown_backend_lists_known_ones():
     with pytest.raises(UnknownBackendError) as info:
         registry.spec("script", "gpt5")
     assert str(info.value) == ("unknown script backend 'gpt5'; known script backends: openai, "
-                               "template")
+                               "template, transformers")
 
 
 def test_schema_enums_match_the_registry(repo):
