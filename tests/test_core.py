@@ -47,7 +47,10 @@ def test_every_registered_backend_implements_its_kind_interface():
     checked = 0
     for kind in registry.kinds():
         for name in registry.known(kind):
-            backend = registry.get(kind, name)
+            try:
+                backend = registry.get(kind, name)
+            except MissingExtraError:  # an optional backend whose extra is not installed
+                continue
             assert isinstance(backend, type), f"{kind}/{name} is not a class"
             assert registry.conformance(kind, backend) == [], f"{kind}/{name}"
             checked += 1
