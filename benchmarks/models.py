@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import shutil
 import statistics
 import subprocess
@@ -80,8 +79,10 @@ def job(stage: str, backend: str, story: Path, model: str, out: Path) -> dict:
                       read_json(story / "voice.json", "voice"), story / "narration.wav",
                       options, out / "words.json", out / "subtitles.srt", out / "subtitles.vtt")
         loads = doc.get("model", {}).get("loads")
+    from storyreel.modelstats import peak_rss_mb
+
     record.update({"wall_s": time.perf_counter() - started, "loads": loads,
-                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+                   "peak_rss_mb": peak_rss_mb()})
     return record
 
 

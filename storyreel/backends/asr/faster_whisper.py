@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import resource
 import time
 from typing import Any
 
@@ -27,12 +26,13 @@ from faster_whisper import WhisperModel
 from storyreel.alignment import map_words, normalise
 from storyreel.audio import resample
 from storyreel.errors import StoryreelError
+from storyreel.modelstats import LoadStats
 
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16000
 _CACHE: dict[tuple[str, str, str], WhisperModel] = {}
-_STATS = {"loads": 0, "load_s": 0.0}
+_STATS = LoadStats()
 
 
 def load(model: str, device: str = "auto", compute_type: str = "default") -> WhisperModel:
@@ -47,15 +47,13 @@ def load(model: str, device: str = "auto", compute_type: str = "default") -> Whi
         except (OSError, ValueError, RuntimeError) as exc:
             raise StoryreelError(f"faster-whisper: cannot load model '{model}': "
                                  f"{str(exc).splitlines()[0] if str(exc) else exc!r}") from None
-        _STATS["loads"] += 1
-        _STATS["load_s"] += time.perf_counter() - started
+        _STATS.add(time.perf_counter() - started)
     return _CACHE[key]
 
 
 def usage() -> dict[str, Any]:
     """Model loads in this process, their time, and the process's peak RSS."""
-    return {"loads": _STATS["loads"], "load_s": round(_STATS["load_s"], 3),
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    return dict(_STATS.record())
 
 
 class WhisperAligner:

@@ -15,7 +15,6 @@ loads, the load time and the peak memory for the stage's artifact and the manife
 from __future__ import annotations
 
 import logging
-import resource
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +24,7 @@ import transformers
 
 from storyreel import structured
 from storyreel.errors import StoryreelError
+from storyreel.modelstats import LoadStats
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ class Loaded:
 
 
 _CACHE: dict[tuple[str, str, str], Loaded] = {}
-_STATS = {"loads": 0, "load_s": 0.0}
+_STATS = LoadStats()
 
 
 def pick_device(device_map: str) -> str:
@@ -80,17 +80,14 @@ def load(model_id: str, device_map: str = "auto", torch_dtype: str = "auto") -> 
     if "device_map" not in kwargs:
         model = model.to(device)
     model.eval()
-    _STATS["loads"] += 1
-    _STATS["load_s"] += time.perf_counter() - started
+    _STATS.add(time.perf_counter() - started)
     _CACHE[key] = Loaded(model, tokenizer, device, dtype)
     return _CACHE[key]
 
 
 def usage() -> dict[str, Any]:
     """Model loads in this process, their time, and the peak memory (RSS, and GPU when used)."""
-    record: dict[str, Any] = {
-        "loads": _STATS["loads"], "load_s": round(_STATS["load_s"], 3),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    record: dict[str, Any] = dict(_STATS.record())
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         record["peak_gpu_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
     return record
