@@ -277,3 +277,17 @@ def test_vision_planner_falls_back_to_the_embedded_bible(server, fake):
     validate(style, "style")
     assert style["fallback"]["backend"] == "embedded"
     assert plans[0]["shot_prompt"] == "A lighthouse."
+
+
+def test_vision_planner_keeps_the_embedded_bible_when_the_server_is_down():
+    from storyreel.stages.vision import plan_story
+
+    shot = {"story": "demo", "id": "sh001", "index": 1, "scene": "sc01",
+            "sentences": ["sc01_01"], "start": 0, "end": 1, "duration": 1.0,
+            "narration": "Mara climbs.", "prompt": "A lighthouse.", "setting": "the lighthouse",
+            "time_of_day": "dusk", "mood": "calm", "characters": ["Mara"], "camera": "hold",
+            "transition": "cut", "seed": 1, "aspect": "16:9"}
+    style, _ = plan_story(IDEA, {"shots": [shot], "crossfade_s": 0.5},
+                          options("http://127.0.0.1:9/v1", stage="vision", max_retries=0,
+                                  timeout_s=2))
+    assert "cannot reach" in style["fallback"]["reason"]

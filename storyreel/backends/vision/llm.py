@@ -24,6 +24,7 @@ from typing import Any
 
 from storyreel import structured
 from storyreel.backends.vision.embedded import EmbeddedPlanner
+from storyreel.errors import StoryreelError
 
 log = logging.getLogger(__name__)
 
@@ -117,11 +118,11 @@ class LLMPlanner(EmbeddedPlanner):
                 self.chat, planner_messages(idea, shots, names),
                 answer_schema(names, shot_ids), check_answer(names, shot_ids),
                 seed=int(idea["seed"]), max_repairs=self.max_repairs)
-        except structured.StructuredOutputError as exc:
+        except StoryreelError as exc:  # no usable answer, or a server that stays unreachable
             log.warning("vision: %s; the embedded style bible is kept", exc)
             style["fallback"] = {"backend": "embedded", "from": self.chat.name,
                                  "reason": str(exc)}
-            generation.update({"attempts": self.max_repairs + 1, "rejected": exc.errors})
+            generation["rejected"] = getattr(exc, "errors", [])
         else:
             looks, prompts = result.value
             for character in style["characters"]:
