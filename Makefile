@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench resume docs clean
+.PHONY: demo test test-extras lint bench resume docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ demo: $(STAMP)  ## make every example story, up to results/{story}/final.mp4
 
 test: $(STAMP)  ## unit and workflow tests
 	$(BIN)/pytest -q
+
+test-extras: $(STAMP)  ## tests of the optional model backends (installs the extras first)
+	$(BIN)/pip install --quiet -e '.[dev,llm,whisper]'
+	$(BIN)/pytest -q -m "llm or whisper"
 
 lint: $(STAMP)  ## ruff, snakefmt, snakemake --lint, generated docs up to date
 	$(BIN)/ruff check .

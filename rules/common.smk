@@ -47,10 +47,16 @@ def gpu_for(stage):
     return int(backend.gpu) if backend else 0
 
 
+def voice_natural_rate():
+    """The configured voice's measured speaking rate at length_scale 1."""
+    return float(registry.spec("voice", STAGES["voice"]["backend"]).words_per_minute)
+
+
 def voice_words_per_minute():
-    """The configured voice's measured speaking rate (revise fits the text with it)."""
-    rate = registry.spec("voice", STAGES["voice"]["backend"]).words_per_minute
-    return float(rate)
+    """The narration pace (stages.voice.words_per_minute, else the voice's natural rate):
+    script writes for it and revise fits the text and the voice's length_scale to it."""
+    pace = STAGES["voice"]["words_per_minute"]
+    return float(pace) if pace else voice_natural_rate()
 
 
 def voice_pauses():

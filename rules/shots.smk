@@ -110,6 +110,7 @@ rule post:
         keyframes=per_shot("results/{story}/keyframes/{shot}.png"),
         shotlist="results/{story}/shotlist.json",
         idea="results/{story}/idea.json",
+        script="results/{story}/script.json",
         wav="results/{story}/narration.wav",
         meta="results/{story}/voice.json",
         words="results/{story}/words.json",

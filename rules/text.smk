@@ -70,6 +70,7 @@ rule revise:
     params:
         options=stage_options("revise"),
         words_per_minute=voice_words_per_minute(),
+        voice_rate=voice_natural_rate(),
         pauses=voice_pauses(),
     script:
         "../scripts/revise.py"

@@ -1,24 +1,34 @@
 """Subtitles from word timings: cue building, SRT and WebVTT writers, and a parser for both.
 
+SRT is written and parsed with the ``srt`` library; WebVTT shares its timestamps (with a dot)
+and is read by reducing it to SRT (header, NOTE blocks, identifiers and cue settings dropped).
+
 Cue rules (:func:`build_cues`):
 
 * a cue never spans two sentences, and starts at its first word's aligned start;
 * at most ``max_lines`` lines of at most ``max_line_chars`` characters (lines balanced);
 * at most ``max_cps`` characters per second: a cue's end is extended into the following
   silence when that is possible, else the sentence is split into more (one-line) cues;
-* cues are at least ``min_cue_s`` long where the gap to the next cue allows, and never overlap.
+* cues are at least ``min_cue_s`` long where the gap to the next cue allows, and never overlap;
+* finally every cue is held to ``max_cps`` whichever aligner produced the timings
+  (:func:`hold_reading_speed`): a cue that still reads too fast takes time from the silence
+  before it, and, only if that is not enough, delays the next cue a little. Only when the whole
+  narration has more text than ``max_cps`` allows can a cue stay faster.
 
 Times are handled in integer milliseconds so that what is written is exactly what was checked.
 """
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+
+import srt
 
 from storyreel.artifacts import write_text
 
@@ -222,26 +232,65 @@ def build_cues(words: Iterable[Mapping[str, Any]], max_line_chars: int = 42, max
         lines = wrap([w.text for w in chunk], max_line_chars, max_lines) or [
             " ".join(w.text for w in chunk)]
         cues.append(Cue(chunk[0].start_ms / 1000, end / 1000, tuple(lines)))
-    return cues
+    return hold_reading_speed(cues, max_cps, max(final_ms, items[-1].end_ms) / 1000)
+
+
+def hold_reading_speed(cues: Sequence[Cue], max_cps: float, final_s: float,
+                       gap_s: float = GAP_S) -> list[Cue]:
+    """Cues that each last at least ``chars / max_cps``, without overlapping.
+
+    Forward pass: a cue too short for its text is lengthened, pushing the next cue's start
+    later when it must. Backward pass: a cue pushed past the next cue (or past ``final_s``) is
+    pulled back, starting earlier into the silence before it. Cues that already read slowly
+    enough are not moved. Times stay in whole milliseconds.
+    """
+    gap = int(round(gap_s * 1000))
+    starts = [int(round(c.start * 1000)) for c in cues]
+    ends = [int(round(c.end * 1000)) for c in cues]
+    need = [int(-(-c.chars * 1000 // max_cps)) for c in cues]
+    final = max(int(round(final_s * 1000)), ends[-1] if ends else 0)
+    if not cues or all(e - s >= n for s, e, n in zip(starts, ends, need, strict=True)):
+        return list(cues)
+    for i in range(len(cues)):
+        if ends[i] - starts[i] < need[i]:
+            ends[i] = starts[i] + need[i]
+            if i + 1 < len(cues) and ends[i] + gap > starts[i + 1]:
+                starts[i + 1] = ends[i] + gap  # the text needs this long: delay the next cue
+                ends[i + 1] = max(ends[i + 1], starts[i + 1] + 1)
+    following: int | None = None  # the start of the cue after this one
+    for i in range(len(cues) - 1, -1, -1):
+        if following is None and ends[i] > final:
+            ends[i] = final
+        elif following is not None and ends[i] > following:
+            ends[i] = following - gap
+        if ends[i] - starts[i] < need[i]:  # start earlier; the cue before gives way in turn
+            starts[i] = max(0, min(starts[i], ends[i] - need[i]))
+        starts[i] = min(starts[i], ends[i] - 1)
+        following = starts[i]
+    return [replace(c, start=s / 1000, end=e / 1000)
+            for c, s, e in zip(cues, starts, ends, strict=True)]
 
 
 # --------------------------------------------------------------------------------------------
 # Writing
 
 
+def _delta(seconds: float) -> datetime.timedelta:
+    return datetime.timedelta(milliseconds=int(round(seconds * 1000)))
+
+
+def _subtitles(cues: Sequence[Cue]) -> list[srt.Subtitle]:
+    return [srt.Subtitle(i, _delta(c.start), _delta(c.end), c.text)
+            for i, c in enumerate(cues, 1)]
+
+
 def _timestamp(seconds: float, separator: str) -> str:
-    ms = int(round(seconds * 1000))
-    hours, ms = divmod(ms, 3_600_000)
-    minutes, ms = divmod(ms, 60_000)
-    secs, ms = divmod(ms, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{ms:03d}"
+    return srt.timedelta_to_srt_timestamp(_delta(seconds)).replace(",", separator)
 
 
 def to_srt(cues: Sequence[Cue]) -> str:
     """SubRip text: numbered cues, ``HH:MM:SS,mmm`` times."""
-    blocks = [f"{i}\n{_timestamp(c.start, ',')} --> {_timestamp(c.end, ',')}\n{c.text}\n"
-              for i, c in enumerate(cues, 1)]
-    return "\n".join(blocks)
+    return srt.compose(_subtitles(cues), reindex=False) if cues else ""
 
 
 def to_vtt(cues: Sequence[Cue]) -> str:
@@ -269,27 +318,33 @@ _TIMING = re.compile(
 )
 
 
-def _seconds(stamp: str) -> float:
-    parts = stamp.replace(",", ".").split(":")
-    value = 0.0
-    for part in parts:
-        value = value * 60 + float(part)
-    return round(value, 3)
-
-
-def parse_text(text: str) -> list[Cue]:
-    """Cues of SRT or WebVTT text (cue numbers/identifiers, NOTE blocks and settings ignored)."""
-    cues: list[Cue] = []
+def _as_srt(text: str) -> str:
+    """SRT or WebVTT text reduced to plain SRT blocks (identifiers, NOTE/STYLE blocks, the
+    header and cue settings dropped; short ``MM:SS.mmm`` times completed)."""
+    out: list[str] = []
     blocks = re.split(r"\n\s*\n", text.replace("\r\n", "\n").replace("\ufeff", "").strip())
     for block in blocks:
         lines = block.split("\n")
         for i, line in enumerate(lines):
             match = _TIMING.match(line)
             if match:
-                body = tuple(t for t in (x.strip() for x in lines[i + 1:]) if t)
-                cues.append(Cue(_seconds(match.group(1)), _seconds(match.group(2)), body))
+                start, end = (_full(match.group(k)) for k in (1, 2))
+                body = [t for t in (x.strip() for x in lines[i + 1:]) if t]
+                out.append(f"{len(out) + 1}\n{start} --> {end}\n" + "\n".join(body) + "\n")
                 break
-    return cues
+    return "\n".join(out)
+
+
+def _full(stamp: str) -> str:
+    stamp = stamp.replace(".", ",")
+    return stamp if stamp.count(":") == 2 else "00:" + stamp
+
+
+def parse_text(text: str) -> list[Cue]:
+    """Cues of SRT or WebVTT text (cue numbers/identifiers, NOTE blocks and settings ignored)."""
+    return [Cue(round(sub.start.total_seconds(), 3), round(sub.end.total_seconds(), 3),
+                tuple(t for t in (x.strip() for x in sub.content.split("\n")) if t))
+            for sub in srt.parse(_as_srt(text))]
 
 
 def parse_subtitles(path: str | os.PathLike[str]) -> list[Cue]:

@@ -1,4 +1,6 @@
-"""OpenAIWriter against a tiny local OpenAI-compatible server (no network)."""
+"""The OpenAI-compatible route against a scripted local server (no network): structured output
+(prose, truncation, a missing field, runaway length, wrong language), repair turns, fallback,
+retries with backoff, redaction of the key, and the LLM vision planner."""
 
 from __future__ import annotations
 
@@ -10,29 +12,33 @@ from types import SimpleNamespace
 
 import pytest
 
+from storyreel import structured
 from storyreel.artifacts import validate, write_json
-from storyreel.backends.script.openai_compat import OpenAIWriter, parse_scenes
+from storyreel.backends.script.openai_compat import OpenAIClient, OpenAIWriter
+from storyreel.config import load_config
 from storyreel.errors import StoryreelError
 from storyreel.stages import script as sc
 from storyreel.vocabulary import MOODS, TIMES_OF_DAY
 
 SECRET = "sk-test-very-secret-123"
-SCENES = {"scenes": [
-    {"beat": "setup", "narration": "Mara keeps the **lamp** on the island.",
-     "visual": "An old keeper in a lighthouse at dusk.", "setting": "lighthouse",
-     "time_of_day": "dusk", "mood": "calm", "characters": ["Mara"]},
-    {"beat": "climax", "narration": "The lamp fails, and Mara lifts a lantern into the storm.",
-     "time_of_day": "midnight", "mood": "scary"},
-    {"beat": "resolution", "narration": "At dawn the boat is home."},
+SCENE = {"beat": "setup", "narration": "Mara keeps the lamp on the island.",
+         "visual": "An old keeper in a lighthouse at dusk.", "setting": "the lighthouse",
+         "time_of_day": "dusk", "mood": "calm", "characters": ["Mara"]}
+VALID = {"scenes": [
+    SCENE,
+    {**SCENE, "beat": "climax", "narration": "The lamp fails, and Mara lifts a lantern "
+     "into the storm.", "time_of_day": "midnight", "mood": "scary"},
+    {**SCENE, "beat": "resolution", "narration": "At dawn the little boat is home, and the "
+     "fishermen climb the hill to thank her."},
 ]}
 
 
 class Fake:
-    """Answers set by a test, and the requests the server saw."""
+    """The answers the server gives in turn, and the requests it saw."""
 
-    status = 200
-    body: bytes = b""
+    answers: list[tuple[int, bytes]] = []
     requests: list[dict] = []
+    echo_headers = False
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -40,18 +46,21 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length", 0))
         Fake.requests.append({"path": self.path, "headers": dict(self.headers),
                               "body": json.loads(self.rfile.read(length))})
-        self.send_response(Fake.status)
+        status, body = Fake.answers.pop(0) if len(Fake.answers) > 1 else Fake.answers[0]
+        if Fake.echo_headers:
+            body = json.dumps({"error": "unauthorized", "saw": dict(self.headers)}).encode()
+        self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.end_headers()
-        self.wfile.write(Fake.body)
+        self.wfile.write(body)
 
     def log_message(self, *args) -> None:
         pass
 
 
-def completion(content: str) -> bytes:
-    return json.dumps({"choices": [{"message": {"role": "assistant", "content": content}}]}
-                      ).encode()
+def completion(content: str, finish: str = "stop") -> tuple[int, bytes]:
+    return 200, json.dumps({"choices": [{"message": {"role": "assistant", "content": content},
+                                         "finish_reason": finish}]}).encode()
 
 
 @pytest.fixture(scope="module")
@@ -66,82 +75,219 @@ def server():
 
 @pytest.fixture
 def fake():
-    Fake.status, Fake.body, Fake.requests = 200, completion(json.dumps(SCENES)), []
+    Fake.answers, Fake.requests, Fake.echo_headers = [completion(json.dumps(VALID))], [], False
     return Fake
 
 
-def options(base_url: str, **extra) -> dict:
-    return {"backend": "openai", "model": "tiny-model", "base_url": base_url,
-            "api_key_env": "STORYREEL_TEST_KEY", "temperature": 0.2, "timeout_s": 5} | extra
+def options(base_url: str, stage: str = "script", **extra) -> dict:
+    """The stage's config block with the schema's defaults, as the workflow passes it."""
+    block = {"backend": "openai", "model": "tiny-model", "base_url": base_url,
+             "api_key_env": "STORYREEL_TEST_KEY", "temperature": 0.2, "timeout_s": 5,
+             "backoff_s": 0.01} | extra
+    return load_config({"stages": {stage: block}})["stages"][stage]
 
 
 IDEA = {"story": "demo", "title": "Demo", "kind": "premise", "premise": "Mara keeps a lamp.",
         "text": None, "language": "en", "duration_s": 30, "aspect": "16:9",
         "style": "storybook", "voice": None, "seed": 9}
+BUDGET = sc.budget_for(IDEA, 160, {})
 
 
-def test_request_and_repaired_script(server, fake, monkeypatch, tmp_path, caplog):
-    caplog.set_level(logging.DEBUG)
-    monkeypatch.setenv("STORYREEL_TEST_KEY", SECRET)
+def run_stage(tmp_path, opts) -> dict:
     idea_path, out = tmp_path / "idea.json", tmp_path / "script.json"
     write_json(idea_path, IDEA, "idea")
     smk = SimpleNamespace(input=SimpleNamespace(idea=str(idea_path)),
                           output=SimpleNamespace(script=str(out)),
-                          params=SimpleNamespace(options=options(server + "/"),
-                                                 words_per_minute=165.0,
+                          params=SimpleNamespace(options=opts, words_per_minute=160.0,
                                                  pauses={"sentence": 0.3, "scene": 0.7}))
     sc.main(smk)
+    written = out.read_text()
+    script = json.loads(written)
+    validate(script, "script")
+    return script
+
+
+def test_request_schema_and_repaired_script(server, fake, monkeypatch, tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("STORYREEL_TEST_KEY", SECRET)
+    script = run_stage(tmp_path, options(server + "/"))
     request = fake.requests[0]
     assert request["path"] == "/v1/chat/completions"
     assert request["headers"]["Authorization"] == f"Bearer {SECRET}"
     body = request["body"]
     assert (body["model"], body["temperature"], body["seed"]) == ("tiny-model", 0.2, 9)
+    assert body["response_format"]["type"] == "json_schema"
+    assert body["response_format"]["json_schema"]["schema"]["required"] == ["scenes"]
     assert "Mara keeps a lamp." in body["messages"][-1]["content"]
-    written = out.read_text()
-    script = json.loads(written)
-    validate(script, "script")
     assert (script["backend"], script["model"]) == ("openai", "tiny-model")
-    assert script["scenes"][0]["narration"] == "Mara keeps the lamp on the island."
-    assert script["scenes"][1]["time_of_day"] in TIMES_OF_DAY
+    assert script["generation"]["attempts"] == 1 and "fallback" not in script
+    assert script["scenes"][1]["time_of_day"] in TIMES_OF_DAY  # "midnight" mapped, not refused
     assert script["scenes"][1]["mood"] in MOODS
-    assert script["scenes"][2]["visual"]
-    assert SECRET not in written
+    assert SECRET not in json.dumps(script) and SECRET not in caplog.text
+
+
+def test_each_bad_answer_is_repaired_in_turn(server, fake, tmp_path):
+    """Prose-wrapped JSON is read; truncated JSON, a missing field and the wrong language are
+    quoted back in repair turns; an over-long script is fitted to the length."""
+    long_scene = {**SCENE, "narration": " ".join(["Mara climbs the stairs again."] * 60)}
+    fake.answers = [
+        completion("Sure! Here is the story:\n" + json.dumps({"scenes": [{
+            k: v for k, v in SCENE.items() if k != "visual"}]}) + "\nEnjoy."),  # missing field
+        completion(json.dumps(VALID)[:120], finish="length"),  # truncated
+        completion(json.dumps({"scenes": [{**SCENE, "narration": "Mara garde la lampe. " * 3
+                                           + "Elle attend le bateau dans la nuit."}]})),
+        completion("```json\n" + json.dumps({"scenes": [SCENE, long_scene]}) + "\n```"),
+    ]
+    chat = OpenAIClient(options(server), "writer")
+    scenes, record = structured.write_scenes(chat, IDEA, 4, BUDGET.target_words(),
+                                             max_repairs=3)
+    assert record["attempts"] == 4
+    errors = record["rejected"]
+    assert "scenes[0]: 'visual' is a required property" in errors[0]
+    assert "truncated" in errors[1]
+    assert "English" in errors[2]
+    assert len(errors) == 3
+    # each repair turn quotes the error and the previous answer back to the model
+    last = fake.requests[-1]["body"]["messages"]
+    assert last[-1]["role"] == "user" and errors[-1] in last[-1]["content"]
+    assert last[-2]["role"] == "assistant"
+    words = sum(len(s["narration"].split()) for s in scenes)
+    assert record["fitting"]["words_before"] > 300
+    assert words <= BUDGET.target_words() * 1.15
+    assert scenes[0]["narration"] == SCENE["narration"]
+
+
+def test_too_short_a_script_is_sent_back(server, fake):
+    fake.answers = [completion(json.dumps({"scenes": [SCENE]})), completion(json.dumps(VALID))]
+    chat = OpenAIClient(options(server), "writer")
+    _, record = structured.write_scenes(chat, IDEA, 4, BUDGET.target_words(), max_repairs=1)
+    assert "narration has 7 words" in record["rejected"][0] and record["attempts"] == 2
+
+
+def test_unusable_answers_fall_back_to_the_template_writer(server, fake, tmp_path):
+    fake.answers = [completion("I cannot write JSON today.")]
+    script = run_stage(tmp_path, options(server, max_repairs=1))
+    assert script["backend"] == "openai"
+    assert script["fallback"]["backend"] == "template"
+    assert "no usable answer in 2 attempts" in script["fallback"]["reason"]
+    assert len(fake.requests) == 2
+    assert all(s["narration"] for s in script["scenes"])
+
+
+def test_no_fallback_configured_fails_with_one_line(server, fake, tmp_path):
+    fake.answers = [completion("nope")]
+    with pytest.raises(StoryreelError, match="no usable answer"):
+        run_stage(tmp_path, options(server, max_repairs=0, fallback=[]))
+
+
+def test_retries_429_and_5xx_with_backoff_then_succeeds(server, fake):
+    fake.answers = [(429, b'{"error": "slow down"}'), (503, b"busy"),
+                    completion(json.dumps(VALID))]
+    writer = OpenAIWriter(options(server, max_retries=3))
+    scenes = writer.write(IDEA, BUDGET)
+    assert len(scenes) == 3 and len(fake.requests) == 3
+
+
+def test_client_errors_are_not_retried(server, fake):
+    fake.answers = [(401, b'{"error": "bad key"}')]
+    with pytest.raises(StoryreelError, match=r"127\.0\.0\.1.*HTTP 401"):
+        OpenAIClient(options(server, response_format="none"), "writer").chat([], None, 0)
+    assert len(fake.requests) == 1
+
+
+def test_server_refusing_json_schema_steps_down(server, fake):
+    fake.answers = [(400, b'{"error": "response_format json_schema unsupported"}'),
+                    completion(json.dumps(VALID))]
+    OpenAIWriter(options(server)).write(IDEA, BUDGET)
+    formats = [r["body"].get("response_format", {}).get("type") for r in fake.requests]
+    assert formats == ["json_schema", "json_object"]
+
+
+def test_errors_never_carry_the_key(server, fake, monkeypatch, caplog):
+    """A server that echoes the request headers in a 401 body or in a 5xx body."""
+    monkeypatch.setenv("STORYREEL_TEST_KEY", SECRET)
+    fake.echo_headers = True
+    for status in (401, 500):
+        fake.answers = [(status, b"")]
+        with pytest.raises(StoryreelError) as info:
+            OpenAIClient(options(server, max_retries=1), "writer").chat([], None, 0)
+        assert SECRET not in str(info.value)
+        assert "HTTP" in str(info.value)
     assert SECRET not in caplog.text
-    assert server in caplog.text
-
-
-def test_no_key_no_authorization_header(server, fake, monkeypatch):
-    monkeypatch.delenv("STORYREEL_TEST_KEY", raising=False)
-    scenes = OpenAIWriter(options(server)).write(IDEA, sc.budget_for(IDEA, 165, {}))
-    assert len(scenes) == 3
-    assert "Authorization" not in fake.requests[0]["headers"]
-
-
-def test_http_error_names_the_server(server, fake):
-    fake.status, fake.body = 500, b'{"error": "boom"}'
-    with pytest.raises(StoryreelError, match=r"127\.0\.0\.1.*HTTP 500"):
-        OpenAIWriter(options(server)).write(IDEA, sc.budget_for(IDEA, 165, {}))
 
 
 def test_unreachable_server_names_the_base_url():
-    with pytest.raises(StoryreelError, match=r"cannot reach http://127\.0\.0\.1:9/v1"):
-        OpenAIWriter(options("http://127.0.0.1:9/v1", timeout_s=2)).write(
-            IDEA, sc.budget_for(IDEA, 165, {}))
-
-
-@pytest.mark.parametrize("body", [b"not json", json.dumps({"choices": []}).encode(),
-                                  completion("Once upon a time, no JSON here.")])
-def test_bad_answers_are_clear_errors(server, fake, body):
-    fake.body = body
-    with pytest.raises(StoryreelError, match="openai writer"):
-        OpenAIWriter(options(server)).write(IDEA, sc.budget_for(IDEA, 165, {}))
+    with pytest.raises(StoryreelError, match=r"cannot reach http://127\.0\.0\.1:9/v1.*2 attempts"):
+        OpenAIClient(options("http://127.0.0.1:9/v1", timeout_s=2, max_retries=1),
+                     "writer").chat([], None, 0)
 
 
 @pytest.mark.parametrize("content", [
-    "```json\n" + json.dumps(SCENES) + "\n```",
-    "Here you go: " + json.dumps(SCENES) + " Enjoy!",
-    json.dumps(SCENES["scenes"]),
+    "```json\n" + json.dumps(VALID) + "\n```",
+    "Here you go: " + json.dumps(VALID) + " Enjoy!",
+    json.dumps(VALID["scenes"]),
 ])
-def test_parse_scenes_tolerates_fences_prose_and_bare_lists(content):
-    assert [s["beat"] for s in parse_scenes(content, "http://x")] == [
-        "setup", "climax", "resolution"]
+def test_parse_json_tolerates_fences_prose_and_bare_lists(content):
+    data = structured.parse_json(content)
+    scenes = data["scenes"] if isinstance(data, dict) else data
+    assert [s["beat"] for s in scenes] == ["setup", "climax", "resolution"]
+
+
+def test_vision_planner_character_sheet_reused_verbatim(server, fake):
+    from storyreel.stages.vision import plan_story
+
+    shots = [{"story": "demo", "id": f"sh00{i}", "index": i, "scene": "sc01",
+              "sentences": ["sc01_01"], "start": i, "end": i + 1, "duration": 1.0,
+              "narration": text, "prompt": "A lighthouse at dusk.", "setting": "the lighthouse",
+              "time_of_day": "dusk", "mood": "calm", "characters": cast, "camera": "hold",
+              "transition": "cut", "seed": i, "aspect": "16:9"}
+             for i, (text, cast) in enumerate([("Mara climbs the stairs.", ["Mara"]),
+                                                ("A whale calf calls below.", []),
+                                                ("Mara waves her lantern.", ["Mara"])], 1)]
+    look = "a tall woman of seventy, grey braid, yellow oilskin coat"
+    answer = {"characters": [{"name": "Mara", "look": look}],
+              "shots": [{"id": s["id"], "prompt": f"Wide shot: {s['narration']}"}
+                        for s in shots]}
+    fake.answers = [completion(json.dumps({**answer, "characters": []})),
+                    completion(json.dumps(answer))]
+    idea = {**IDEA, "premise": "Mara guides a lost whale calf home."}
+    style, plans = plan_story(idea, {"shots": shots, "crossfade_s": 0.5},
+                              options(server, stage="vision"))
+    validate(style, "style")
+    assert "characters: no look for Mara" in style["generation"]["rejected"][0]
+    assert style["characters"][0]["descriptors"] == f"Mara, {look}"
+    for plan in plans:
+        validate(plan, "plan")
+        assert plan["prompt"].count(look) == (1 if "Mara" in plan["characters"] else 0)
+        assert plan["narration"] in plan["prompt"]  # the shot's prompt follows its narration
+    assert "whale calf" in plans[1]["prompt"]
+
+
+def test_vision_planner_falls_back_to_the_embedded_bible(server, fake):
+    from storyreel.stages.vision import plan_story
+
+    shot = {"story": "demo", "id": "sh001", "index": 1, "scene": "sc01",
+            "sentences": ["sc01_01"], "start": 0, "end": 1, "duration": 1.0,
+            "narration": "Mara climbs.", "prompt": "A lighthouse.", "setting": "the lighthouse",
+            "time_of_day": "dusk", "mood": "calm", "characters": ["Mara"], "camera": "hold",
+            "transition": "cut", "seed": 1, "aspect": "16:9"}
+    fake.answers = [completion("no")]
+    style, plans = plan_story(IDEA, {"shots": [shot], "crossfade_s": 0.5},
+                              options(server, stage="vision", max_repairs=0))
+    validate(style, "style")
+    assert style["fallback"]["backend"] == "embedded"
+    assert plans[0]["shot_prompt"] == "A lighthouse."
+
+
+def test_vision_planner_keeps_the_embedded_bible_when_the_server_is_down():
+    from storyreel.stages.vision import plan_story
+
+    shot = {"story": "demo", "id": "sh001", "index": 1, "scene": "sc01",
+            "sentences": ["sc01_01"], "start": 0, "end": 1, "duration": 1.0,
+            "narration": "Mara climbs.", "prompt": "A lighthouse.", "setting": "the lighthouse",
+            "time_of_day": "dusk", "mood": "calm", "characters": ["Mara"], "camera": "hold",
+            "transition": "cut", "seed": 1, "aspect": "16:9"}
+    style, _ = plan_story(IDEA, {"shots": [shot], "crossfade_s": 0.5},
+                          options("http://127.0.0.1:9/v1", stage="vision", max_retries=0,
+                                  timeout_s=2))
+    assert "cannot reach" in style["fallback"]["reason"]

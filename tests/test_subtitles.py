@@ -142,3 +142,27 @@ def test_cue_start_errors_follow_the_words_and_refuse_other_text():
         cue_start_errors([Cue(0.2, 1.2, ("The cat ran.",)), cues[1]], words)
     with pytest.raises(ValueError, match="carry 3 of 5"):
         cue_start_errors(cues[:1], words)
+
+
+def test_every_cue_within_reading_speed_even_for_fast_speech():
+    """Fast speech with pauses between sentences: whatever the aligner, no cue reads faster
+    than max_cps when the narration as a whole allows it."""
+    import random
+
+    rng = random.Random(3)
+    vocabulary = ("keeper lantern whale calf storm harbour mother winter robot garden "
+                  "station seedling quiet the a and of to").split()
+    words, t = [], 0.2
+    for n in range(1, 30):
+        sentence = f"sc01_{n:02d}"
+        for _ in range(rng.randint(3, 14)):
+            length = rng.uniform(0.12, 0.3)  # ~25 characters per second: too fast to read
+            words.append({"text": rng.choice(vocabulary), "start": round(t, 3),
+                          "end": round(t + length, 3), "sentence": sentence})
+            t += length
+        t += rng.uniform(0.4, 1.2)  # the pause between sentences
+    cues = build_cues(words, 42, 2, 20.0, duration_s=t + 0.5)
+    assert max(c.chars / (c.end - c.start) for c in cues) <= 20.0 + 1e-6
+    for a, b in zip(cues, cues[1:], strict=False):
+        assert a.end <= b.start
+    assert " ".join(" ".join(c.lines) for c in cues).split() == [w["text"] for w in words]

@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import jiwer
 import numpy as np
 
 from storyreel import registry
@@ -60,17 +61,13 @@ def normalise_words(text: str) -> list[str]:
 
 
 def word_error_rate(reference: list[str], hypothesis: list[str]) -> float:
-    """Word-level Levenshtein distance divided by the reference length."""
+    """Word error rate (jiwer): substitutions, deletions and insertions over the reference
+    length. An empty reference gives 0 for an empty hypothesis, else 1."""
     if not reference:
         return 0.0 if not hypothesis else 1.0
-    previous = list(range(len(hypothesis) + 1))
-    for i, ref in enumerate(reference, 1):
-        current = [i] + [0] * len(hypothesis)
-        for j, hyp in enumerate(hypothesis, 1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1,
-                             previous[j - 1] + (ref != hyp))
-        previous = current
-    return previous[-1] / len(reference)
+    if not hypothesis:
+        return 1.0
+    return float(jiwer.wer(" ".join(reference), " ".join(hypothesis)))
 
 
 def wer_status(value: float, threshold: float, on_fail: str) -> str:
@@ -176,7 +173,7 @@ def words_document(revised: dict[str, Any], meta: dict[str, Any], backend: str,
     value = word_error_rate(reference, hypothesis)
     threshold = float(options["wer_threshold"])
     status = wer_status(value, threshold, str(options["on_wer_fail"]))
-    return {
+    doc = {
         "story": revised["story"],
         "backend": backend,
         "duration_s": float(meta["duration_s"]),
@@ -186,6 +183,16 @@ def words_document(revised: dict[str, Any], meta: dict[str, Any], backend: str,
         "wer": {"value": round(value, 3), "threshold": threshold, "status": status,
                 "reference_words": len(reference), "heard": " ".join(h for h in heard if h)},
     }
+    return doc
+
+
+def model_usage(aligner: Any) -> dict[str, Any] | None:
+    """Model name, loads, load time and peak memory of a model backend, else None."""
+    module = __import__(type(aligner).__module__, fromlist=["usage"])
+    usage = getattr(module, "usage", None)
+    if usage is None:
+        return None
+    return {"name": str(getattr(aligner, "model_name", "")), **usage()}
 
 
 def run_asr(revised: dict[str, Any], meta: dict[str, Any], wav_path: str | Path,
@@ -195,8 +202,13 @@ def run_asr(revised: dict[str, Any], meta: dict[str, Any], wav_path: str | Path,
     check_inputs(revised, meta)
     backend = str(options["backend"])
     aligner = registry.create("asr", options)
+    if hasattr(aligner, "language"):
+        aligner.language = revised.get("language")
     words, heard = align_narration(aligner, read_wav(wav_path), meta)
     doc = words_document(revised, meta, backend, words, heard, options)
+    usage = model_usage(aligner)
+    if usage:
+        doc["model"] = usage
     cues = build_cues(words, int(options["max_line_chars"]), int(options["max_lines"]),
                       float(options["max_cps"]),
                       duration_s=doc["duration_s"])

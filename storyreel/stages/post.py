@@ -54,6 +54,28 @@ def make_video(job: EditJob, options: dict[str, Any]) -> dict[str, Any]:
     return registry.create("post", options).run(job)
 
 
+def model_records(smk: Any, words: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """What the model stages used: the script's writer (and its fallback, with the reason),
+    attempts and model loads/peak memory; the same for vision; the asr model's loads."""
+    used: dict[str, dict[str, Any]] = {}
+    if "model" in words:
+        used["asr"] = {"backend": words["backend"], "wer": words["wer"]["value"],
+                       "wer_status": words["wer"]["status"], "model": words["model"]}
+    sources = []
+    if hasattr(smk.input, "script"):
+        sources.append(("script", Path(smk.input.script), "script"))
+    style = Path(smk.output.manifest).parent / "vision" / "style.json"
+    if style.is_file():
+        sources.append(("vision", style, "style"))
+    for stage, path, schema in sources:
+        doc = read_json(path, schema)
+        record = {k: doc[k] for k in ("generation", "fallback") if k in doc}
+        if record:
+            used[stage] = {"backend": doc.get("backend", record.get("generation", {}).get(
+                "backend")), **record}
+    return used
+
+
 def main(smk: Any) -> None:
     """Snakemake entry point (rule ``post``)."""
     options, output = dict(smk.params.options), dict(smk.params.output)
@@ -81,6 +103,7 @@ def main(smk: Any) -> None:
     used = {"voice": {k: meta.get(k) for k in USED_FROM["voice"]},
             "asr": {"backend": words["backend"], "wer": words["wer"]["value"],
                     "wer_status": words["wer"]["status"]}}
+    used.update(model_records(smk, words))
     manifest = build_manifest(Path(smk.output.manifest).parent, idea,
                               dict(smk.params.provenance), dict(smk.params.benchmarks), quality,
                               used, poster, {Path(smk.output.manifest).resolve()},

@@ -84,8 +84,14 @@ def _change(kind: str, scene: str | None, before: str, after: str) -> dict[str, 
 
 
 def revise_script(script: dict[str, Any], idea: dict[str, Any], options: dict[str, Any],
-                  words_per_minute: float, pauses: dict[str, float]) -> dict[str, Any]:
-    """The revised.json document: speakable sentences, fitted pace, every change."""
+                  words_per_minute: float, pauses: dict[str, float],
+                  voice_rate: float | None = None) -> dict[str, Any]:
+    """The revised.json document: speakable sentences, fitted pace, every change.
+
+    ``words_per_minute`` is the narration pace the text is fitted to; ``voice_rate`` the
+    voice's natural rate at length_scale 1 (default: the pace). The length_scale asked of the
+    voice is the fitted scale relative to the pace times ``voice_rate / words_per_minute``.
+    """
     editor = registry.create("revise", options)
     budget = budget_for(idea, words_per_minute, pauses)
     changes: list[dict[str, Any]] = []
@@ -101,9 +107,11 @@ def revise_script(script: dict[str, Any], idea: dict[str, Any], options: dict[st
                      float(options["tolerance"]), float(options["min_length_scale"]),
                      float(options["max_length_scale"]))
     changes += [_change("trim", scene_id, text, "") for scene_id, text in fit.trimmed]
-    if fit.length_scale != 1.0:
+    length_scale = round(fit.length_scale * (voice_rate or words_per_minute) / words_per_minute,
+                         3)
+    if length_scale != 1.0:
         changes.append(_change("pace", None, "length_scale 1.0",
-                               f"length_scale {fit.length_scale}"))
+                               f"length_scale {length_scale}"))
     if not fit.fits:
         log.warning("%s: estimated %.1f s for a target of %.1f s (tolerance %.0f %%): the "
                     "narration does not fit", script["story"], fit.estimated_s,
@@ -115,7 +123,7 @@ def revise_script(script: dict[str, Any], idea: dict[str, Any], options: dict[st
         "target_s": budget.duration_s,
         "words_per_minute": round(budget.words_per_minute, 3),
         "estimated_s": fit.estimated_s,
-        "length_scale": fit.length_scale,
+        "length_scale": length_scale,
         "fits": fit.fits,
         "scenes": [
             {**{key: scene[key] for key in SCENE_FIELDS},
@@ -131,8 +139,10 @@ def main(smk: Any) -> None:
     """Snakemake entry point: script.json + idea.json -> revised.json."""
     script = read_json(smk.input.script, "script")
     idea = read_json(smk.input.idea, "idea")
+    voice_rate = getattr(smk.params, "voice_rate", None)
     revised = revise_script(script, idea, dict(smk.params.options),
-                            float(smk.params.words_per_minute), dict(smk.params.pauses))
+                            float(smk.params.words_per_minute), dict(smk.params.pauses),
+                            float(voice_rate) if voice_rate else None)
     write_json(smk.output.revised, revised, "revised")
     log.info("%s: %d sentences, estimated %.2f s for %.2f s at length_scale %.3f, fits=%s",
              revised["story"], sum(len(s["sentences"]) for s in revised["scenes"]),

@@ -274,23 +274,48 @@ def repair_scenes(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------------------------
 # The stage
 
+def _fallback_scenes(name: str, idea: dict[str, Any], options: dict[str, Any],
+                     budget: Budget) -> list[dict[str, Any]]:
+    return repair_scenes(registry.get("script", name)(options).write(idea, budget))
+
+
 def write_script(idea: dict[str, Any], options: dict[str, Any], words_per_minute: float,
                  pauses: dict[str, float]) -> dict[str, Any]:
-    """The script of a story: a premise through the writer backend, a full text verbatim."""
+    """The script of a story: a premise through the writer backend, a full text verbatim.
+
+    A model writer whose answers stay unusable after its repair turns (or whose server cannot
+    be reached after its retries) is replaced by the first backend of ``fallback`` (the
+    template writer); the reason is recorded in ``script.json["fallback"]``, which post copies
+    into the manifest.
+    """
     budget = budget_for(idea, words_per_minute, pauses)
+    generation: dict[str, Any] | None = None
+    fallback: dict[str, Any] | None = None
     if idea["kind"] == "text":
         scenes, backend, model = scenes_from_text(idea["text"]), "verbatim", None
     else:
         backend = options["backend"]
         writer = registry.create("script", options)
-        scenes = repair_scenes(writer.write(idea, budget))
         model = getattr(writer, "model", None)
+        try:
+            scenes = repair_scenes(writer.write(idea, budget))
+            if not scenes:
+                raise StoryreelError(f"writer '{backend}' returned no scene with narration")
+        except StoryreelError as exc:
+            # TODO(coordinator): route through storyreel.fallback.with_fallback once it lands.
+            chain = [b for b in options["fallback"] if b != backend]
+            if not chain:
+                raise
+            log.warning("writer '%s' failed (%s); falling back to '%s'", backend, exc, chain[0])
+            fallback = {"backend": chain[0], "from": backend, "reason": str(exc)}
+            scenes = _fallback_scenes(chain[0], idea, options, budget)
+        generation = getattr(writer, "generation", None) or None
     if not scenes:
         raise StoryreelError(f"writer '{backend}' returned no scene with narration")
     words = sum(tx.word_count(s["narration"]) for s in scenes)
     log.info("%s script: %d scenes, %d words (target %d)", backend, len(scenes), words,
              budget.target_words())
-    return {
+    script = {
         "story": idea["story"],
         "title": idea["title"],
         "language": idea["language"],
@@ -300,6 +325,11 @@ def write_script(idea: dict[str, Any], options: dict[str, Any], words_per_minute
         "model": model,
         "scenes": scenes,
     }
+    if generation:
+        script["generation"] = generation
+    if fallback:
+        script["fallback"] = fallback
+    return script
 
 
 def main(smk: Any) -> None:

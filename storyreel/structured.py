@@ -1,0 +1,390 @@
+"""Structured output from language models that cannot break the pipeline.
+
+Shared by every model route (``script/openai``, ``script/transformers``, ``vision/openai``,
+``vision/transformers``). A model is anything with ``chat(messages, schema, seed) -> str``
+(:class:`ChatModel`). :func:`generate` asks it for JSON against a JSON schema and then:
+
+1. **parses** the answer (:func:`parse_json`): JSON alone, inside a code fence or surrounded by
+   prose; a truncated answer (unbalanced brackets, a cut string) is detected and reported as
+   such, never half-read;
+2. **validates** it (the schema, then a task-specific check such as the narration's language);
+3. **repairs** it: up to ``max_repairs`` more turns, each quoting the validation error back to the
+   model with the answer it gave;
+4. raises :class:`StructuredOutputError` (with every attempt's error) when no answer is usable,
+   so that the caller can fall back (the script stage falls back to the template writer and
+   records the reason in ``script.json`` and the manifest).
+
+Length fitting for scripts (:func:`fit_scenes`) trims an over-long scene list to the word
+budget at sentence boundaries, so a runaway answer never becomes a runaway narration.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import jsonschema
+
+from storyreel import text as tx
+from storyreel.errors import StoryreelError
+from storyreel.types import MAX_SCENES
+from storyreel.vocabulary import BEATS, MOODS, SINGLE_BEAT, TIMES_OF_DAY
+
+log = logging.getLogger(__name__)
+
+MIN_SHARE = 0.4  # a script with fewer words than this share of the budget is sent back
+QUOTE_CHARS = 1500  # how much of a bad answer a repair turn quotes back
+
+
+class StructuredOutputError(StoryreelError):
+    """No usable answer after the repair turns; ``errors`` holds one line per attempt."""
+
+    def __init__(self, message: str, errors: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.errors = list(errors or [])
+
+
+class AnswerError(ValueError):
+    """One answer is not usable; the message is quoted back to the model."""
+
+
+class ChatModel(Protocol):
+    """A chat model: the messages, an optional JSON schema the answer must follow, a seed."""
+
+    name: str
+    model: str
+
+    def chat(self, messages: list[dict[str, str]], schema: dict[str, Any] | None,
+             seed: int) -> str: ...
+
+
+# --------------------------------------------------------------------------------------------
+# Parsing
+
+_FENCE = re.compile(r"```[a-zA-Z0-9_-]*\s*\n?(.*?)(?:```|$)", re.S)
+
+
+def _balance(text: str) -> tuple[int, bool]:
+    """Length of the first balanced JSON value starting at ``text[0]`` (0 when it never
+    closes), and whether a string was left open."""
+    depth, in_string, escaped = 0, False, False
+    for i, ch in enumerate(text):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "{[":
+            depth += 1
+        elif ch in "}]":
+            depth -= 1
+            if depth == 0:
+                return i + 1, False
+    return 0, in_string
+
+
+def parse_json(content: str) -> Any:
+    """The JSON value in a model's answer.
+
+    Accepts bare JSON, JSON in a Markdown code fence, and JSON with prose before or after it.
+    Raises :class:`AnswerError` with a message fit to quote back to the model: no JSON at all,
+    JSON cut off before its end (truncated), or JSON that does not parse.
+    """
+    text = content.strip()
+    fenced = _FENCE.search(text)
+    candidates = [fenced.group(1).strip()] if fenced else []
+    candidates.append(text)
+    last_error = "the answer holds no JSON object"
+    for candidate in candidates:
+        starts = [i for i in (candidate.find("{"), candidate.find("[")) if i != -1]
+        if not starts:
+            continue
+        start = min(starts)
+        length, open_string = _balance(candidate[start:])
+        if length == 0:
+            where = "inside a string" if open_string else "before its closing brackets"
+            last_error = (f"the JSON is truncated: it stops {where} "
+                          f"(after {len(candidate) - start} characters); answer again, shorter")
+            continue
+        try:
+            return json.loads(candidate[start:start + length])
+        except json.JSONDecodeError as exc:
+            last_error = f"the JSON does not parse: {exc.msg} at character {exc.pos}"
+    raise AnswerError(last_error)
+
+
+# --------------------------------------------------------------------------------------------
+# Validation
+
+
+def schema_error(data: Any, schema: dict[str, Any]) -> str | None:
+    """The first schema violation as one line with its JSON path, or None."""
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(data), key=lambda e: (-len(e.absolute_path),
+                                                                 list(map(str, e.path))))
+    if not errors:
+        return None
+    error = errors[0]
+    path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+    message = error.message if len(error.message) <= 200 else error.message[:200] + "…"
+    return f"{path.lstrip('.') or 'the answer'}: {message}"
+
+
+# Scripts within a language this module can check. Others pass.
+_SCRIPTS = {"ar": "ARABIC", "fa": "ARABIC", "he": "HEBREW", "ru": "CYRILLIC", "uk": "CYRILLIC",
+            "bg": "CYRILLIC", "el": "GREEK", "zh": "CJK", "ja": "CJK", "ko": "HANGUL",
+            "hi": "DEVANAGARI", "th": "THAI"}
+_LATIN = {"en", "fr", "de", "es", "it", "pt", "nl", "sv", "da", "no", "fi", "pl", "cs", "ro",
+          "tr", "hu", "id", "vi", "ca", "hr", "sk", "sl", "et", "lv", "lt", "sw", "ga", "cy"}
+_EN_COMMON = frozenset(
+    "the a an and of to in on at was is he she it they his her their its with for as from "
+    "by but not that this into one all had has have were be when then there who what".split())
+
+
+def _script_of(ch: str) -> str:
+    name = unicodedata.name(ch, "")
+    if name.startswith(("CJK", "HIRAGANA", "KATAKANA")):
+        return "CJK"
+    return name.split(" ")[0] if name else ""
+
+
+def language_error(text: str, language: str) -> str | None:
+    """Why ``text`` does not look written in ``language`` (ISO 639-1), or None.
+
+    Checks the writing system of the letters (Latin for English, French…, Arabic for ``ar``,
+    …) and, for English, that common function words occur. Unknown languages pass.
+    """
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return "the narration has no words"
+    wanted = "LATIN" if language in _LATIN else _SCRIPTS.get(language)
+    if wanted is None:
+        return None
+    share = sum(_script_of(c) == wanted for c in letters) / len(letters)
+    if share < 0.85:
+        return (f"the narration is not written in the story's language '{language}' "
+                f"(only {share:.0%} of its letters are {wanted.title()}); write it in "
+                f"'{language}'")
+    if language == "en":
+        words = re.findall(r"[a-z']+", text.lower())
+        common = sum(w in _EN_COMMON for w in words) / max(1, len(words))
+        if len(words) >= 12 and common < 0.08:
+            return ("the narration does not read as English (almost none of its words are "
+                    "common English words); write it in English")
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# The loop
+
+
+@dataclass
+class Generated:
+    """A usable answer and how it was obtained."""
+
+    value: Any
+    attempts: int
+    errors: list[str] = field(default_factory=list)  # one per rejected attempt
+
+
+def repair_message(error: str, answer: str) -> list[dict[str, str]]:
+    """The turns that quote a rejected answer and its error back to the model."""
+    quoted = answer if len(answer) <= QUOTE_CHARS else answer[:QUOTE_CHARS] + " …"
+    return [
+        {"role": "assistant", "content": quoted},
+        {"role": "user", "content": (
+            f"That answer cannot be used: {error}. Answer again with the complete JSON object "
+            "only (no prose, no code fence), following the schema exactly.")},
+    ]
+
+
+def generate(model: ChatModel, messages: list[dict[str, str]], schema: dict[str, Any],
+             check: Callable[[Any], Any] | None = None, seed: int = 0,
+             max_repairs: int = 2, accept: dict[str, Any] | None = None) -> Generated:
+    """Ask ``model`` for JSON following ``schema``; parse, validate (against ``accept``, a
+    more lenient schema when given, else ``schema``; then ``check``, which raises
+    :class:`AnswerError` or returns the value to keep) and repair.
+
+    Raises :class:`StructuredOutputError` after ``1 + max_repairs`` unusable answers.
+    Transport errors from the model (a server that cannot be reached) propagate unchanged.
+    """
+    turns = list(messages)
+    errors: list[str] = []
+    for attempt in range(1, max_repairs + 2):
+        answer = model.chat(turns, schema, seed + attempt - 1)
+        try:
+            data = parse_json(answer)
+            problem = schema_error(data, accept or schema)
+            if problem:
+                raise AnswerError(problem)
+            value = check(data) if check else data
+        except AnswerError as exc:
+            error = str(exc)
+            errors.append(error)
+            log.warning("%s (%s): answer %d rejected: %s", model.name, model.model, attempt,
+                        error)
+            turns += repair_message(error, answer)
+            continue
+        if errors:
+            log.info("%s: usable answer after %d repair turn(s)", model.name, attempt - 1)
+        return Generated(value, attempt, errors)
+    raise StructuredOutputError(
+        f"{model.name} ({model.model}) gave no usable answer in {max_repairs + 1} attempts; "
+        f"last error: {errors[-1]}", errors)
+
+
+# --------------------------------------------------------------------------------------------
+# Scripts
+
+
+def scene_schema(strict: bool = True) -> dict[str, Any]:
+    """The JSON schema a script answer must follow (sent as ``response_format``).
+
+    ``strict=False`` gives the schema answers are checked against: every field must be there,
+    but a beat, time of day or mood outside its list is accepted (the script stage maps it onto
+    the list), so a model is not sent back for a synonym.
+    """
+    scene: dict[str, Any] = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["beat", "narration", "visual", "setting", "time_of_day", "mood",
+                     "characters"],
+        "properties": {
+            "beat": {"type": "string", "enum": [*BEATS, SINGLE_BEAT]},
+            "narration": {"type": "string", "minLength": 1},
+            "visual": {"type": "string", "minLength": 1},
+            "setting": {"type": "string"},
+            "time_of_day": {"type": "string", "enum": list(TIMES_OF_DAY)},
+            "mood": {"type": "string", "enum": list(MOODS)},
+            "characters": {"type": "array", "items": {"type": "string"}},
+        },
+    }
+    if not strict:
+        for key in ("beat", "time_of_day", "mood"):
+            scene["properties"][key] = {"type": "string"}
+        scene["additionalProperties"] = True
+    scenes_schema: dict[str, Any] = {"type": "array", "items": scene, "minItems": 1}
+    return {"type": "object", "additionalProperties": False, "required": ["scenes"],
+            "properties": {"scenes": scenes_schema}}
+
+
+SCRIPT_SYSTEM = (
+    "You are a screenwriter for short narrated films. Answer with one JSON object only, no "
+    "prose and no code fence, of the form "
+    f'{{"scenes": [{{"beat": "{"|".join(BEATS)}", "narration": "...", "visual": "...", '
+    f'"setting": "...", "time_of_day": "{"|".join(TIMES_OF_DAY)}", '
+    f'"mood": "{"|".join(MOODS)}", "characters": ["..."]}}]}}. '
+    "Every scene has every field. The narration is plain spoken prose: no markup, no lists, "
+    "no stage directions. The visual describes one storyboard frame: subject, setting, time "
+    "of day, mood, naming what the narration names."
+)
+
+
+def script_messages(idea: dict[str, Any], scenes: int, target_words: int
+                    ) -> list[dict[str, str]]:
+    """The chat messages asking for a story of ``scenes`` scenes and about ``target_words``."""
+    user = (
+        f"Premise: {idea['premise']}\n"
+        f"Language of the narration: {idea.get('language', 'en')}\n"
+        f"Write {scenes} scenes following a story arc (setup, turn, climax, resolution), about "
+        f"{target_words} words of narration in total (at most {int(target_words * 1.15)}), a "
+        "few sentences per scene. Use the premise's own characters, places, goal and obstacle; "
+        "name them in the narration and in the visuals."
+    )
+    return [{"role": "system", "content": SCRIPT_SYSTEM}, {"role": "user", "content": user}]
+
+
+def check_script(language: str, min_words: int = 1) -> Callable[[Any], list[dict[str, Any]]]:
+    """A ``check`` for :func:`generate`: the scenes, each with narration in ``language``."""
+
+    def check(data: Any) -> list[dict[str, Any]]:
+        scenes = [s for s in data["scenes"] if str(s.get("narration", "")).strip()]
+        whole = " ".join(str(s["narration"]) for s in scenes)
+        problem = language_error(whole, language)
+        if problem:
+            raise AnswerError(problem)
+        words = tx.word_count(whole)
+        if words < min_words:
+            raise AnswerError(f"the narration has {words} words; write at least {min_words}")
+        return scenes
+
+    return check
+
+
+@dataclass
+class Fitted:
+    """Scenes fitted to a word budget, and what fitting did."""
+
+    scenes: list[dict[str, Any]]
+    words_before: int
+    words_after: int
+    dropped_scenes: int = 0
+    trimmed_sentences: int = 0
+
+    def record(self) -> dict[str, int]:
+        return {"words_before": self.words_before, "words_after": self.words_after,
+                "dropped_scenes": self.dropped_scenes,
+                "trimmed_sentences": self.trimmed_sentences}
+
+
+def fit_scenes(scenes: list[dict[str, Any]], max_words: int,
+               max_scenes: int = MAX_SCENES) -> Fitted:
+    """Trim scenes to at most ``max_scenes`` (keeping the last, the resolution) and their
+    narration to at most ``max_words`` in total, by dropping whole sentences from the end of
+    the longest scenes (never a scene's first sentence; a lone over-long sentence is cut at a
+    word boundary as a last resort)."""
+    before = sum(tx.word_count(str(s["narration"])) for s in scenes)
+    out = [dict(s) for s in scenes]
+    dropped = 0
+    while len(out) > max_scenes:
+        del out[-2]
+        dropped += 1
+    parts = [tx.split_sentences(str(s["narration"])) or [str(s["narration"])] for s in out]
+    trimmed = 0
+
+    def total() -> int:
+        return sum(tx.word_count(p) for sentences in parts for p in sentences)
+
+    while total() > max_words:
+        longest = max(range(len(parts)), key=lambda i: (len(parts[i]) > 1,
+                                                         sum(map(tx.word_count, parts[i]))))
+        if len(parts[longest]) > 1:
+            parts[longest].pop()
+            trimmed += 1
+            continue
+        excess = total() - max_words  # every scene is one sentence: cut the longest
+        words = parts[longest][0].split()
+        keep = max(3, len(words) - excess)
+        if keep >= len(words):
+            break
+        parts[longest][0] = " ".join(words[:keep]).rstrip(",;:") + "."
+        trimmed += 1
+    for scene, sentences in zip(out, parts, strict=True):
+        scene["narration"] = " ".join(sentences)
+    return Fitted(out, before, total(), dropped, trimmed)
+
+
+def write_scenes(model: ChatModel, idea: dict[str, Any], scenes: int,
+                 target_words: int, max_repairs: int,
+                 tolerance: float = 0.15) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Raw scenes for a premise from any chat model, through parse → validate → repair →
+    length fitting; and a record of what happened (attempts, errors, fitting)."""
+    language = str(idea.get("language", "en"))
+    result = generate(
+        model, script_messages(idea, scenes, target_words),
+        scene_schema(), check_script(language, int(target_words * MIN_SHARE)),
+        seed=int(idea.get("seed", 0)), max_repairs=max_repairs,
+        accept=scene_schema(strict=False))
+    fitted = fit_scenes(result.value, int(target_words * (1 + tolerance)))
+    record = {"attempts": result.attempts, "rejected": result.errors,
+              "fitting": fitted.record()}
+    return fitted.scenes, record
