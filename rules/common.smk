@@ -4,7 +4,7 @@
 from pathlib import Path
 
 from storyreel import config as srconfig
-from storyreel import registry
+from storyreel import diffusion, registry
 from storyreel.errors import ConfigError
 
 # Validate once, before any job runs: one clear line naming the key path, defaults filled in.
@@ -37,7 +37,11 @@ def story_voice(wildcards):
 
 
 def stage_options(stage):
-    """A stage's validated config block (params: changing it reruns that stage)."""
+    """A stage's validated config block (params: changing it reruns that stage). For the
+    per-shot stages, only what shapes the output (storyreel.diffusion.output_options).
+    """
+    if stage in ("keyframes", "video"):
+        return diffusion.output_options(STAGES[stage], bool(gpu_for(stage)))
     return STAGES[stage]
 
 
@@ -45,6 +49,21 @@ def gpu_for(stage):
     """1 when the stage's configured backend wants a GPU, else 0 (resources: gpu=...)."""
     backend = registry.stage_spec(stage, STAGES[stage])
     return int(backend.gpu) if backend else 0
+
+
+def mem_for(stage, embedded_mb):
+    """Host memory of a per-shot job: the model's (config mem_mb) when the backend holds one."""
+    return STAGES[stage]["mem_mb"] if gpu_for(stage) else embedded_mb
+
+
+def model_priority(stage):
+    """Keyframes before clips when both hold a model: each worker is used in one stretch."""
+    return 1 if gpu_for("keyframes") and gpu_for("video") else 0
+
+
+def vram_for(stage):
+    """GPU memory of a per-shot job (resources: vram_mb): the model's, or 0."""
+    return STAGES[stage]["vram_mb"] if gpu_for(stage) else 0
 
 
 def voice_words_per_minute():
