@@ -140,6 +140,20 @@ def provenance():
     return {"seed": config["seed"], "output": config["output"], "stages": STAGES}
 
 
+def peak_files(wildcards):
+    """Log files of the story's jobs, beside which storyreel.monitor writes their peaks."""
+    story = wildcards.story
+    files = {
+        s: f"logs/{s}/{story}.log"
+        for s in ("idea", "script", "revise", "voice", "asr", "shotlist")
+    }
+    if vision_enabled():
+        files["vision"] = f"logs/vision/{story}.log"
+    for stage in ("keyframes", "video"):
+        files[stage] = [f"logs/{stage}/{story}/{s}.log" for s in shot_ids(story)]
+    return files
+
+
 def benchmark_files(wildcards):
     """Benchmark files of the story's jobs, read by post for the manifest's timings."""
     story = wildcards.story

@@ -141,5 +141,6 @@ rule post:
         output=config["output"],
         provenance=provenance(),
         benchmarks=benchmark_files,
+        peaks=peak_files,
     script:
         "../scripts/post.py"
