@@ -16,7 +16,8 @@ from typing import Any
 from storyreel import __version__, media, monitor, registry
 from storyreel.artifacts import sha256_file
 
-SECRET = re.compile(r"key|token|secret|password|credential", re.I)
+# a whole word of a key name (api_key, token, ...), so that `keyframes` is not taken for a secret
+SECRET = re.compile(r"(?:^|_)(?:key|token|secret|password|credentials?)(?:$|_)", re.I)
 TOOLS = {"snakemake": "snakemake", "piper": "piper-tts", "pocketsphinx": "pocketsphinx",
          "pillow": "pillow", "numpy": "numpy", "av": "av", "soxr": "soxr"}
 SHOT_FOLDERS = ("shots", "vision", "keyframes", "clips")  # where files are named by shot id
