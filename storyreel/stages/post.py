@@ -85,7 +85,7 @@ def main(smk: Any) -> None:
                               dict(smk.params.provenance), dict(smk.params.benchmarks), quality,
                               used, poster, {Path(smk.output.manifest).resolve()},
                               {shot["id"] for shot in shotlist["shots"]},
-                              dict(smk.params.peaks),
+                              dict(getattr(smk.params, "peaks", {})),
                               degrade.gather(list(smk.input.keyframes) + list(smk.input.clips)))
     for record in manifest["degradations"]:
         log.warning("degraded shot %s (%s): %s", record["shot"], record["stage"],
