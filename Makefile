@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench resume docs clean
+.PHONY: demo test test-diffusers lint bench bench-models resume docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ demo: $(STAMP)  ## make every example story, up to results/{story}/final.mp4
 test: $(STAMP)  ## unit and workflow tests
 	$(BIN)/pytest -q
 
+test-diffusers: $(STAMP)  ## the diffusers backends on tiny random pipelines (installs the extra)
+	$(BIN)/pip install --quiet -e '.[dev,diffusers]'
+	$(BIN)/pytest -q -m diffusers
+
 lint: $(STAMP)  ## ruff, snakefmt, snakemake --lint, generated docs up to date
 	$(BIN)/ruff check .
 	$(BIN)/snakefmt --check .
@@ -28,6 +32,10 @@ lint: $(STAMP)  ## ruff, snakefmt, snakemake --lint, generated docs up to date
 
 bench: $(STAMP)  ## timings and memory of the example stories (prints figures)
 	$(BIN)/python benchmarks/run.py
+
+bench-models: $(STAMP)  ## warm model workers against a load per shot, 12 shots, tiny pipelines
+	$(BIN)/pip install --quiet -e '.[dev,diffusers]'
+	$(BIN)/python benchmarks/warm_models.py
 
 resume: $(STAMP)  ## after a crash or kill -9: unlock if stale, rerun incomplete jobs
 	$(BIN)/storyreel resume --cores all
