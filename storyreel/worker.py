@@ -33,7 +33,6 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -54,8 +53,10 @@ class WorkerError(StoryreelError):
 
 
 def socket_dir() -> Path:
-    """A private folder for the sockets (short path: Unix sockets allow about 100 bytes)."""
-    base = Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir())
+    """A private folder for the sockets (short path: Unix sockets allow about 100 bytes). Not
+    ``$TMPDIR``: Snakemake may give every job its own."""
+    base = Path(os.environ.get("STORYREEL_RUNTIME_DIR") or os.environ.get("XDG_RUNTIME_DIR")
+                or "/tmp")  # noqa: S108 - a private 0700 folder inside, checked below
     folder = base / f"storyreel-{os.getuid()}"
     folder.mkdir(mode=0o700, exist_ok=True)
     info = folder.stat()
@@ -253,6 +254,7 @@ def serve(path: Path) -> None:
         with contextlib.suppress(FileNotFoundError):
             if path.stat().st_ino == inode:
                 path.unlink()
+                path.with_suffix(".json").unlink()
         server.close()
 
 

@@ -162,7 +162,7 @@ class DiffusersVideo:
             "generator": diffusion.generator(plan["seed"]),
         }
         if self.family.name == "svd":
-            kwargs.update(fps=max(1, round(self.native_fps)) - 1,
+            kwargs.update(fps=max(1, round(self.native_fps)),  # the pipeline conditions on fps-1
                           motion_bucket_id=int(self.options["motion_bucket_id"]),
                           noise_aug_strength=float(self.options["noise_aug_strength"]),
                           min_guidance_scale=1.0,
