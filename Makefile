@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-extras lint bench resume docs clean
+.PHONY: demo test test-extras test-diffusers lint bench bench-models resume docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ test-extras: $(STAMP)  ## tests of the optional model backends (installs the ext
 	$(BIN)/pip install --quiet -e '.[dev,llm,whisper]'
 	$(BIN)/pytest -q -m "llm or whisper"
 
+test-diffusers: $(STAMP)  ## the diffusers backends on tiny random pipelines (installs the extra)
+	$(BIN)/pip install --quiet -e '.[dev,diffusers]'
+	$(BIN)/pytest -q -m diffusers
+
 lint: $(STAMP)  ## ruff, snakefmt, snakemake --lint, generated docs up to date
 	$(BIN)/ruff check .
 	$(BIN)/snakefmt --check .
@@ -32,6 +36,10 @@ lint: $(STAMP)  ## ruff, snakefmt, snakemake --lint, generated docs up to date
 
 bench: $(STAMP)  ## timings and memory of the example stories (prints figures)
 	$(BIN)/python benchmarks/run.py
+
+bench-models: $(STAMP)  ## warm model workers against a load per shot, 12 shots, tiny pipelines
+	$(BIN)/pip install --quiet -e '.[dev,diffusers]'
+	$(BIN)/python benchmarks/warm_models.py
 
 resume: $(STAMP)  ## after a crash or kill -9: unlock if stale, rerun incomplete jobs
 	$(BIN)/storyreel resume --cores all

@@ -4,7 +4,7 @@
 from pathlib import Path
 
 from storyreel import config as srconfig
-from storyreel import registry
+from storyreel import diffusion, registry
 from storyreel.errors import ConfigError
 
 # Validate once, before any job runs: one clear line naming the key path, defaults filled in.
@@ -37,7 +37,11 @@ def story_voice(wildcards):
 
 
 def stage_options(stage):
-    """A stage's validated config block (params: changing it reruns that stage)."""
+    """A stage's validated config block (params: changing it reruns that stage). For the
+    per-shot stages, only what shapes the output (storyreel.diffusion.output_options).
+    """
+    if stage in ("keyframes", "video"):
+        return diffusion.output_options(STAGES[stage], bool(gpu_for(stage)))
     return STAGES[stage]
 
 
@@ -50,6 +54,21 @@ def gpu_for(stage):
 def voice_natural_rate():
     """The configured voice's measured speaking rate at length_scale 1."""
     return float(registry.spec("voice", STAGES["voice"]["backend"]).words_per_minute)
+
+
+def mem_for(stage, embedded_mb):
+    """Host memory of a per-shot job: the model's (config mem_mb) when the backend holds one."""
+    return STAGES[stage]["mem_mb"] if gpu_for(stage) else embedded_mb
+
+
+def model_priority(stage):
+    """Keyframes before clips when both hold a model: each worker is used in one stretch."""
+    return 1 if gpu_for("keyframes") and gpu_for("video") else 0
+
+
+def vram_for(stage):
+    """GPU memory of a per-shot job (resources: vram_mb): the model's, or 0."""
+    return STAGES[stage]["vram_mb"] if gpu_for(stage) else 0
 
 
 def voice_words_per_minute():
@@ -125,6 +144,20 @@ def music_input(wildcards):
 def provenance():
     """Every stage's settings, recorded in the manifest (and rerunning post when they change)."""
     return {"seed": config["seed"], "output": config["output"], "stages": STAGES}
+
+
+def peak_files(wildcards):
+    """Log files of the story's jobs, beside which storyreel.monitor writes their peaks."""
+    story = wildcards.story
+    files = {
+        s: f"logs/{s}/{story}.log"
+        for s in ("idea", "script", "revise", "voice", "asr", "shotlist")
+    }
+    if vision_enabled():
+        files["vision"] = f"logs/vision/{story}.log"
+    for stage in ("keyframes", "video"):
+        files[stage] = [f"logs/{stage}/{story}/{s}.log" for s in shot_ids(story)]
+    return files
 
 
 def benchmark_files(wildcards):

@@ -64,13 +64,15 @@ rule keyframes:
         "logs/keyframes/{story}/{shot}.log",
     benchmark:
         "benchmarks/keyframes/{story}/{shot}.tsv"
+    priority: model_priority("keyframes")
     retries: RETRIES
     conda:
         "../envs/storyreel.yaml"
     threads: 1
     resources:
-        mem_mb=800,
+        mem_mb=mem_for("keyframes", 800),
         gpu=gpu_for("keyframes"),
+        vram_mb=vram_for("keyframes"),
     params:
         options=stage_options("keyframes"),
     script:
@@ -93,8 +95,9 @@ rule video:
         "../envs/storyreel.yaml"
     threads: 1
     resources:
-        mem_mb=800,
+        mem_mb=mem_for("video", 800),
         gpu=gpu_for("video"),
+        vram_mb=vram_for("video"),
     params:
         options=stage_options("video"),
         output=config["output"],
@@ -139,5 +142,6 @@ rule post:
         output=config["output"],
         provenance=provenance(),
         benchmarks=benchmark_files,
+        peaks=peak_files,
     script:
         "../scripts/post.py"

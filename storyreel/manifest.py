@@ -13,10 +13,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-from storyreel import __version__, media, registry
+from storyreel import __version__, media, monitor, registry
 from storyreel.artifacts import sha256_file
 
-SECRET = re.compile(r"key|token|secret|password|credential", re.I)
+# a whole word of a key name (api_key, token, ...), so that `keyframes` is not taken for a secret
+SECRET = re.compile(r"(?:^|_)(?:key|token|secret|password|credentials?)(?:$|_)", re.I)
 TOOLS = {"snakemake": "snakemake", "piper": "piper-tts", "pocketsphinx": "pocketsphinx",
          "pillow": "pillow", "numpy": "numpy", "av": "av", "soxr": "soxr"}
 SHOT_FOLDERS = ("shots", "vision", "keyframes", "clips")  # where files are named by shot id
@@ -32,8 +33,11 @@ def scrub(value: Any) -> Any:
     return value
 
 
-def read_benchmarks(benchmarks: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Per-stage wall time (sum over jobs, s) and peak memory (MB) from benchmark TSVs."""
+def read_benchmarks(benchmarks: dict[str, Any],
+                    peaks: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """Per-stage wall time (sum over jobs, s) and peak memory (MB) from benchmark TSVs; with
+    ``peaks`` (per stage, the jobs' log files), the highest peak RSS and GPU memory that
+    ``storyreel.monitor`` sampled (a warm model worker's included)."""
     timings: dict[str, dict[str, Any]] = {}
     for stage, paths in benchmarks.items():
         files = [paths] if isinstance(paths, str) else list(paths)
@@ -49,6 +53,10 @@ def read_benchmarks(benchmarks: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "wall_s": round(sum(_number(r.get("s")) for r in rows), 3),
             "max_rss_mb": round(max(_number(r.get("max_rss")) for r in rows), 3),
         }
+        logs = (peaks or {}).get(stage)
+        if logs:
+            timings[stage].update(monitor.read_peaks([logs] if isinstance(logs, str) else
+                                                     list(logs)))
     return timings
 
 
@@ -110,7 +118,9 @@ def artifact_list(story_dir: Path, exclude: set[Path], shots: set[str] | None = 
 def build_manifest(story_dir: Path, idea: dict[str, Any], provenance: dict[str, Any],
                    benchmarks: dict[str, Any], quality: dict[str, Any],
                    used: dict[str, dict[str, Any]], poster_shot_id: str,
-                   exclude: set[Path], shots: set[str] | None = None) -> dict[str, Any]:
+                   exclude: set[Path], shots: set[str] | None = None,
+                   peaks: dict[str, Any] | None = None,
+                   degradations: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The manifest document (schema ``manifest``)."""
     return {
         "story": idea["story"],
@@ -120,7 +130,8 @@ def build_manifest(story_dir: Path, idea: dict[str, Any], provenance: dict[str, 
         "stages": stage_records(provenance, idea, used),
         "output": scrub(provenance.get("output", {})),
         "tools": tool_versions(),
-        "timings": read_benchmarks(benchmarks),
+        "timings": read_benchmarks(benchmarks, peaks),
         "quality": quality,
         "poster_shot": poster_shot_id,
+        "degradations": list(degradations or []),
     }

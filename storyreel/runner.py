@@ -8,13 +8,13 @@ memory, and turns user-facing errors into one clear line instead of a traceback.
 from __future__ import annotations
 
 import logging
-import resource
 import sys
 import time
 import traceback
 from collections.abc import Callable
 from typing import Any
 
+from storyreel import monitor
 from storyreel.errors import StoryreelError
 
 log = logging.getLogger("storyreel")
@@ -36,7 +36,8 @@ def run(smk: Any, main: Callable[[Any], None]) -> None:
     wildcards = dict(smk.wildcards.items())
     log.info("rule %s %s starting", smk.rule, wildcards)
     try:
-        main(smk)
+        with monitor.Monitor() as mon:  # peak RSS and GPU memory (storyreel.monitor)
+            main(smk)
     except StoryreelError as exc:
         log.error("%s", exc)
         if log_path:
@@ -46,6 +47,6 @@ def run(smk: Any, main: Callable[[Any], None]) -> None:
     except Exception:
         log.exception("rule %s failed", smk.rule)
         raise
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    log.info("rule %s done in %.2f s, peak RSS %.0f MB", smk.rule,
-             time.perf_counter() - started, peak_mb)
+    if log_path:
+        monitor.write_peaks(log_path, mon.record())
+    log.info("rule %s done in %.2f s, %s", smk.rule, time.perf_counter() - started, mon.text())

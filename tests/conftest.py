@@ -126,3 +126,16 @@ def shared_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def copy_tree(src: Path, dst: Path) -> None:
     shutil.copytree(src, dst, symlinks=True)
+
+
+TINY_MODELS = REPO / ".cache" / "tiny-pipelines"  # built once, kept under the worktree
+
+
+@pytest.fixture(scope="session")
+def tiny_models() -> dict[str, Path]:
+    """Tiny random diffusers pipelines (SD 1.5-style text-to-image, Stable Video Diffusion),
+    built offline from configs and saved with save_pretrained, once per machine."""
+    pytest.importorskip("diffusers", reason="needs the diffusers extra")
+    from storyreel.tiny_models import build_tiny_sd, build_tiny_svd
+
+    return {"sd": build_tiny_sd(TINY_MODELS), "svd": build_tiny_svd(TINY_MODELS)}

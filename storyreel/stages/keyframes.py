@@ -13,8 +13,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from storyreel import registry
+from storyreel import degrade, registry, worker
 from storyreel.artifacts import read_json, validate
+from storyreel.diffusion import injected_ooms, job_options
 
 log = logging.getLogger(__name__)
 
@@ -27,15 +28,37 @@ def read_plan(path: str | Path) -> dict[str, Any]:
 
 
 def render_keyframe(plan: dict[str, Any], out: str | Path, options: dict[str, Any]) -> float:
-    """Render one keyframe PNG with the configured backend; returns the seconds it took."""
+    """Render one keyframe PNG with the configured backend; returns the seconds it took.
+
+    A backend that holds a model renders in its warm worker (``storyreel.worker``); when it runs
+    out of GPU memory even with its memory savers, the shot falls back to the next backend of
+    ``fallback`` and is flagged (``storyreel.degrade``).
+    """
     started = time.perf_counter()
-    renderer = registry.create("keyframes", options)
-    renderer.save(plan, out)
+    if not registry.spec("keyframes", options["backend"]).gpu:
+        registry.create("keyframes", options).save(plan, out)
+        return time.perf_counter() - started
+
+    def call(backend: str) -> dict[str, Any]:
+        opts = {**options, "backend": backend}
+        if registry.spec("keyframes", backend).gpu:
+            return worker.call("keyframes", opts, "save_shot", {
+                "plan": plan, "path": str(Path(out).resolve()),
+                "inject_oom": injected_ooms("keyframes", plan["id"])})
+        registry.create("keyframes", opts).save(plan, out)
+        return {"oom": None}
+
+    info, records = degrade.with_fallback("keyframes", options, call, plan["id"])
+    if info["oom"]:
+        records.append({"stage": "keyframes", "shot": plan["id"], "backend": options["backend"],
+                        "reason": f"{info['oom']}; rendered with {', '.join(info['savers'])}"})
+    degrade.write_records(out, records)
     return time.perf_counter() - started
 
 
 def main(smk: Any) -> None:
     """Snakemake entry point (rule ``keyframes``)."""
     plan = read_plan(smk.input.plan)
-    seconds = render_keyframe(plan, smk.output.png, dict(smk.params.options))
+    options = job_options(dict(smk.params.options), dict(smk.config), "keyframes")
+    seconds = render_keyframe(plan, smk.output.png, options)
     log.info("keyframe %s rendered in %.2f s", plan["id"], seconds)

@@ -14,7 +14,7 @@ from typing import Any
 
 from PIL import Image
 
-from storyreel import media, registry
+from storyreel import degrade, media, registry
 from storyreel.artifacts import atomic_path, read_json, write_json
 from storyreel.manifest import build_manifest
 from storyreel.quality import check_quality, measure
@@ -107,7 +107,12 @@ def main(smk: Any) -> None:
     manifest = build_manifest(Path(smk.output.manifest).parent, idea,
                               dict(smk.params.provenance), dict(smk.params.benchmarks), quality,
                               used, poster, {Path(smk.output.manifest).resolve()},
-                              {shot["id"] for shot in shotlist["shots"]})
+                              {shot["id"] for shot in shotlist["shots"]},
+                              dict(getattr(smk.params, "peaks", {})),
+                              degrade.gather(list(smk.input.keyframes) + list(smk.input.clips)))
+    for record in manifest["degradations"]:
+        log.warning("degraded shot %s (%s): %s", record["shot"], record["stage"],
+                    record["reason"])
     write_json(smk.output.manifest, manifest, "manifest")
     log.info("final video: %.2f LUFS, %.2f dBTP, A/V diff %.3f s", quality["integrated_lufs"],
              quality["true_peak_db"], quality["av_diff_s"])

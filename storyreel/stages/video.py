@@ -12,7 +12,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from storyreel import registry
+from storyreel import degrade, registry, worker
+from storyreel.diffusion import injected_ooms, job_options
 from storyreel.stages.keyframes import read_plan
 from storyreel.subtitles import parse_subtitles
 
@@ -28,9 +29,34 @@ def crossfade_length(plan: dict[str, Any], configured: float) -> float:
 def render_clip(png: str | Path, plan: dict[str, Any], out: str | Path, options: dict[str, Any],
                 output: dict[str, Any], crossfade_s: float, threads: int = 1,
                 subtitles: str | Path | None = None) -> int:
-    """Render one clip with the configured motion backend; returns its frame count."""
-    motion = registry.create("video", options)
-    return motion.render(png, plan, out, output, crossfade_s, threads, subtitles)
+    """Render one clip with the configured video backend; returns its frame count.
+
+    A backend that holds a model renders in its warm worker (``storyreel.worker``); when it runs
+    out of GPU memory even with its memory savers, the shot falls back to the next backend of
+    ``fallback`` and is flagged (``storyreel.degrade``).
+    """
+    if not registry.spec("video", options["backend"]).gpu:
+        motion = registry.create("video", options)
+        return motion.render(png, plan, out, output, crossfade_s, threads, subtitles)
+
+    def call(backend: str) -> dict[str, Any]:
+        opts = {**options, "backend": backend}
+        if registry.spec("video", backend).gpu:
+            return worker.call("video", opts, "render_shot", {
+                "png": str(Path(png).resolve()), "plan": plan, "out": str(Path(out).resolve()),
+                "output": output, "crossfade_s": crossfade_s, "threads": threads,
+                "subtitles": str(Path(subtitles).resolve()) if subtitles else None,
+                "inject_oom": injected_ooms("video", plan["id"])})
+        frames = registry.create("video", opts).render(png, plan, out, output, crossfade_s,
+                                                        threads, subtitles)
+        return {"frames": frames, "oom": None}
+
+    info, records = degrade.with_fallback("video", options, call, plan["id"])
+    if info["oom"]:
+        records.append({"stage": "video", "shot": plan["id"], "backend": options["backend"],
+                        "reason": f"{info['oom']}; rendered with {', '.join(info['savers'])}"})
+    degrade.write_records(out, records)
+    return int(info["frames"])
 
 
 def burned_subtitles(srt: str | Path | None, burn: bool) -> str | Path | None:
@@ -43,7 +69,8 @@ def main(smk: Any) -> None:
     plan = read_plan(smk.input.plan)
     crossfade = crossfade_length(plan, float(smk.params.crossfade_s))
     subtitles = burned_subtitles(smk.input.srt, bool(smk.params.burn_subtitles))
-    frames = render_clip(smk.input.png, plan, smk.output.clip, dict(smk.params.options),
+    options = job_options(dict(smk.params.options), dict(smk.config), "video")
+    frames = render_clip(smk.input.png, plan, smk.output.clip, options,
                          dict(smk.params.output), crossfade, int(getattr(smk, "threads", 1)),
                          subtitles)
     log.info("clip %s: %d frames", plan["id"], frames)

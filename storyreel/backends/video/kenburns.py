@@ -23,6 +23,7 @@ import math
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -178,9 +179,8 @@ class KenBurns:
 
         fps = int(output["fps"])
         w, h = frame_size(plan["aspect"])
-        body = shot_frames(plan["start"], plan["end"], fps)
-        overlap = overlap_frames(plan, crossfade_s, fps)
-        frames = body + overlap
+        frames = shot_frames(plan["start"], plan["end"], fps) + overlap_frames(plan, crossfade_s,
+                                                                                fps)
         with Image.open(png) as img:
             key = img.convert("RGB")
         headroom = min(key.width / w, key.height / h)
@@ -188,34 +188,52 @@ class KenBurns:
             key = key.resize((w, h), Image.LANCZOS)
             headroom = 1.0
         planes = yuv_planes(key)
-        graph = "format=yuv420p"
-        keys = "+".join(f"eq(n,{k})" for k in cut_points(body, overlap, round(crossfade_s * fps)))
-        with tempfile.TemporaryDirectory(prefix="storyreel-clip-") as work, \
-                atomic_path(out) as tmp:
-            if subtitles:
-                shutil.copyfile(subtitles, Path(work) / SUBS_NAME)
-                font = install_subtitle_font(work)
-                chars = max([LINE_CHARS, *(len(line) for cue in parse_subtitles(subtitles)
-                                   for line in cue.lines)])
-                start = round(float(plan["start"]) * fps)  # the clip's first frame on the film
-                graph += (f",setpts=PTS+{start},{subtitle_filter((w, h), font, chars)},"
-                          "setpts=PTS-STARTPTS")
-            args = ["-y", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{w}x{h}", "-r", str(fps),
-                    "-i", "-", "-vf", graph, *x264_args(output, threads),
-                    "-force_key_frames", f"expr:{keys}", "-an", "-f", "mp4",
-                    str(Path(tmp).resolve())]
-            proc = subprocess.Popen(ffmpeg_command(args), stdin=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, cwd=work)
-            try:
-                for box in boxes(plan["camera"], frames, key.size, headroom):
-                    proc.stdin.write(yuv420_frame(planes, box, (w, h)))  # type: ignore[union-attr]
-                proc.stdin.close()  # type: ignore[union-attr]
-            except BrokenPipeError:
-                pass
-            err = proc.stderr.read().decode("utf-8", "replace")  # type: ignore[union-attr]
-            if proc.wait() != 0:
-                raise MediaError(f"ffmpeg failed to encode the clip of {plan['id']}:\n{tail(err)}")
+        encode_clip((yuv420_frame(planes, box, (w, h))
+                     for box in boxes(plan["camera"], frames, key.size, headroom)),
+                    plan, out, output, crossfade_s, threads, subtitles)
         log.info("clip %s: %d frames (%s, %.3f s at %d fps)", plan["id"], frames, plan["camera"],
                  frames / fps, fps)
         return frames
 
+
+def encode_clip(frames: Iterable[bytes], plan: dict[str, Any], out: str | Path,
+                output: dict[str, Any], crossfade_s: float, threads: int = 1,
+                subtitles: str | Path | None = None) -> None:
+    """Encode a shot's yuv420p frames (the film's size) into its clip, atomically.
+
+    The one clip encoder of every video backend: the film's x264 settings
+    (``storyreel.media.x264_args``), forced key frames at post's cut points, and the subtitles
+    that fall inside the shot burned at their narration times. ``frames`` must hold exactly the
+    shot's frames plus its crossfade overlap.
+    """
+    fps = int(output["fps"])
+    w, h = frame_size(plan["aspect"])
+    body = shot_frames(plan["start"], plan["end"], fps)
+    overlap = overlap_frames(plan, crossfade_s, fps)
+    graph = "format=yuv420p"
+    keys = "+".join(f"eq(n,{k})" for k in cut_points(body, overlap, round(crossfade_s * fps)))
+    with tempfile.TemporaryDirectory(prefix="storyreel-clip-") as work, \
+            atomic_path(out) as tmp:
+        if subtitles:
+            shutil.copyfile(subtitles, Path(work) / SUBS_NAME)
+            font = install_subtitle_font(work)
+            chars = max([LINE_CHARS, *(len(line) for cue in parse_subtitles(subtitles)
+                                       for line in cue.lines)])
+            start = round(float(plan["start"]) * fps)  # the clip's first frame on the film
+            graph += (f",setpts=PTS+{start},{subtitle_filter((w, h), font, chars)},"
+                      "setpts=PTS-STARTPTS")
+        args = ["-y", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{w}x{h}", "-r", str(fps),
+                "-i", "-", "-vf", graph, *x264_args(output, threads),
+                "-force_key_frames", f"expr:{keys}", "-an", "-f", "mp4",
+                str(Path(tmp).resolve())]
+        proc = subprocess.Popen(ffmpeg_command(args), stdin=subprocess.PIPE,
+                                stderr=subprocess.PIPE, cwd=work)
+        try:
+            for frame in frames:
+                proc.stdin.write(frame)  # type: ignore[union-attr]
+            proc.stdin.close()  # type: ignore[union-attr]
+        except BrokenPipeError:
+            pass
+        err = proc.stderr.read().decode("utf-8", "replace")  # type: ignore[union-attr]
+        if proc.wait() != 0:
+            raise MediaError(f"ffmpeg failed to encode the clip of {plan['id']}:\n{tail(err)}")

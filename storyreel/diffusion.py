@@ -1,0 +1,226 @@
+"""What the diffusers backends share: imports, device and dtype, model family, load records,
+out-of-memory detection, memory savers and test fault injection.
+
+Nothing here imports torch or diffusers at module level: ``import storyreel`` stays light, and a
+missing extra becomes one :class:`MissingExtraError` line naming ``pip install
+'storyreel[diffusers]'``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from storyreel.errors import MissingExtraError, StoryreelError
+
+log = logging.getLogger(__name__)
+
+# Memory savers, tried one after another (cumulatively) when a shot runs out of GPU memory.
+SAVERS = ("attention_slicing", "vae_tiling", "cpu_offload", "smaller_size")
+SMALLER = 0.5  # "smaller_size": render at this share of the size, then upscale
+LOADS_LOG = Path("logs") / "models" / "loads.jsonl"  # one line per model load (workdir-relative)
+INJECT_ENV = "STORYREEL_INJECT_OOM"  # tests: "stage:shot[:n]" raises CUDA OOM n times (all)
+
+
+class ModelOutOfMemory(StoryreelError):
+    """A shot ran out of GPU memory even with every memory saver."""
+
+
+def require(backend: str) -> tuple[Any, Any]:
+    """(torch, diffusers), or :class:`MissingExtraError` naming the extra."""
+    try:
+        import diffusers
+        import torch
+    except ModuleNotFoundError as exc:
+        raise MissingExtraError(backend, exc.name or "diffusers", "diffusers") from exc
+    return torch, diffusers
+
+
+def resolve_device(option: str) -> str:
+    """``auto`` is CUDA when present, else Apple MPS, else CPU; anything else as given."""
+    import torch
+
+    if option != "auto":
+        return option
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def resolve_dtype(option: str, device: str) -> Any:
+    """``auto`` is bfloat16 on a CUDA card that has it, float16 on other accelerators, float32
+    on the CPU."""
+    import torch
+
+    if option != "auto":
+        return getattr(torch, option)
+    if device.startswith("cuda"):
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if device.startswith("mps"):
+        return torch.float16
+    return torch.float32
+
+
+def model_index(model: str) -> dict[str, Any]:
+    """The model's ``model_index.json`` (a local folder, or a hub id through the hub's cache)."""
+    path = Path(model).expanduser()
+    if path.is_dir():
+        index = path / "model_index.json"
+        if not index.exists():
+            raise StoryreelError(f"{model}: no model_index.json (not a diffusers pipeline folder)")
+        return json.loads(index.read_text(encoding="utf-8"))
+    from huggingface_hub import hf_hub_download
+
+    return json.loads(Path(hf_hub_download(model, "model_index.json")).read_text("utf-8"))
+
+
+def family(model: str, families: dict[str, Any], what: str) -> tuple[str, Any]:
+    """(pipeline class name, family) of a model, from its ``model_index.json``."""
+    name = str(model_index(model).get("_class_name", ""))
+    if name not in families:
+        raise StoryreelError(f"{model}: a {name or 'unknown'} pipeline is not a supported {what} "
+                             f"model; supported: {', '.join(sorted(families))}")
+    return name, families[name]
+
+
+def record_load(stage: str, model: str, seconds: float) -> None:
+    """Append one line to ``logs/models/loads.jsonl`` (how many loads a story cost)."""
+    LOADS_LOG.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps({"stage": stage, "model": model, "pid": os.getpid(),
+                       "seconds": round(seconds, 3), "time": round(time.time(), 3)})
+    with LOADS_LOG.open("a", encoding="utf-8") as fh:
+        fh.write(line + "\n")
+
+
+def count_loads(workdir: str | Path, stage: str | None = None) -> int:
+    """Model loads recorded under ``workdir`` (of one stage, or all)."""
+    path = Path(workdir) / LOADS_LOG
+    if not path.exists():
+        return 0
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return sum(1 for r in rows if stage is None or r["stage"] == stage)
+
+
+def is_oom(exc: BaseException) -> bool:
+    """Whether an exception is an accelerator out-of-memory error."""
+    try:
+        import torch
+
+        if isinstance(exc, torch.cuda.OutOfMemoryError):
+            return True
+    except ImportError:  # pragma: no cover - callers have torch
+        pass
+    return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
+
+
+def injected_ooms(stage: str, shot: str) -> int:
+    """How many CUDA OOMs a test asked to inject into this shot (``STORYREEL_INJECT_OOM``:
+    ``stage:shot[:n]``, comma-separated; no ``n`` means every attempt)."""
+    for item in os.environ.get(INJECT_ENV, "").split(","):
+        parts = item.strip().split(":")
+        if len(parts) >= 2 and parts[0] == stage and parts[1] == shot:
+            return int(parts[2]) if len(parts) > 2 else 99
+    return 0
+
+
+def raise_oom(shot: str) -> None:
+    """Raise the error torch raises when CUDA runs out of memory (injected by tests)."""
+    import torch
+
+    raise torch.cuda.OutOfMemoryError(f"CUDA out of memory (injected for {shot})")
+
+
+def free_memory() -> None:
+    """Release cached accelerator memory after an out-of-memory error."""
+    import gc
+
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def apply_saver(pipe: Any, saver: str, device: str) -> None:
+    """Switch one memory saver on (``smaller_size`` is the caller's)."""
+    if saver == "attention_slicing" and hasattr(pipe, "enable_attention_slicing"):
+        pipe.enable_attention_slicing()
+    elif saver == "vae_tiling":
+        vae = getattr(pipe, "vae", None)
+        if vae is not None and hasattr(vae, "enable_tiling"):
+            vae.enable_tiling()
+        elif hasattr(pipe, "enable_vae_tiling"):
+            pipe.enable_vae_tiling()
+    elif saver == "cpu_offload" and device.startswith("cuda"):
+        pipe.enable_model_cpu_offload(device=device)
+
+
+def with_savers(run: Any, pipe: Any, device: str, shot: str, inject: int = 0,
+                active: list[str] | None = None,
+                on_oom: Any = None) -> tuple[Any, list[str], str | None]:
+    """Call ``run(scale)``; on out-of-memory, switch on the next memory saver and try again.
+
+    ``active`` is the list of savers already on (kept on for later shots: it is updated in
+    place). ``on_oom`` is called once, at the first out-of-memory error (a warm worker asks the
+    other workers to free the card). Returns (result, savers used for this shot, the first OOM
+    message or None); raises :class:`ModelOutOfMemory` when every saver is on and the shot still
+    does not fit.
+    """
+    active = active if active is not None else []
+    first: str | None = None
+    attempt = 0
+    while True:
+        try:
+            if attempt < inject:
+                raise_oom(shot)
+            scale = SMALLER if "smaller_size" in active else 1.0
+            return run(scale), list(active), first
+        except Exception as exc:
+            if not is_oom(exc):
+                raise
+            if first is None and on_oom is not None:
+                on_oom()
+            first = first or str(exc).splitlines()[0][:200]
+            free_memory()
+            pending = [s for s in SAVERS if s not in active]
+            if not pending:
+                raise ModelOutOfMemory(
+                    f"{shot}: out of GPU memory with every memory saver ({first})") from exc
+            log.warning("%s: out of memory (%s); retrying with %s", shot, first, pending[0])
+            apply_saver(pipe, pending[0], device)
+            active.append(pending[0])
+            attempt += 1
+
+
+def generator(seed: int) -> Any:
+    """A CPU random generator seeded with the shot's seed (same noise on every device)."""
+    import torch
+
+    return torch.Generator(device="cpu").manual_seed(int(seed) % 2**63)
+
+
+RUNTIME_KEYS = ("warm", "idle_s", "mem_mb", "vram_mb")  # how, not what: never rerun a shot
+MODEL_KEYS = ("model", "device", "dtype", "steps", "guidance_scale", "negative_prompt",
+              "resolution", "ip_adapter", "num_frames", "native_fps", "motion_bucket_id",
+              "noise_aug_strength", "decode_chunk_size")  # the diffusers backends' settings
+
+
+def output_options(options: dict[str, Any], holds_model: bool) -> dict[str, Any]:
+    """The part of a per-shot stage's config that shapes its output (the rule's params): the
+    runtime keys are left out, and so are the model keys when the backend uses no model, so
+    tuning the worker, or the model settings of an unused backend, reruns nothing."""
+    drop = RUNTIME_KEYS if holds_model else RUNTIME_KEYS + MODEL_KEYS
+    return {k: v for k, v in options.items() if k not in drop}
+
+
+def job_options(params_options: dict[str, Any], config: dict[str, Any],
+                stage: str) -> dict[str, Any]:
+    """A per-shot job's full options: its params plus the runtime keys from the config."""
+    block = config.get("stages", {}).get(stage, {})
+    return {**params_options, **{k: block[k] for k in RUNTIME_KEYS if k in block}}

@@ -1,0 +1,128 @@
+"""Tiny random diffusion pipelines, built offline from configs (tests and benchmarks).
+
+The way diffusers' own tests do it: small components with fixed seeds (a UNet, a VAE, a CLIP
+text or image encoder and a byte-level tokenizer written on the spot), assembled into the real
+pipeline class and saved with ``save_pretrained``. The backends then load them through the same
+``from_pretrained`` path users take with a real model, without any download. The pictures are
+noise; what is tested is the plumbing (loading, seeding, sizes, frame fitting, warm workers,
+out-of-memory degradation).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+SD_DIR = "tiny-sd"
+SVD_DIR = "tiny-svd"
+
+
+def byte_chars() -> list[str]:
+    """The 256 printable stand-ins of bytes in byte-level BPE (GPT-2's table)."""
+    keep = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1),
+            *range(ord("®"), ord("ÿ") + 1)]
+    extra = iter(range(256, 512))
+    return [chr(b) if b in keep else chr(next(extra)) for b in range(256)]
+
+
+def _tokenizer(folder: Path):  # type: ignore[no-untyped-def]
+    """A CLIP tokenizer with a byte-level vocabulary and no merges (no download)."""
+    from transformers import CLIPTokenizer
+
+    folder.mkdir(parents=True, exist_ok=True)
+    chars = byte_chars()
+    vocab = {c: i for i, c in enumerate(chars)}
+    for c in chars:
+        vocab[c + "</w>"] = len(vocab)
+    vocab["<|startoftext|>"] = len(vocab)
+    vocab["<|endoftext|>"] = len(vocab)
+    (folder / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
+    (folder / "merges.txt").write_text("#version: 0.2\n", encoding="utf-8")
+    return CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"),
+                         model_max_length=77)
+
+
+def build_tiny_sd(root: str | Path) -> Path:
+    """A tiny Stable Diffusion 1.5-style text-to-image pipeline saved under ``root``."""
+    import torch
+    from diffusers import (
+        AutoencoderKL,
+        DDIMScheduler,
+        StableDiffusionPipeline,
+        UNet2DConditionModel,
+    )
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    out = Path(root) / SD_DIR
+    if (out / "model_index.json").exists():
+        return out
+    torch.manual_seed(0)
+    unet = UNet2DConditionModel(
+        block_out_channels=(8, 16), layers_per_block=1, sample_size=16, in_channels=4,
+        out_channels=4, down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), cross_attention_dim=16,
+        attention_head_dim=2, norm_num_groups=4)
+    scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
+                              steps_offset=1, clip_sample=False, set_alpha_to_one=False)
+    torch.manual_seed(0)
+    vae = AutoencoderKL(block_out_channels=(8, 16), in_channels=3, out_channels=3,
+                        down_block_types=("DownEncoderBlock2D",) * 2,
+                        up_block_types=("UpDecoderBlock2D",) * 2, latent_channels=4,
+                        norm_num_groups=4, sample_size=32)
+    torch.manual_seed(0)
+    text = CLIPTextModel(CLIPTextConfig(
+        bos_token_id=512, eos_token_id=513, pad_token_id=513, hidden_size=16,
+        intermediate_size=24, layer_norm_eps=1e-05, num_attention_heads=2, num_hidden_layers=2,
+        vocab_size=520, projection_dim=16))
+    tokenizer = _tokenizer(out.with_name(out.name + "-tok"))
+    pipe = StableDiffusionPipeline(vae=vae, text_encoder=text, tokenizer=tokenizer, unet=unet,
+                                   scheduler=scheduler, safety_checker=None,
+                                   feature_extractor=None, requires_safety_checker=False)
+    pipe.save_pretrained(out)
+    return out
+
+
+def build_tiny_svd(root: str | Path) -> Path:
+    """A tiny Stable Video Diffusion image-to-video pipeline saved under ``root``."""
+    import torch
+    from diffusers import (
+        AutoencoderKLTemporalDecoder,
+        EulerDiscreteScheduler,
+        StableVideoDiffusionPipeline,
+        UNetSpatioTemporalConditionModel,
+    )
+    from transformers import (
+        CLIPImageProcessor,
+        CLIPVisionConfig,
+        CLIPVisionModelWithProjection,
+    )
+
+    out = Path(root) / SVD_DIR
+    if (out / "model_index.json").exists():
+        return out
+    torch.manual_seed(0)
+    unet = UNetSpatioTemporalConditionModel(  # its blocks need multiples of 32 channels
+        block_out_channels=(32, 64), layers_per_block=1, sample_size=16, in_channels=8,
+        out_channels=4, down_block_types=("CrossAttnDownBlockSpatioTemporal",
+                                          "DownBlockSpatioTemporal"),
+        up_block_types=("UpBlockSpatioTemporal", "CrossAttnUpBlockSpatioTemporal"),
+        cross_attention_dim=16, num_attention_heads=4, num_frames=8,
+        projection_class_embeddings_input_dim=3 * 8, addition_time_embed_dim=8)
+    scheduler = EulerDiscreteScheduler(
+        beta_schedule="scaled_linear", beta_start=0.00085, beta_end=0.012,
+        interpolation_type="linear", num_train_timesteps=1000, prediction_type="v_prediction",
+        sigma_max=700.0, sigma_min=0.002, steps_offset=1, timestep_spacing="leading",
+        timestep_type="continuous", use_karras_sigmas=True)
+    torch.manual_seed(0)
+    vae = AutoencoderKLTemporalDecoder(block_out_channels=(32, 64), in_channels=3, out_channels=3,
+                                       down_block_types=("DownEncoderBlock2D",) * 2,
+                                       latent_channels=4)
+    torch.manual_seed(0)
+    encoder = CLIPVisionModelWithProjection(CLIPVisionConfig(
+        hidden_size=16, projection_dim=16, num_hidden_layers=2, num_attention_heads=2,
+        image_size=224, intermediate_size=24, patch_size=28))  # SVD resizes to 224
+    features = CLIPImageProcessor(crop_size=224, size=224)
+    pipe = StableVideoDiffusionPipeline(vae=vae, image_encoder=encoder, unet=unet,
+                                        scheduler=scheduler, feature_extractor=features)
+    pipe.save_pretrained(out)
+    return out
