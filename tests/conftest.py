@@ -32,12 +32,13 @@ TINY_STORY = {
     ),
 }
 
-# About ten seconds in two scenes and three sentences: two shots joined by a cut, then a
-# crossfade into the second scene (the end-to-end video tests).
+# About thirteen seconds (at the default 160 words per minute) in two scenes and three
+# sentences: two shots joined by a cut, then a crossfade into the second scene (the end-to-end
+# video tests).
 TINY_FILM = {
     "id": "film",
     "title": "The Lamp",
-    "duration_s": 10,
+    "duration_s": 13,
     "seed": 5,
     "idea": (
         "Mara lit the old lamp at the top of the tower. "
