@@ -21,8 +21,8 @@ test: $(STAMP)  ## unit and workflow tests
 	$(BIN)/pytest -q
 
 test-extras: $(STAMP)  ## tests of the optional model backends (installs the extras first)
-	$(BIN)/pip install --quiet -e '.[dev,llm,whisper]'
-	$(BIN)/pytest -q -m "llm or whisper"
+	$(BIN)/pip install --quiet -e '.[dev,llm,whisper,diffusers]'
+	$(BIN)/pytest -q -m "llm or whisper or diffusers"
 
 test-diffusers: $(STAMP)  ## the diffusers backends on tiny random pipelines (installs the extra)
 	$(BIN)/pip install --quiet -e '.[dev,diffusers]'

@@ -86,6 +86,13 @@ def stage_times(workdir: Path) -> dict[str, list[tuple[float, float]]]:
     return times
 
 
+def stage_peaks(workdir: Path, stage: str) -> dict[str, float | None]:
+    """Highest peak RSS and GPU memory of a stage's jobs (storyreel.monitor's peak files)."""
+    from storyreel.monitor import read_peaks
+
+    return read_peaks([str(p) for p in (workdir / "logs" / stage).rglob("*.log")])
+
+
 def timed(command: list[str]) -> float:
     started = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -161,12 +168,17 @@ def main() -> None:
           f"{args.repeats})")
     print(f"peak RSS of Snakemake     {max(rss_shot, rss_rest):8.1f} MB")
     print()
-    print(f"{'stage':10} {'jobs':>5} {'median s':>9} {'total s':>8} {'max RSS MB':>10}")
+    print(f"{'stage':10} {'jobs':>5} {'median s':>9} {'total s':>8} {'max RSS MB':>10} "
+          f"{'peak RSS MB':>11} {'peak GPU MB':>11}")
     for stage in STAGES:
         runs = times.get(stage, [])
         if runs:
+            peaks = stage_peaks(workdir, stage)  # storyreel.monitor, beside each job's log
+            gpu = f"{peaks['peak_gpu_mb']:11.0f}" if peaks["peak_gpu_mb"] is not None else \
+                f"{'-':>11}"
             print(f"{stage:10} {len(runs):5d} {statistics.median(s for s, _ in runs):9.2f} "
-                  f"{sum(s for s, _ in runs):8.2f} {max(r for _, r in runs):10.0f}")
+                  f"{sum(s for s, _ in runs):8.2f} {max(r for _, r in runs):10.0f} "
+                  f"{peaks['peak_rss_mb'] or 0:11.0f} {gpu}")
     print()
     print("unavoidable work, measured in this run:")
     print(f"  TTS + alignment jobs    {speech:8.2f} s")
