@@ -1,5 +1,7 @@
 # Two commands on a fresh machine: `make demo` (the example videos) and `make test`.
 # Each creates its own virtual environment from nothing (PyPI only, no system packages).
+# The editable install is in "compat" mode (a .pth with the project folder) so that Snakemake
+# finds the bundled logger plugin, snakemake_logger_plugin_storyreel, for `--logger storyreel`.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -11,7 +13,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --config-settings editable_mode=compat -e '.[dev]'
 	touch $(STAMP)
 
 demo: $(STAMP)  ## make every example story, up to results/{story}/final.mp4

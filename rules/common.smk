@@ -5,6 +5,7 @@ from pathlib import Path
 
 from storyreel import config as srconfig
 from storyreel import diffusion, registry
+from storyreel import progress as srprogress
 from storyreel.errors import ConfigError
 
 # Validate once, before any job runs: one clear line naming the key path, defaults filled in.
@@ -13,6 +14,9 @@ try:
     STORIES = srconfig.load_stories(config["stories"], config)
 except ConfigError as exc:
     raise WorkflowError(str(exc)) from None
+
+# The storyreel logger plugin (--logger storyreel) reads the DAG of jobs through this.
+srprogress.attach(workflow, STORIES)
 
 RETRIES = config["retries"]
 STAGES = config["stages"]
