@@ -40,11 +40,11 @@ CHECKPOINTS = ("shotlist", "vision")
 # (keyframes, video), measured with the embedded backends on a 2-core CPU; used until a run
 # leaves benchmark files. The constant part is the Python start-up of a Snakemake job.
 DEFAULT_RATES = {
-    "idea": 0.02, "script": 0.04, "revise": 0.04, "voice": 0.12, "asr": 0.25, "shotlist": 0.03,
-    "vision": 0.04, "keyframes": 0.5, "video": 1.6, "post": 0.35, "contactsheet": 0.05,
-    "stagetable": 0.02,
+    "idea": 0.0, "script": 0.01, "revise": 0.01, "voice": 0.39, "asr": 0.84, "shotlist": 0.0,
+    "vision": 0.0, "keyframes": 0.06, "video": 0.91, "post": 0.56, "contactsheet": 0.0,
+    "stagetable": 0.0,
 }
-JOB_OVERHEAD_S = 1.5
+JOB_OVERHEAD_S = 1.0
 SHOT_S = 4.0  # narration seconds per shot, before a shot list has been seen
 HISTORY_KEEP = 200
 
