@@ -110,7 +110,7 @@ def all_targets(wildcards):
     return expand(
         "results/{story}/{name}",
         story=active_story_ids(),
-        name=["final.mp4", "manifest.json"],
+        name=["final.mp4", "manifest.json", "contactsheet.jpg", "stages.html"],
     )
 
 

@@ -40,7 +40,7 @@ SCRIPT_RE = re.compile(r"tmp[^/ ]*\.(\w+)\.py\b")
 # Snakemake's own chatter, shown only with -v.
 NOISE = re.compile(r"^(Building DAG|Using shell|Provided |Rules claiming|Singularity|Conda env|"
                    r"Assuming unrestricted|host:|Select jobs|Execute \d+ jobs|Job stats|"
-                   r"Complete log|Workflow has started|None$)")
+                   r"Complete log|Workflow has started|Updating checkpoint|None$)")
 
 
 @dataclass
@@ -365,7 +365,9 @@ class LogHandler(LogHandlerBase):
         mem = f" · RSS {self.rss_mb:.0f} MB (peak {self.peak_rss_mb:.0f})" if self.tty else ""
         if self.gpu_mb is not None:
             mem += f" · GPU {self.gpu_mb:.0f} MB (peak {self.peak_gpu_mb:.0f})"
-        return (f"[{frac * 100:5.1f}%] {counts['done']}/{len(m.jobs)} jobs"
+        estimated = sum(m.costs.shots(m.length(s)) * len(pg.PER_SHOT) for s in m.phantoms)
+        jobs = f"{len(m.jobs)}" + (f"+~{estimated}" if estimated else "")
+        return (f"[{frac * 100:5.1f}%] {counts['done']}/{jobs} jobs"
                 f" · elapsed {pg.fmt_duration(time.monotonic() - m.started)}"
                 f" · ETA {pg.fmt_duration(m.eta())}{mem}")
 
