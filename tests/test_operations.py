@@ -71,7 +71,6 @@ def hook():
 @pytest.fixture(scope="module")
 def finished(shared_tmp, hook):
     """One full run of the tiny story with the storyreel logger and a notification URL."""
-    pytest.importorskip("apprise", reason="notifications need storyreel[notify]")
     work = Workdir(shared_tmp / "ops", [TINY_STORY])
     proc = run(work, "--logger", "storyreel", env={"STORYREEL_NOTIFY_URLS": hook.url})
     assert proc.returncode == 0, proc.stderr[-5000:]
@@ -93,6 +92,7 @@ def test_progress_lines_only_go_forward_and_end_at_100(finished):
 
 
 def test_notification_carries_the_summary_and_the_url_is_written_nowhere(finished, hook):
+    pytest.importorskip("apprise", reason="notifications need storyreel[notify]")
     assert len(finished.notified) == 1
     note = finished.notified[0]
     assert "finished" in note["title"] and note["type"] == "success"
