@@ -452,9 +452,13 @@ class LogHandler(LogHandlerBase):
                 self._save_state(snapshot, running=False)
                 self.stream.write(self._summary(ok) + "\n")
                 self.stream.flush()
+                ran = {(self.workdir / j.benchmark).resolve() for j in self.model.jobs.values()
+                       if j.state == "done" and j.benchmark}
                 try:
-                    pg.save_history(self.workdir, pg.harvest(self.workdir, {
-                        s: e.get("duration_s") for s, e in self.model.stories.items()}))
+                    rates = pg.harvest(self.workdir, ran)
+                    shots = pg.harvest(self.workdir).get("shots_per_s", [])
+                    if ran:
+                        pg.save_history(self.workdir, {**rates, "shots_per_s": shots})
                 except OSError:
                     pass
             self.closed = True

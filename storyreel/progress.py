@@ -110,33 +110,39 @@ def shot_lengths(workdir: Path, story: str) -> dict[str, float]:
     return lengths
 
 
-def harvest(workdir: Path, targets: dict[str, float] | None = None) -> dict[str, list[float]]:
-    """Rates (job seconds per narration or shot second) from the benchmark files in ``workdir``,
-    plus ``shots_per_s`` samples (shots per narration second) from its shot lists."""
-    targets = targets or {}
+def harvest(workdir: Path, only: set[Path] | None = None) -> dict[str, list[float]]:
+    """Rates (job seconds per narration or shot second) from the benchmark files in ``workdir``
+    (``only`` those, when given) whose story still has its voice.json / shot files, plus
+    ``shots_per_s`` samples (shots per narration second) from its shot lists."""
     rates: dict[str, list[float]] = {}
     bench = workdir / "benchmarks"
+
+    def wanted(tsv: Path) -> bool:
+        return only is None or tsv.resolve() in only
+
     for stage in STAGES:
         folder = bench / stage
         if not folder.is_dir():
             continue
         for tsv in folder.glob("*.tsv"):
             seconds = _bench_seconds(tsv)
-            if seconds is None:
+            meta = _json(workdir / "results" / tsv.stem / "voice.json")
+            if seconds is None or not wanted(tsv) or not isinstance(meta, dict) or not meta.get(
+                    "duration_s"):
                 continue
-            length = narration_length(workdir, tsv.stem, targets.get(tsv.stem))
+            length = float(meta["duration_s"])
             rates.setdefault(stage, []).append(max(seconds - JOB_OVERHEAD_S, 0.0) / length)
         if stage in PER_SHOT:
             for story_dir in (p for p in folder.iterdir() if p.is_dir()):
                 lengths = shot_lengths(workdir, story_dir.name)
                 for tsv in story_dir.glob("*.tsv"):
                     seconds = _bench_seconds(tsv)
-                    if seconds is None or tsv.stem not in lengths:
+                    if seconds is None or tsv.stem not in lengths or not wanted(tsv):
                         continue
                     rates.setdefault(stage, []).append(
                         max(seconds - JOB_OVERHEAD_S, 0.0) / lengths[tsv.stem])
     results = workdir / "results"
-    if results.is_dir():
+    if results.is_dir() and only is None:
         for story_dir in results.iterdir():
             lengths = shot_lengths(workdir, story_dir.name)
             meta = _json(story_dir / "voice.json")
@@ -225,10 +231,9 @@ class Progress:
         self.clock = clock
         self.started = clock()
         self.vision = vision
-        targets = {s: e.get("duration_s") for s, e in self.stories.items()}
         if costs is None:
             samples = load_history(workdir)
-            for key, values in harvest(workdir, targets).items():
+            for key, values in harvest(workdir).items():
                 samples[key] = samples.get(key, []) + values
             costs = Costs.from_samples(samples)
         self.costs = costs
