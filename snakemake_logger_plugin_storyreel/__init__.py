@@ -37,6 +37,7 @@ from storyreel import progress as pg
 
 STATE_DIR = Path(".snakemake") / "storyreel"
 SCRIPT_RE = re.compile(r"tmp[^/ ]*\.(\w+)\.py\b")
+MAX_STORIES = 12  # on the terminal; the web monitor shows them all
 # Snakemake's own chatter, shown only with -v.
 NOISE = re.compile(r"^(Building DAG|Using shell|Provided |Rules claiming|Singularity|Conda env|"
                    r"Assuming unrestricted|host:|Select jobs|Execute \d+ jobs|Job stats|"
@@ -52,6 +53,15 @@ class LogHandlerSettings(LogHandlerSettingsBase):
     plain_every: float = field(
         default=60.0,
         metadata={"help": "Seconds between progress lines when no job finishes (plain text)."},
+    )
+    sample_every: float = field(
+        default=1.0,
+        metadata={"help": "Seconds between samples of the jobs' memory."},
+    )
+    state_every: float = field(
+        default=2.0,
+        metadata={"help": "Seconds between writes of .snakemake/storyreel/progress.json "
+                          "(also written at every job start and end)."},
     )
 
 
@@ -76,6 +86,9 @@ class LogHandler(LogHandlerBase):
             os.environ.get("TERM") != "dumb"
         self.refresh = getattr(self.settings, "refresh", 0.5) or 0.5
         self.plain_every = getattr(self.settings, "plain_every", 60.0) or 60.0
+        self.sample_every = getattr(self.settings, "sample_every", 1.0) or 1.0
+        self.state_every = getattr(self.settings, "state_every", 2.0) or 2.0
+        self.last_sample = 0.0
         self.formatter_ = DefaultFormatter(getattr(cs, "quiet", None),
                                            getattr(cs, "show_failed_logs", False))
         self.filter_ = DefaultFilter(getattr(cs, "quiet", None), getattr(cs, "debug_dag", False),
@@ -165,10 +178,10 @@ class LogHandler(LogHandlerBase):
             return
         elif event == LogEvent.PROGRESS:
             total = getattr(record, "total", None)
-            if total != self.last_total:
+            if total != self.last_total:  # the DAG grew (a checkpoint ran)
                 self.last_total = total
                 self._replan()
-            self._tick(force=True)
+                self._tick(force=True)
         if self.verbose:
             self._passthrough(record)
         elif self.model is None and event is None and record.levelno == logging.INFO:
@@ -278,9 +291,14 @@ class LogHandler(LogHandlerBase):
 
     # ------------------------------------------------------------------- live display
     def _loop(self) -> None:
-        while not self.stop_event.wait(self.refresh):
+        # On a terminal: redraw every `refresh` s. Plain text: wake once a second at most.
+        period = self.refresh if self.tty else max(self.refresh, 1.0)
+        while not self.stop_event.wait(period):
             try:
-                self._sample()
+                now = time.monotonic()
+                if now - self.last_sample >= self.sample_every:
+                    self.last_sample = now
+                    self._sample()
                 self._tick()
             except Exception:  # noqa: S112 - keep drawing
                 continue
@@ -334,13 +352,14 @@ class LogHandler(LogHandlerBase):
             return
         now = time.monotonic()
         with self.lock:
-            snapshot = self.model.snapshot()
-            if force or now - self.last_state >= 1.0:
+            fraction = round(self.model.shown_fraction(), 4)
+            if force or now - self.last_state >= self.state_every:
                 self.last_state = now
-                self._save_state(snapshot, running=True)
-            if snapshot["fraction"] != self.trace_fraction:
-                self.trace_fraction = snapshot["fraction"]
-                self._trace(snapshot)
+                self._save_state(self.model.snapshot(), running=True)
+            if fraction != self.trace_fraction:
+                self.trace_fraction = fraction
+                self._trace({"elapsed_s": round(now - self.model.started, 1),
+                             "fraction": fraction, "eta_s": self.model.eta()})
             if self.tty:
                 self._erase()
                 self._draw()
@@ -377,9 +396,15 @@ class LogHandler(LogHandlerBase):
             return []
         width = shutil.get_terminal_size((100, 20)).columns
         lines = [f"storyreel {pg.bar(m.shown_fraction(), 30)} {self._status_line()}"]
-        for story in m.story_ids():
-            lines.append(f"  {story[:20]:20} {pg.bar(m.fraction(story), 20)} "
-                         f"{m.fraction(story) * 100:5.1f}%  {m.current(story)}")
+        fractions = m.story_fractions()
+        stories = m.story_ids()
+        active = [s for s in stories if fractions.get(s, 1.0) < 1.0] or stories
+        for story in active[:MAX_STORIES]:
+            frac = fractions.get(story, 1.0)
+            lines.append(f"  {story[:20]:20} {pg.bar(frac, 20)} "
+                         f"{frac * 100:5.1f}%  {m.current(story)}")
+        if len(active) > MAX_STORIES:
+            lines.append(f"  … {len(active) - MAX_STORIES} more stories (storyreel monitor)")
         now = time.monotonic()
         running = [j for j in m.jobs.values() if j.state == "running"]
         for job in running[:8]:

@@ -344,6 +344,20 @@ class Progress:
                 total += work
         return done, total
 
+    def story_fractions(self) -> dict[str, float]:
+        """Every story's fraction, in one pass over the jobs."""
+        now = self.clock()
+        sums: dict[str, list[float]] = {}
+        for job in self.jobs.values():
+            if job.key.story is None or job.state == "failed":
+                continue
+            acc = sums.setdefault(job.key.story, [0.0, 0.0])
+            acc[0] += self._credit(job, now)
+            acc[1] += job.cost
+        for name, work in self.phantoms.items():
+            sums.setdefault(name, [0.0, 0.0])[1] += work
+        return {k: min(1.0, d / t) if t > 0 else 1.0 for k, (d, t) in sums.items()}
+
     def fraction(self, story: str | None = None) -> float:
         done, total = self.totals(story)
         value = done / total if total > 0 else 1.0
@@ -402,9 +416,10 @@ class Progress:
     def snapshot(self) -> dict[str, Any]:
         """Everything the web monitor and the summary show, JSON-ready."""
         now = self.clock()
+        fractions = self.story_fractions()
         stories = {}
         for story in self.story_ids():
-            stories[story] = {"fraction": round(self.fraction(story), 4),
+            stories[story] = {"fraction": round(fractions.get(story, 1.0), 4),
                               "current": self.current(story)}
         jobs = []
         for job in sorted(self.jobs.values(), key=lambda j: (j.key.story or "",
