@@ -314,7 +314,18 @@ class Progress:
         job = self.jobs[key]
         job.state = "done" if ok else "failed"
         job.ended = self.clock()
+        if ok and key.rule == "voice" and key.story:
+            self._remeasure(key.story)
         return job
+
+    def _remeasure(self, story: str) -> None:
+        """The narration exists now: its real length replaces the target in what is left."""
+        self._lengths.pop(story, None)
+        self._shot_lengths.pop(story, None)
+        for job in self.jobs.values():
+            if job.key.story == story and job.state == "pending":
+                job.cost = self.expected(job.key)
+        self._estimate_shots()
 
     # ---- figures
     def _credit(self, job: JobState, now: float) -> float:

@@ -20,8 +20,10 @@ TEXT = ["idea", "script", "revise", "voice", "asr", "shotlist"]
 
 
 @pytest.fixture(autouse=True)
-def _restore_stderr_level(monkeypatch):
-    """The plugin sets STORYREEL_STDERR_LEVEL for its jobs; leave the test process as it was."""
+def _restore_stderr_level(monkeypatch, tmp_path):
+    """The plugin sets STORYREEL_STDERR_LEVEL for its jobs and writes its state under the
+    working directory: leave the test process and the repository as they were."""
+    monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("STORYREEL_STDERR_LEVEL", "unset")
     monkeypatch.delenv("STORYREEL_STDERR_LEVEL")
 
