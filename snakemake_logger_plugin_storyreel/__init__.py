@@ -89,6 +89,7 @@ class LogHandler(LogHandlerBase):
         self.sample_every = getattr(self.settings, "sample_every", 1.0) or 1.0
         self.state_every = getattr(self.settings, "state_every", 2.0) or 2.0
         self.last_sample = 0.0
+        self.cpu_s = 0.0  # the plugin's own CPU time (the benchmark reads it)
         self.formatter_ = DefaultFormatter(getattr(cs, "quiet", None),
                                            getattr(cs, "show_failed_logs", False))
         self.filter_ = DefaultFilter(getattr(cs, "quiet", None), getattr(cs, "debug_dag", False),
@@ -154,10 +155,12 @@ class LogHandler(LogHandlerBase):
             self._write(text)
 
     def emit(self, record: logging.LogRecord) -> None:
+        started = time.thread_time()
         try:
             self._emit(record)
         except Exception:  # a progress display must never break a run
             self.handleError(record)
+        self.cpu_s += time.thread_time() - started
 
     def _emit(self, record: logging.LogRecord) -> None:
         event = getattr(record, "event", None)
@@ -294,37 +297,28 @@ class LogHandler(LogHandlerBase):
         # On a terminal: redraw every `refresh` s. Plain text: wake once a second at most.
         period = self.refresh if self.tty else max(self.refresh, 1.0)
         while not self.stop_event.wait(period):
+            started = time.thread_time()
             try:
                 now = time.monotonic()
                 if now - self.last_sample >= self.sample_every:
                     self.last_sample = now
                     self._sample()
                 self._tick()
-            except Exception:  # noqa: S112 - keep drawing
-                continue
+            except Exception:  # noqa: S110 - keep drawing
+                pass
+            self.cpu_s += time.thread_time() - started
 
     def _sample(self) -> None:
         """Live memory: the RSS of each running job's process tree, and GPU memory."""
         if self.model is None:
             return
-        try:
-            me = psutil.Process()
-            children = me.children()
-        except psutil.Error:
-            return
         by_rule: dict[str, list[tuple[float, float]]] = {}
         total = 0.0
-        for child in children:
-            try:
-                tree = [child, *child.children(recursive=True)]
-                rss = sum(p.memory_info().rss for p in tree) / 2**20
-                match = SCRIPT_RE.search(" ".join(child.cmdline()))
-                created = child.create_time()
-            except psutil.Error:
-                continue
+        for started, rss, cmdline in _job_processes():
             total += rss
+            match = SCRIPT_RE.search(cmdline)
             if match:
-                by_rule.setdefault(match.group(1), []).append((created, rss))
+                by_rule.setdefault(match.group(1), []).append((started, rss))
         with self.lock:
             self.rss_mb = total
             self.peak_rss_mb = max(self.peak_rss_mb, total)
@@ -336,11 +330,11 @@ class LogHandler(LogHandlerBase):
                     job.peak_rss_mb = max(job.peak_rss_mb, rss)
                     job.rss_mb = rss
         now = time.monotonic()
-        if now - self.last_gpu > 5 and shutil.which("nvidia-smi"):
+        if now - self.last_gpu > 5 and NVIDIA_SMI:
             self.last_gpu = now
             try:
                 out = subprocess.run(
-                    ["nvidia-smi", "--query-gpu=memory.used", "--format=csv,noheader,nounits"],
+                    [NVIDIA_SMI, "--query-gpu=memory.used", "--format=csv,noheader,nounits"],
                     capture_output=True, text=True, timeout=5, check=True).stdout
                 self.gpu_mb = sum(float(x) for x in out.split())
                 self.peak_gpu_mb = max(self.peak_gpu_mb or 0.0, self.gpu_mb)
@@ -436,7 +430,8 @@ class LogHandler(LogHandlerBase):
         state.update({"running": running, "updated": time.time(), "workdir": str(self.workdir),
                       "rss_mb": round(self.rss_mb, 1), "peak_rss_mb": round(self.peak_rss_mb, 1),
                       "gpu_mb": self.gpu_mb, "peak_gpu_mb": self.peak_gpu_mb,
-                      "failures": self.failures, "pid": os.getpid()})
+                      "failures": self.failures, "pid": os.getpid(),
+                      "plugin_cpu_s": round(self.cpu_s, 4)})
         path = self.workdir / STATE_DIR / "progress.json"
         tmp = path.with_name(f".progress.{os.getpid()}.tmp")
         try:
@@ -511,6 +506,68 @@ class LogHandler(LogHandlerBase):
             logs = ", ".join(failure["log"]) or "no log"
             lines.append(f"  FAILED {failure['job']}: see {logs}")
         return "\n".join(lines)
+
+
+PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+NVIDIA_SMI = shutil.which("nvidia-smi")
+
+
+def _proc_children(pid: int) -> list[int] | None:
+    """Child pids from /proc/PID/task/*/children (Linux): no scan of every process."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return None
+    kids: list[int] = []
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children", encoding="ascii") as fh:
+                kids += [int(x) for x in fh.read().split()]
+        except OSError:
+            continue
+    return kids
+
+
+def _proc_rss(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/statm", encoding="ascii") as fh:
+            return int(fh.read().split()[1]) * PAGE / 2**20
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _tree_rss(pid: int, depth: int = 0) -> float:
+    rss = _proc_rss(pid)
+    if depth < 6:
+        for kid in _proc_children(pid) or []:
+            rss += _tree_rss(kid, depth + 1)
+    return rss
+
+
+def _job_processes() -> list[tuple[float, float, str]]:
+    """(start time, RSS MB of its process tree, command line) of each child of Snakemake."""
+    me = os.getpid()
+    kids = _proc_children(me)
+    found = []
+    if kids is not None:
+        for kid in kids:
+            try:
+                with open(f"/proc/{kid}/cmdline", "rb") as fh:
+                    cmdline = fh.read().replace(b"\0", b" ").decode(errors="replace")
+                with open(f"/proc/{kid}/stat", encoding="ascii", errors="replace") as fh:
+                    started = float(fh.read().rsplit(")", 1)[1].split()[19])
+            except (OSError, ValueError, IndexError):
+                continue
+            found.append((started, _tree_rss(kid), cmdline))
+        return found
+    try:  # not Linux: psutil (scans every process, so slower)
+        for child in psutil.Process(me).children():
+            tree = [child, *child.children(recursive=True)]
+            rss = sum(p.memory_info().rss for p in tree) / 2**20
+            found.append((child.create_time(), rss, " ".join(child.cmdline())))
+    except psutil.Error:
+        pass
+    return found
 
 
 def _benchmark_rss(path: Any) -> float:
