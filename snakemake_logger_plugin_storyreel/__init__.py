@@ -201,6 +201,9 @@ class LogHandler(LogHandlerBase):
 
     # ------------------------------------------------------------------------ the model
     def _begin(self) -> None:
+        if self.model is not None:  # one model per run
+            self._replan()
+            return
         workflow, stories = pg.attached()
         self.workflow = workflow
         self.workdir = Path.cwd()
