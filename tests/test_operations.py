@@ -162,7 +162,7 @@ def test_clean_keeps_the_films_and_the_next_run_leaves_them_alone(finished, tmp_
 def test_failure_notifies_and_status_names_the_log(tmp_path, hook):
     pytest.importorskip("apprise", reason="notifications need storyreel[notify]")
     stages = {"script": {"backend": "openai", "base_url": "http://127.0.0.1:9/v1",
-                         "timeout_s": 2}}
+                         "timeout_s": 2, "max_retries": 0, "fallback": []}}
     work = Workdir(tmp_path / "broken", [{"id": "broken", "idea": "A fox finds a lantern.",
                                           "duration_s": 8}], {"stages": stages, "retries": 0})
     before = len(hook.bodies)
