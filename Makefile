@@ -1,24 +1,31 @@
 # Two commands on a fresh machine: `make demo` (the example videos) and `make test`.
 # Each creates its own virtual environment from nothing (PyPI only, no system packages).
+# The editable install is in "compat" mode (a .pth with the project folder) so that Snakemake
+# finds the bundled logger plugin, snakemake_logger_plugin_storyreel, for `--logger storyreel`.
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-extras test-diffusers lint bench bench-models resume docs clean
+.PHONY: demo test test-browser test-extras test-diffusers lint bench bench-models resume docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --config-settings editable_mode=compat -e '.[dev]'
 	touch $(STAMP)
 
 demo: $(STAMP)  ## make every example story, up to results/{story}/final.mp4
 	$(BIN)/snakemake --cores all
 
-test: $(STAMP)  ## unit and workflow tests
-	$(BIN)/pytest -q
+test: $(STAMP)  ## unit and workflow tests (the browser tests have their own target)
+	$(BIN)/pytest -q -m "not browser"
+
+test-browser: $(STAMP)  ## web monitor and report in headless Chromium (apt-get installs it if missing)
+	command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; } \
+	  || { sudo apt-get update -qq && sudo apt-get install -y -qq chromium; }
+	$(BIN)/pytest -q -m browser
 
 test-extras: $(STAMP)  ## tests of the optional model backends (installs the extras first)
 	$(BIN)/pip install --quiet -e '.[dev,llm,whisper,diffusers]'

@@ -22,12 +22,18 @@
 #   results/{story}/final.{mp4,srt,vtt}    post      the finished video and its subtitles
 #   results/{story}/poster.jpg             post      a poster frame
 #   results/{story}/manifest.json          post      every artifact's sha256 and provenance
+#   results/{story}/contactsheet.jpg       contactsheet  the keyframes on one page (report)
+#   results/{story}/stages.html            stagetable    time and memory per stage (report)
 #
 #   logs/{stage}/{story}.log, logs/{stage}/{story}/{shot}.log             one log per job
 #   benchmarks/{stage}/{story}.tsv, benchmarks/{stage}/{story}/{shot}.tsv one benchmark per job
 
 
+from pathlib import Path
+
 from snakemake.utils import min_version
+
+from storyreel import notify
 
 min_version("9.0")
 
@@ -35,13 +41,26 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+report: "report/workflow.rst"
+
+
 include: "rules/common.smk"
 include: "rules/text.smk"
 include: "rules/audio.smk"
 include: "rules/shots.smk"
+include: "rules/report.smk"
 
 
 rule all:
     default_target: True
     input:
         all_targets,
+
+
+# Notifications (apprise) when STORYREEL_NOTIFY_URLS is set; never on dry runs.
+onsuccess:
+    notify.finished(Path.cwd(), ok=True)
+
+
+onerror:
+    notify.finished(Path.cwd(), ok=False)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from storyreel import config as srconfig
 from storyreel import diffusion, registry
+from storyreel import progress as srprogress
 from storyreel.errors import ConfigError
 
 # Validate once, before any job runs: one clear line naming the key path, defaults filled in.
@@ -13,6 +14,9 @@ try:
     STORIES = srconfig.load_stories(config["stories"], config)
 except ConfigError as exc:
     raise WorkflowError(str(exc)) from None
+
+# The storyreel logger plugin (--logger storyreel) reads the DAG of jobs through this.
+srprogress.attach(workflow, STORIES)
 
 RETRIES = config["retries"]
 STAGES = config["stages"]
@@ -95,10 +99,18 @@ def shot_ids(story):
     return sorted(p.stem for p in Path(shots_dir).glob("sh[0-9][0-9][0-9].json"))
 
 
+def active_story_ids():
+    """Stories the default target makes: all but those `storyreel clean` archived (their
+    intermediates are gone; ask for results/{story}/final.mp4 to make one again)."""
+    return [s for s in story_ids() if not Path(f"results/{s}/.archived").exists()]
+
+
 def all_targets(wildcards):
     """The default target: every story's finished video and manifest."""
     return expand(
-        "results/{story}/{name}", story=story_ids(), name=["final.mp4", "manifest.json"]
+        "results/{story}/{name}",
+        story=active_story_ids(),
+        name=["final.mp4", "manifest.json", "contactsheet.jpg", "stages.html"],
     )
 
 

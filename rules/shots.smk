@@ -121,11 +121,35 @@ rule post:
         vtt="results/{story}/subtitles.vtt",
         music=music_input,
     output:
-        mp4="results/{story}/final.mp4",
-        srt="results/{story}/final.srt",
+        mp4=report(
+            "results/{story}/final.mp4",
+            caption="../report/film.rst",
+            category="Stories",
+            subcategory="{story}",
+            labels={"story": "{story}", "item": "1 film"},
+        ),
+        srt=report(
+            "results/{story}/final.srt",
+            caption="../report/subtitles.rst",
+            category="Stories",
+            subcategory="{story}",
+            labels={"story": "{story}", "item": "4 subtitles"},
+        ),
         vtt="results/{story}/final.vtt",
-        poster="results/{story}/poster.jpg",
-        manifest="results/{story}/manifest.json",
+        poster=report(
+            "results/{story}/poster.jpg",
+            caption="../report/poster.rst",
+            category="Stories",
+            subcategory="{story}",
+            labels={"story": "{story}", "item": "2 poster"},
+        ),
+        manifest=report(
+            "results/{story}/manifest.json",
+            caption="../report/manifest.rst",
+            category="Stories",
+            subcategory="{story}",
+            labels={"story": "{story}", "item": "5 manifest (provenance)"},
+        ),
     log:
         "logs/post/{story}.log",
     benchmark:

@@ -1,22 +1,51 @@
-"""The `storyreel` command: small helpers around the Snakemake workflow.
+"""The `storyreel` command: run and operate the Snakemake workflow.
 
-    storyreel resume [SNAKEMAKE ARGS...]   recover after a crash or kill -9, then run
-    storyreel docs [--check]               regenerate (or check) docs/config.md
-    storyreel backends                     list the registered backends
+\b
+    storyreel run [SNAKEMAKE OPTIONS...]     run the workflow (options go to Snakemake as they are)
+    storyreel resume [SNAKEMAKE OPTIONS...]  after a crash or kill -9: unlock, rerun cut-off jobs
+    storyreel status                         each story's state from the files on disk
+    storyreel verify                         check finished stories against their manifests
+    storyreel clean                          remove intermediates of finished stories, orphans
+    storyreel report                         Snakemake's report with the films (report.html)
+    storyreel monitor                        web page with every job of the running workflow
+    storyreel backends                       list the registered backends
+    storyreel docs [--check]                 regenerate (or check) docs/config.md
+
+Works from the virtual environment without activating it (`.venv/bin/storyreel run`): Snakemake
+is taken from beside this Python. Shell completion: see docs/usage.md.
 """
 
 from __future__ import annotations
 
-import argparse
+import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import click
 import psutil
 
 from storyreel import docgen, registry
+
+PASS = {"ignore_unknown_options": True, "allow_extra_args": True,
+        "help_option_names": ["--help"]}
+
+
+def snakemake_exe() -> str:
+    """Snakemake beside this Python (the venv's), else the one on PATH."""
+    beside = Path(sys.executable).parent / "snakemake"
+    if beside.exists():
+        return str(beside)
+    return shutil.which("snakemake") or "snakemake"
+
+
+def child_env() -> dict[str, str]:
+    """PATH with this venv's bin first, so Snakemake's jobs find the same tools."""
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    return env
 
 
 def other_snakemake_running(workdir: Path) -> bool:
@@ -35,8 +64,9 @@ def other_snakemake_running(workdir: Path) -> bool:
     return False
 
 
-def workdir_of(args: list[str]) -> Path:
+def workdir_of(args: list[str] | tuple[str, ...]) -> Path:
     """The working directory Snakemake will use: ``-d``/``--directory`` or the current one."""
+    args = list(args)
     for i, arg in enumerate(args):
         if arg in ("-d", "--directory") and i + 1 < len(args):
             return Path(args[i + 1]).resolve()
@@ -45,50 +75,214 @@ def workdir_of(args: list[str]) -> Path:
     return Path.cwd().resolve()
 
 
-def resume(args: list[str]) -> int:
-    """Remove a stale lock (only when no Snakemake runs there) and rerun incomplete jobs.
-
-    ``args`` are passed to Snakemake as they are (targets, ``--cores``, ``-d``, ``-s`` ...).
-    """
+def _resume_here(args: list[str]) -> int:
+    """Remove a stale lock (only when no Snakemake runs there) and rerun incomplete jobs."""
     workdir = workdir_of(args)
-    snakemake = shutil.which("snakemake") or "snakemake"
+    snakemake = snakemake_exe()
     locks = workdir / ".snakemake" / "locks"
     if locks.exists() and any(locks.iterdir()):
         if other_snakemake_running(workdir):
-            print(f"storyreel: another Snakemake is running in {workdir}; not unlocking",
-                  file=sys.stderr)
+            click.echo(f"storyreel: another Snakemake is running in {workdir}; not unlocking",
+                       err=True)
             return 1
-        subprocess.run([snakemake, *args, "--unlock"], check=True,
+        subprocess.run([snakemake, *args, "--unlock"], check=True, env=child_env(),
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        print("storyreel: removed a stale lock", file=sys.stderr)
-    return subprocess.call([snakemake, *args, "--rerun-incomplete"])
+        click.echo("storyreel: removed a stale lock", err=True)
+    return subprocess.call([snakemake, *args, "--rerun-incomplete"], env=child_env())
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="storyreel", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("resume", help="unlock after a crash and rerun incomplete jobs")
-    docs = sub.add_parser("docs", help="regenerate docs/config.md from the schemas")
-    docs.add_argument("--check", action="store_true", help="fail if docs/config.md is stale")
-    sub.add_parser("backends", help="list registered backends")
-    args, rest = parser.parse_known_args(argv)
-    if args.command == "resume":
-        return resume(rest)
-    if rest:
-        parser.error(f"unrecognized arguments: {' '.join(rest)}")
-    if args.command == "docs":
-        if args.check:
-            stale = docgen.is_stale()
-            print("docs/config.md is stale: run `storyreel docs`" if stale else "up to date")
-            return int(stale)
-        docgen.write()
-        return 0
+def resume(args: list[str]) -> int:
+    """Reliability's recovery.resume when it is there, else the lock-and-rerun above."""
+    try:
+        from storyreel import recovery  # type: ignore[attr-defined]
+    except ImportError:
+        return _resume_here(list(args))
+    return recovery.resume(list(args))
+
+
+def verify_manifests(workdir: Path, stories: list[str] | None = None) -> list[str]:
+    """A thin check until reliability's ``recovery.verify`` lands: every file a finished
+    story's manifest lists is there with its sha256 (archived stories: the files kept)."""
+    from storyreel import status as st
+    from storyreel.artifacts import sha256_file
+
+    problems = []
+    for story in stories or st.story_ids(workdir):
+        folder = workdir / "results" / story
+        manifest = folder / "manifest.json"
+        if not manifest.exists():
+            continue
+        archived = (folder / st.ARCHIVED).exists()
+        for item in json.loads(manifest.read_text(encoding="utf-8")).get("artifacts", []):
+            path = folder / item["path"]
+            if archived and item["path"] not in st.KEEP:
+                continue
+            if not path.exists():
+                problems.append(f"{story}: missing {item['path']}")
+            elif item.get("sha256") and sha256_file(path) != item["sha256"]:
+                problems.append(f"{story}: {item['path']} differs from its manifest (sha256)")
+    return problems
+
+
+workdir_option = click.option(
+    "-d", "--directory", "workdir", type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."), show_default=True, help="The Snakemake working directory.")
+story_option = click.option("--story", "stories", multiple=True, metavar="ID",
+                            help="Only this story (repeatable).")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, help=__doc__)
+@click.version_option(package_name="storyreel")
+def cli() -> None:
+    pass
+
+
+@cli.command(context_settings=PASS, add_help_option=False)
+@click.option("--help", "show_help", is_flag=True, help="This help, then Snakemake's options.")
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def run(show_help: bool, args: tuple[str, ...]) -> None:
+    """Run the workflow: `storyreel run --cores 8 --resources gpu=1 -n`.
+
+    Every option and target goes to Snakemake as it is; profiles/default (progress with an ETA
+    via `--logger storyreel`) is picked up when you run it from the workflow's folder."""
+    if show_help:
+        click.echo(click.get_current_context().get_help())
+        click.echo("\nSnakemake's options (all accepted):\n")
+    command = [snakemake_exe(), *args] + (["--help"] if show_help else [])
+    sys.exit(subprocess.call(command, env=child_env()))
+
+
+@cli.command("resume", context_settings=PASS)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def resume_cmd(args: tuple[str, ...]) -> None:
+    """After a crash or kill -9: remove a stale lock, rerun jobs that were cut off.
+
+    Options go to Snakemake as for `run`."""
+    sys.exit(resume(list(args)))
+
+
+@cli.command()
+@workdir_option
+@story_option
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def status(workdir: Path, stories: tuple[str, ...], as_json: bool) -> None:
+    """Each story's state from the files on disk (runs nothing): the stage it has reached,
+    stale and incomplete outputs, the last failure and its log."""
+    from storyreel import status as st
+
+    statuses = st.collect(workdir.resolve(), list(stories) or None)
+    if as_json:
+        click.echo(json.dumps([s.as_dict() for s in statuses], indent=2))
+    else:
+        click.echo(st.render(statuses))
+
+
+@cli.command()
+@workdir_option
+@story_option
+@click.option("--dry-run", is_flag=True, help="Say what would be repaired, change nothing.")
+def verify(workdir: Path, stories: tuple[str, ...], dry_run: bool) -> None:
+    """Check finished stories: every file in the manifest is there with its sha256."""
+    try:
+        from storyreel import recovery  # type: ignore[attr-defined]
+
+        report = recovery.verify(workdir.resolve(), list(stories) or None, dry_run=dry_run)
+        click.echo(str(report))
+        sys.exit(0 if getattr(report, "ok", True) else 1)
+    except ImportError:
+        pass
+    problems = verify_manifests(workdir.resolve(), list(stories) or None)
+    for line in problems:
+        click.echo(line)
+    click.echo("all finished stories match their manifests" if not problems else
+               f"{len(problems)} problem(s)")
+    sys.exit(1 if problems else 0)
+
+
+@cli.command()
+@workdir_option
+@story_option
+@click.option("--older-than", metavar="AGE", help="Only stories finished before AGE ago "
+              "(30m, 12h, 7d, 2w).")
+@click.option("--dry-run", "-n", is_flag=True, help="List what would go and the space freed.")
+def clean(workdir: Path, stories: tuple[str, ...], older_than: str | None,
+          dry_run: bool) -> None:
+    """Remove intermediates of finished stories (keeps final.*, poster.jpg, manifest.json and
+    the report's contact sheet and stage table) and the orphans of killed runs."""
+    from storyreel import clean as cl
+
+    workdir = workdir.resolve()
+    try:
+        age = cl.parse_age(older_than) if older_than else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    plan = cl.plan(workdir, list(stories) or None, age,
+                   running=other_snakemake_running(workdir))
+    if not dry_run:
+        cl.apply(workdir, plan)
+    click.echo(cl.render(workdir, plan, dry_run))
+
+
+@cli.command(context_settings=PASS)
+@click.option("--out", default="report.html", show_default=True,
+              help="report.html (one self-contained page) or report.zip.")
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def report(out: str, args: tuple[str, ...]) -> None:
+    """Snakemake's report: per story the film, poster, contact sheet, subtitles, provenance
+    and a timing and memory table. Other options go to Snakemake (e.g. -d DIR)."""
+    command = [snakemake_exe(), *args, "--report", out]
+    sys.exit(subprocess.call(command, env=child_env()))
+
+
+@cli.command()
+@workdir_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8765, show_default=True, type=int)
+def monitor(workdir: Path, host: str, port: int) -> None:
+    """Serve a web page showing every job of the workflow running in DIR and its state.
+
+    Runs started with the storyreel logger (profiles/default) feed it; open the printed
+    address in a browser. Ctrl-C stops it."""
+    from storyreel import webmonitor
+
+    webmonitor.serve(workdir.resolve(), host, port)
+
+
+@cli.command()
+def backends() -> None:
+    """List the registered backends."""
     for kind in registry.kinds():
         for name in registry.known(kind):
             spec = registry.spec(kind, name)
             gpu = " (GPU)" if spec.gpu else ""
-            print(f"{kind:8} {name:14} {spec.summary}{gpu}")
+            click.echo(f"{kind:8} {name:14} {spec.summary}{gpu}")
+
+
+@cli.command()
+@click.option("--check", is_flag=True, help="Fail if docs/config.md is stale.")
+def docs(check: bool) -> None:
+    """Regenerate docs/config.md from the schemas."""
+    if check:
+        stale = docgen.is_stale()
+        click.echo("docs/config.md is stale: run `storyreel docs`" if stale else "up to date")
+        sys.exit(int(stale))
+    docgen.write()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit status (tests call it with a list of arguments)."""
+    try:
+        cli.main(args=argv, prog_name="storyreel", standalone_mode=False)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("Aborted!", err=True)
+        return 1
     return 0
 
 

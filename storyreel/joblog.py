@@ -9,6 +9,8 @@ import re
 
 JOB_LINE = re.compile(r"^(?:local)?(?:rule|checkpoint) (\w+):$")
 WILDCARDS_LINE = re.compile(r"^\s+wildcards: (.*)$")
+# The storyreel logger plugin (profiles/default) prints one line per finished job instead.
+STORYREEL_LINE = re.compile(r"· done (\w+)(?:\[[^\]/]*(?:/(sh\d{3}))?\])? in ")
 
 
 def jobs(output: str) -> list[str]:
@@ -17,6 +19,10 @@ def jobs(output: str) -> list[str]:
     found: list[str] = []
     lines = output.splitlines()
     for i, line in enumerate(lines):
+        done = STORYREEL_LINE.search(line)
+        if done and done.group(1) != "all":
+            found.append(done.group(1) + (f"[{done.group(2)}]" if done.group(2) else ""))
+            continue
         match = JOB_LINE.match(line)
         if not match or match.group(1) == "all":
             continue

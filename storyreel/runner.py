@@ -8,6 +8,7 @@ memory, and turns user-facing errors into one clear line instead of a traceback.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 import traceback
@@ -21,7 +22,11 @@ log = logging.getLogger("storyreel")
 
 
 def setup_logging(path: str | None) -> None:
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    stderr = logging.StreamHandler(sys.stderr)
+    # The storyreel logger plugin keeps the terminal for progress: the job's own INFO lines go
+    # to its log file only (STORYREEL_STDERR_LEVEL=WARNING; INFO with -v, ERROR with -q).
+    stderr.setLevel(os.environ.get("STORYREEL_STDERR_LEVEL", "INFO").upper())
+    handlers: list[logging.Handler] = [stderr]
     if path:
         handlers.append(logging.FileHandler(path, mode="w", encoding="utf-8"))
     logging.basicConfig(level=logging.INFO, handlers=handlers, force=True,

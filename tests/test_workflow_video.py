@@ -157,14 +157,15 @@ def test_editing_one_shot_reruns_only_that_shot(tmp_path, widescreen):
     work.write_config(config)
     jobs = work.run().jobs()
     assert sorted(jobs) == sorted(["shotlist", "vision", "keyframes[sh002]", "video[sh002]",
-                                   "post"])
+                                   "post", "contactsheet", "stagetable"])
     after = {p.name: sha256_file(p) for p in (work.results("film") / "keyframes").glob("*.png")}
     assert {n for n in before if before[n] != after[n]} == {"sh002.png"}
 
     config["shots"]["film"]["sh002"]["seed"] = 99
     work.write_config(config)
     assert sorted(work.run().jobs()) == sorted(
-        ["shotlist", "vision", "keyframes[sh002]", "video[sh002]", "post"])
+        ["shotlist", "vision", "keyframes[sh002]", "video[sh002]", "post", "contactsheet",
+         "stagetable"])
     assert work.run().jobs() == []
 
 

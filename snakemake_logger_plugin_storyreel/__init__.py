@@ -1,0 +1,584 @@
+"""storyreel's Snakemake logger plugin: progress that tells the truth, with an ETA.
+
+    snakemake --logger storyreel ...        (profiles/default selects it)
+
+On a terminal it draws a live block, redrawn in place: overall progress weighted by expected
+work, per-story progress with the stage and shot each story is at, the ETA, and the running
+jobs with their live memory. When the output is not a terminal it prints plain lines, one per
+finished job. ``-q`` shows only the progress and the end-of-run summary; ``-v`` shows everything
+Snakemake's default logger shows as well. Dry runs (``-n``) print exactly what the default
+logger prints.
+
+The live state is also written to ``.snakemake/storyreel/progress.json`` (read by
+``storyreel monitor``), and each change of the overall fraction is appended, with the ETA, to
+``.snakemake/storyreel/trace.jsonl`` (read by the benchmark to measure the ETA's error).
+"""
+
+
+import json
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil
+from snakemake_interface_logger_plugins.base import LogHandlerBase
+from snakemake_interface_logger_plugins.common import LogEvent
+from snakemake_interface_logger_plugins.settings import LogHandlerSettingsBase
+
+from storyreel import progress as pg
+
+STATE_DIR = Path(".snakemake") / "storyreel"
+SCRIPT_RE = re.compile(r"tmp[^/ ]*\.(\w+)\.py\b")
+MAX_STORIES = 12  # on the terminal; the web monitor shows them all
+# Snakemake's own chatter, shown only with -v.
+NOISE = re.compile(r"^(Building DAG|Using shell|Provided |Rules claiming|Singularity|Conda env|"
+                   r"Assuming unrestricted|host:|Select jobs|Execute \d+ jobs|Job stats|"
+                   r"Complete log|Workflow has started|Updating checkpoint|None$)")
+
+
+@dataclass
+class LogHandlerSettings(LogHandlerSettingsBase):
+    refresh: float = field(
+        default=0.5,
+        metadata={"help": "Seconds between redraws of the live block on a terminal."},
+    )
+    plain_every: float = field(
+        default=60.0,
+        metadata={"help": "Seconds between progress lines when no job finishes (plain text)."},
+    )
+    sample_every: float = field(
+        default=1.0,
+        metadata={"help": "Seconds between samples of the jobs' memory."},
+    )
+    state_every: float = field(
+        default=2.0,
+        metadata={"help": "Seconds between writes of .snakemake/storyreel/progress.json "
+                          "(also written at every job start and end)."},
+    )
+
+
+def _quiet(settings: Any) -> bool:
+    quiet = getattr(settings, "quiet", None) or ()
+    names = {str(q).lower().split(".")[-1] for q in quiet}
+    return bool(names & {"progress", "rules", "all"})
+
+
+class LogHandler(LogHandlerBase):
+    """A stream handler: replaces Snakemake's default terminal output."""
+
+    def __post_init__(self) -> None:
+        from snakemake.logging import DefaultFilter, DefaultFormatter
+
+        cs = self.common_settings
+        self.stream = sys.stdout if getattr(cs, "stdout", False) else sys.stderr
+        self.dryrun = bool(getattr(cs, "dryrun", False))
+        self.verbose = bool(getattr(cs, "verbose", False))
+        self.quiet = _quiet(cs)
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)()) and \
+            os.environ.get("TERM") != "dumb"
+        self.refresh = getattr(self.settings, "refresh", 0.5) or 0.5
+        self.plain_every = getattr(self.settings, "plain_every", 60.0) or 60.0
+        self.sample_every = getattr(self.settings, "sample_every", 1.0) or 1.0
+        self.state_every = getattr(self.settings, "state_every", 2.0) or 2.0
+        self.last_sample = 0.0
+        self.cpu_s = 0.0  # the plugin's own CPU time (the benchmark reads it)
+        self.formatter_ = DefaultFormatter(getattr(cs, "quiet", None),
+                                           getattr(cs, "show_failed_logs", False))
+        self.filter_ = DefaultFilter(getattr(cs, "quiet", None), getattr(cs, "debug_dag", False),
+                                     self.verbose, self.dryrun,
+                                     getattr(cs, "printshellcmds", False))
+        self.lock = threading.RLock()
+        self.model: pg.Progress | None = None
+        self.workflow: Any = None
+        self.cores = 1
+        self.drawn = 0
+        self.last_total = -1
+        self.last_plain = 0.0
+        self.last_state = 0.0
+        self.trace_fraction = -1.0
+        self.failures: list[dict[str, Any]] = []
+        self.stop_event = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.rss_mb = 0.0
+        self.peak_rss_mb = 0.0
+        self.gpu_mb: float | None = None
+        self.peak_gpu_mb: float | None = None
+        self.last_gpu = 0.0
+        self.workdir: Path | None = None
+        self.closed = False
+        # Jobs' own INFO lines go to their log files; on the terminal only what matters.
+        level = "INFO" if self.verbose else ("ERROR" if self.quiet else "WARNING")
+        os.environ.setdefault("STORYREEL_STDERR_LEVEL", level)
+
+    # ------------------------------------------------------------------ plugin interface
+    @property
+    def writes_to_stream(self) -> bool:
+        return True
+
+    @property
+    def writes_to_file(self) -> bool:
+        return False
+
+    @property
+    def has_filter(self) -> bool:
+        return True
+
+    @property
+    def has_formatter(self) -> bool:
+        return True
+
+    @property
+    def needs_rulegraph(self) -> bool:
+        return False
+
+    # ------------------------------------------------------------------------ output
+    def _write(self, text: str) -> None:
+        with self.lock:
+            self._erase()
+            self.stream.write(text if text.endswith("\n") else text + "\n")
+            self.stream.flush()
+            self._draw()
+
+    def _passthrough(self, record: logging.LogRecord) -> None:
+        if not self.filter_.filter(record):
+            return
+        text = self.formatter_.format(record)
+        if text and text != "None":
+            self._write(text)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        started = time.thread_time()
+        try:
+            self._emit(record)
+        except Exception:  # a progress display must never break a run
+            self.handleError(record)
+        self.cpu_s += time.thread_time() - started
+
+    def _emit(self, record: logging.LogRecord) -> None:
+        event = getattr(record, "event", None)
+        if self.dryrun:
+            self._passthrough(record)
+            return
+        if event == LogEvent.RESOURCES_INFO and getattr(record, "cores", None):
+            self.cores = int(record.cores)
+        if event == LogEvent.RUN_INFO and getattr(record, "stats", None) is not None:
+            self._begin()
+        elif event == LogEvent.JOB_INFO:
+            self._job_started(record)
+        elif event == LogEvent.JOB_FINISHED:
+            self._job_finished(record)
+        elif event == LogEvent.JOB_ERROR:
+            self._job_failed(record)
+            self._show_error(record)
+            return
+        elif event == LogEvent.PROGRESS:
+            total = getattr(record, "total", None)
+            if total != self.last_total:  # the DAG grew (a checkpoint ran)
+                self.last_total = total
+                self._replan()
+                self._tick(force=True)
+        if self.verbose:
+            self._passthrough(record)
+        elif self.model is None and event is None and record.levelno == logging.INFO:
+            message = record.getMessage()
+            if message and not NOISE.match(message):
+                self._write(message)
+        elif event in (LogEvent.ERROR, LogEvent.GROUP_ERROR) or record.levelno >= logging.WARNING:
+            self._show_error(record)
+
+    def _show_error(self, record: logging.LogRecord) -> None:
+        text = self.formatter_.format(record)
+        if text and text != "None":
+            self._write(text)
+
+    # ------------------------------------------------------------------------ the model
+    def _begin(self) -> None:
+        if self.model is not None:  # one model per run
+            self._replan()
+            return
+        workflow, stories = pg.attached()
+        self.workflow = workflow
+        self.workdir = Path.cwd()
+        vision = True
+        if workflow is not None:
+            try:
+                vision = bool(workflow.config["stages"]["vision"]["enabled"])
+                self.cores = int(workflow.resource_settings.cores or self.cores)
+            except (KeyError, TypeError, AttributeError, ValueError):
+                pass
+        with self.lock:
+            self.model = pg.Progress(self.workdir, stories, cores=self.cores, vision=vision)
+            self._replan()
+        (self.workdir / STATE_DIR).mkdir(parents=True, exist_ok=True)
+        (self.workdir / STATE_DIR / "trace.jsonl").write_text("", encoding="utf-8")
+        self.thread = threading.Thread(target=self._loop, name="storyreel-progress", daemon=True)
+        self.thread.start()
+
+    def _dag_keys(self) -> list[pg.JobKey]:
+        dag = getattr(self.workflow, "dag", None) if self.workflow is not None else None
+        if dag is None:
+            return []
+        for _ in range(3):
+            try:
+                jobs = list(dag._needrun)  # copying a set does not run Python code: atomic
+                break
+            except RuntimeError:
+                time.sleep(0.01)
+        else:
+            return []
+        keys = []
+        for job in jobs:
+            try:
+                wc = dict(job.wildcards_dict)
+                keys.append(pg.JobKey(job.rule.name, wc.get("story"), wc.get("shot")))
+            except AttributeError:
+                continue
+        return keys
+
+    def _replan(self) -> None:
+        if self.model is None:
+            return
+        with self.lock:
+            self.model.plan(self._dag_keys())
+
+    @staticmethod
+    def _key(record: logging.LogRecord) -> pg.JobKey:
+        wc = getattr(record, "wildcards", None) or {}
+        wc = dict(wc)
+        return pg.JobKey(getattr(record, "rule_name", "?"), wc.get("story"), wc.get("shot"))
+
+    def _job_started(self, record: logging.LogRecord) -> None:
+        if self.model is None:
+            return
+        key = self._key(record)
+        if key.rule == "all":
+            return
+        with self.lock:
+            self.model.start(key, getattr(record, "jobid", None),
+                             list(getattr(record, "log", None) or []))
+            bench = getattr(record, "benchmark", None)
+            self.model.jobs[key].benchmark = str(bench) if bench else None
+        self._tick(force=True)
+
+    def _job_finished(self, record: logging.LogRecord) -> None:
+        if self.model is None:
+            return
+        with self.lock:
+            job = self.model.finish(getattr(record, "job_id", -1), ok=True)
+            if job is not None:
+                bench_rss = _benchmark_rss(job.benchmark)
+                job.peak_rss_mb = max(job.peak_rss_mb, bench_rss)
+        if job is not None and not self.tty and not self.quiet:
+            seconds = (job.ended or 0) - (job.started or 0)
+            self._write(f"{self._status_line()} · done {job.key.label} in {seconds:.1f} s"
+                        + (f", {job.peak_rss_mb:.0f} MB" if job.peak_rss_mb else ""))
+            self.last_plain = time.monotonic()
+        elif not self.tty and self.quiet:
+            self._plain_progress(force=False)
+        self._tick(force=True)
+
+    def _job_failed(self, record: logging.LogRecord) -> None:
+        if self.model is None:
+            return
+        with self.lock:
+            job = self.model.finish(getattr(record, "jobid", -1), ok=False)
+            if job is not None:
+                self.failures.append({"job": job.key.label, "story": job.key.story,
+                                      "log": list(getattr(record, "log", None) or job.log)})
+        self._tick(force=True)
+
+    # ------------------------------------------------------------------- live display
+    def _loop(self) -> None:
+        # On a terminal: redraw every `refresh` s. Plain text: wake once a second at most.
+        period = self.refresh if self.tty else max(self.refresh, 1.0)
+        while not self.stop_event.wait(period):
+            started = time.thread_time()
+            try:
+                now = time.monotonic()
+                if now - self.last_sample >= self.sample_every:
+                    self.last_sample = now
+                    self._sample()
+                self._tick()
+            except Exception:  # noqa: S110 - keep drawing
+                pass
+            self.cpu_s += time.thread_time() - started
+
+    def _sample(self) -> None:
+        """Live memory: the RSS of each running job's process tree, and GPU memory."""
+        if self.model is None:
+            return
+        by_rule: dict[str, list[tuple[float, float]]] = {}
+        total = 0.0
+        for started, rss, cmdline in _job_processes():
+            total += rss
+            match = SCRIPT_RE.search(cmdline)
+            if match:
+                by_rule.setdefault(match.group(1), []).append((started, rss))
+        with self.lock:
+            self.rss_mb = total
+            self.peak_rss_mb = max(self.peak_rss_mb, total)
+            for rule, procs in by_rule.items():
+                running = sorted((j for j in self.model.jobs.values()
+                                  if j.state == "running" and j.key.rule == rule),
+                                 key=lambda j: j.started or 0)
+                for job, (_, rss) in zip(running, sorted(procs), strict=False):
+                    job.peak_rss_mb = max(job.peak_rss_mb, rss)
+                    job.rss_mb = rss
+        now = time.monotonic()
+        if now - self.last_gpu > 5 and NVIDIA_SMI:
+            self.last_gpu = now
+            try:
+                out = subprocess.run(
+                    [NVIDIA_SMI, "--query-gpu=memory.used", "--format=csv,noheader,nounits"],
+                    capture_output=True, text=True, timeout=5, check=True).stdout
+                self.gpu_mb = sum(float(x) for x in out.split())
+                self.peak_gpu_mb = max(self.peak_gpu_mb or 0.0, self.gpu_mb)
+            except (OSError, subprocess.SubprocessError, ValueError):
+                self.gpu_mb = None
+
+    def _tick(self, force: bool = False) -> None:
+        if self.model is None:
+            return
+        now = time.monotonic()
+        with self.lock:
+            fraction = round(self.model.shown_fraction(), 4)
+            if force or now - self.last_state >= self.state_every:
+                self.last_state = now
+                self._save_state(self.model.snapshot(), running=True)
+            if fraction != self.trace_fraction:
+                self.trace_fraction = fraction
+                self._trace({"elapsed_s": round(now - self.model.started, 1),
+                             "fraction": fraction, "eta_s": self.model.eta()})
+            if self.tty:
+                self._erase()
+                self._draw()
+            else:
+                self._plain_progress(force=False)
+
+    def _plain_progress(self, force: bool) -> None:
+        now = time.monotonic()
+        if force or now - self.last_plain >= self.plain_every:
+            self.last_plain = now
+            with self.lock:
+                self._erase()
+                self.stream.write(self._status_line() + "\n")
+                self.stream.flush()
+
+    def _status_line(self) -> str:
+        m = self.model
+        if m is None:
+            return "storyreel"
+        counts = m.counts()
+        frac = m.shown_fraction()
+        mem = f" · RSS {self.rss_mb:.0f} MB (peak {self.peak_rss_mb:.0f})" if self.tty else ""
+        if self.gpu_mb is not None:
+            mem += f" · GPU {self.gpu_mb:.0f} MB (peak {self.peak_gpu_mb:.0f})"
+        estimated = sum(m.costs.shots(m.length(s)) * len(pg.PER_SHOT) for s in m.phantoms)
+        jobs = f"{len(m.jobs)}" + (f"+~{estimated}" if estimated else "")
+        return (f"[{frac * 100:5.1f}%] {counts['done']}/{jobs} jobs"
+                f" · elapsed {pg.fmt_duration(time.monotonic() - m.started)}"
+                f" · ETA {pg.fmt_duration(m.eta())}{mem}")
+
+    def _lines(self) -> list[str]:
+        m = self.model
+        if m is None:
+            return []
+        width = shutil.get_terminal_size((100, 20)).columns
+        lines = [f"storyreel {pg.bar(m.shown_fraction(), 30)} {self._status_line()}"]
+        fractions = m.story_fractions()
+        stories = m.story_ids()
+        active = [s for s in stories if fractions.get(s, 1.0) < 1.0] or stories
+        for story in active[:MAX_STORIES]:
+            frac = fractions.get(story, 1.0)
+            lines.append(f"  {story[:20]:20} {pg.bar(frac, 20)} "
+                         f"{frac * 100:5.1f}%  {m.current(story)}")
+        if len(active) > MAX_STORIES:
+            lines.append(f"  … {len(active) - MAX_STORIES} more stories (storyreel monitor)")
+        now = time.monotonic()
+        running = [j for j in m.jobs.values() if j.state == "running"]
+        for job in running[:8]:
+            rss = job.rss_mb
+            lines.append(f"    ▸ {job.key.label:32} {now - (job.started or now):6.1f} s"
+                         + (f"  {rss:5.0f} MB" if rss else ""))
+        if len(running) > 8:
+            lines.append(f"    … {len(running) - 8} more running")
+        return [line[: width - 1] for line in lines]
+
+    def _erase(self) -> None:
+        if self.drawn:
+            self.stream.write(f"\x1b[{self.drawn}F\x1b[J")
+            self.drawn = 0
+
+    def _draw(self) -> None:
+        if not self.tty or self.model is None or self.closed:
+            return
+        lines = self._lines()
+        self.stream.write("\n".join(lines) + "\n")
+        self.stream.flush()
+        self.drawn = len(lines)
+
+    # ------------------------------------------------------------------ state files
+    def _save_state(self, snapshot: dict[str, Any], running: bool) -> None:
+        if self.workdir is None:
+            return
+        state = dict(snapshot)
+        state.update({"running": running, "updated": time.time(), "workdir": str(self.workdir),
+                      "rss_mb": round(self.rss_mb, 1), "peak_rss_mb": round(self.peak_rss_mb, 1),
+                      "gpu_mb": self.gpu_mb, "peak_gpu_mb": self.peak_gpu_mb,
+                      "failures": self.failures, "pid": os.getpid(),
+                      "plugin_cpu_s": round(self.cpu_s, 4)})
+        path = self.workdir / STATE_DIR / "progress.json"
+        tmp = path.with_name(f".progress.{os.getpid()}.tmp")
+        try:
+            tmp.write_text(json.dumps(state), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError:
+            pass
+
+    def _trace(self, snapshot: dict[str, Any]) -> None:
+        if self.workdir is None:
+            return
+        line = json.dumps({"t": time.time(), "elapsed_s": snapshot["elapsed_s"],
+                           "fraction": snapshot["fraction"], "eta_s": snapshot["eta_s"]})
+        try:
+            with (self.workdir / STATE_DIR / "trace.jsonl").open("a", encoding="utf-8") as fh:
+                fh.write(line + "\n")
+        except OSError:
+            pass
+
+    # ------------------------------------------------------------------------- the end
+    def close(self) -> None:
+        if self.closed:
+            super().close()
+            return
+        self.stop_event.set()
+        if self.thread is not None:
+            self.thread.join(timeout=2)
+        with self.lock:
+            if self.model is not None:
+                self._erase()
+                ok = not self.failures and all(
+                    j.state == "done" for j in self.model.jobs.values())
+                if ok:
+                    self.model.phantoms = {}
+                    self.model._shown = 1.0
+                snapshot = self.model.snapshot()
+                self._trace(snapshot)
+                self._save_state(snapshot, running=False)
+                self.stream.write(self._summary(ok) + "\n")
+                self.stream.flush()
+                ran = {(self.workdir / j.benchmark).resolve() for j in self.model.jobs.values()
+                       if j.state == "done" and j.benchmark}
+                try:
+                    rates = pg.harvest(self.workdir, ran)
+                    shots = pg.harvest(self.workdir).get("shots_per_s", [])
+                    if ran:
+                        pg.save_history(self.workdir, {**rates, "shots_per_s": shots})
+                except OSError:
+                    pass
+            self.closed = True
+        super().close()
+
+    def _summary(self, ok: bool) -> str:
+        m = self.model
+        assert m is not None
+        counts = m.counts()
+        elapsed = time.monotonic() - m.started
+        head = "finished" if ok else ("failed" if self.failures else "stopped")
+        lines = [f"storyreel: {head}: {counts['done']} of {len(m.jobs)} jobs done in "
+                 f"{pg.fmt_duration(elapsed)}; peak RSS {self.peak_rss_mb:.0f} MB"
+                 + (f", peak GPU {self.peak_gpu_mb:.0f} MB" if self.peak_gpu_mb else "")]
+        for story in m.story_ids():
+            jobs = [j for j in m.jobs.values() if j.key.story == story]
+            done = sum(j.state == "done" for j in jobs)
+            seconds = sum((j.ended or 0) - (j.started or 0) for j in jobs if j.ended)
+            peak = max((j.peak_rss_mb for j in jobs), default=0.0)
+            final = Path("results") / story / "final.mp4"
+            where = f" → {final}" if (m.workdir / final).exists() and ok else ""
+            lines.append(f"  {story:20} {m.current(story):8} {done}/{len(jobs)} jobs, "
+                         f"{seconds:.1f} s of job time, peak {peak:.0f} MB{where}")
+        for failure in self.failures:
+            logs = ", ".join(failure["log"]) or "no log"
+            lines.append(f"  FAILED {failure['job']}: see {logs}")
+        return "\n".join(lines)
+
+
+PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+NVIDIA_SMI = shutil.which("nvidia-smi")
+
+
+def _proc_children(pid: int) -> list[int] | None:
+    """Child pids from /proc/PID/task/*/children (Linux): no scan of every process."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return None
+    kids: list[int] = []
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children", encoding="ascii") as fh:
+                kids += [int(x) for x in fh.read().split()]
+        except OSError:
+            continue
+    return kids
+
+
+def _proc_rss(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/statm", encoding="ascii") as fh:
+            return int(fh.read().split()[1]) * PAGE / 2**20
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _tree_rss(pid: int, depth: int = 0) -> float:
+    rss = _proc_rss(pid)
+    if depth < 6:
+        for kid in _proc_children(pid) or []:
+            rss += _tree_rss(kid, depth + 1)
+    return rss
+
+
+def _job_processes() -> list[tuple[float, float, str]]:
+    """(start time, RSS MB of its process tree, command line) of each child of Snakemake."""
+    me = os.getpid()
+    kids = _proc_children(me)
+    found = []
+    if kids is not None:
+        for kid in kids:
+            try:
+                with open(f"/proc/{kid}/cmdline", "rb") as fh:
+                    cmdline = fh.read().replace(b"\0", b" ").decode(errors="replace")
+                with open(f"/proc/{kid}/stat", encoding="ascii", errors="replace") as fh:
+                    started = float(fh.read().rsplit(")", 1)[1].split()[19])
+            except (OSError, ValueError, IndexError):
+                continue
+            found.append((started, _tree_rss(kid), cmdline))
+        return found
+    try:  # not Linux: psutil (scans every process, so slower)
+        for child in psutil.Process(me).children():
+            tree = [child, *child.children(recursive=True)]
+            rss = sum(p.memory_info().rss for p in tree) / 2**20
+            found.append((child.create_time(), rss, " ".join(child.cmdline())))
+    except psutil.Error:
+        pass
+    return found
+
+
+def _benchmark_rss(path: Any) -> float:
+    if not path:
+        return 0.0
+    try:
+        with open(str(path).split(" ")[0], encoding="utf-8") as fh:
+            header, row = fh.readline().split("\t"), fh.readline().split("\t")
+        return float(dict(zip(header, row, strict=False)).get("max_rss", 0) or 0)
+    except (OSError, ValueError):
+        return 0.0

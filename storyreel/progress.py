@@ -1,0 +1,471 @@
+"""Progress that tells the truth: expected work per job, per story and overall, and an ETA.
+
+The logger plugin (``snakemake_logger_plugin_storyreel``) feeds this model with Snakemake's
+events; the model is plain Python so that it can be tested without Snakemake.
+
+* **Work** is measured in expected seconds. Every job of the run weighs what its stage is
+  expected to cost for its story: per-story stages scale with the narration length, per-shot
+  stages (keyframes, video) with the shot's length. Costs come from earlier runs (the benchmark
+  files under ``benchmarks/`` and the history kept in ``.snakemake/storyreel/costs.json``);
+  on a first run, :data:`DEFAULT_RATES` (measured on the embedded CPU backends).
+* **Shots before the shot list exists** are estimated from the story's ``duration_s``, so the
+  fan-out after the ``shotlist`` checkpoint does not make the bar jump backwards; the fraction
+  shown is in any case never lower than one shown before.
+* **Only the jobs of this run count** (Snakemake's DAG of jobs that need to run), so
+  ``--until shotlist`` ends at 100 %.
+* **ETA** = remaining expected work x a speed factor (wall seconds per expected second),
+  calibrated as the run goes from the work finished so far, starting from ``1 / cores``.
+
+``rules/common.smk`` calls :func:`attach` with Snakemake's ``workflow`` object and the validated
+stories, so that the plugin (in the same process) can read the DAG of jobs.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import statistics
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+STAGES = ["idea", "script", "revise", "voice", "asr", "shotlist", "vision", "keyframes", "video",
+          "post", "contactsheet", "stagetable"]
+PER_SHOT = frozenset({"keyframes", "video"})
+CHECKPOINTS = ("shotlist", "vision")
+
+# Seconds of job time per second of narration (per-story stages) or per second of shot
+# (keyframes, video), measured with the embedded backends on a 2-core CPU; used until a run
+# leaves benchmark files. The constant part is the Python start-up of a Snakemake job.
+DEFAULT_RATES = {
+    "idea": 0.0, "script": 0.01, "revise": 0.01, "voice": 0.39, "asr": 0.84, "shotlist": 0.0,
+    "vision": 0.0, "keyframes": 0.06, "video": 0.91, "post": 0.56, "contactsheet": 0.0,
+    "stagetable": 0.0,
+}
+JOB_OVERHEAD_S = 1.0
+SHOT_S = 4.0  # narration seconds per shot, before a shot list has been seen
+HISTORY_KEEP = 200
+
+_ATTACHED: dict[str, Any] = {}
+
+
+def attach(workflow: Any, stories: dict[str, dict[str, Any]]) -> None:
+    """Called from the Snakefile: lets the logger plugin see the DAG and the stories."""
+    _ATTACHED["workflow"] = workflow
+    _ATTACHED["stories"] = stories
+
+
+def attached() -> tuple[Any, dict[str, dict[str, Any]]]:
+    return _ATTACHED.get("workflow"), _ATTACHED.get("stories") or {}
+
+
+@dataclass(frozen=True)
+class JobKey:
+    rule: str
+    story: str | None
+    shot: str | None = None
+
+    @property
+    def label(self) -> str:
+        where = "/".join(p for p in (self.story, self.shot) if p)
+        return f"{self.rule}[{where}]" if where else self.rule
+
+
+# --------------------------------------------------------------------------- history / costs
+def _bench_seconds(path: Path) -> float | None:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            row = next(csv.DictReader(fh, delimiter="\t"))
+        return float(row["s"])
+    except (OSError, StopIteration, KeyError, ValueError):
+        return None
+
+
+def _json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def narration_length(workdir: Path, story: str, target: float | None = None) -> float:
+    """Narration seconds: voice.json when it exists, else the story's target ``duration_s``."""
+    meta = _json(workdir / "results" / story / "voice.json")
+    if isinstance(meta, dict) and meta.get("duration_s"):
+        return float(meta["duration_s"])
+    return float(target or 60.0)
+
+
+def shot_lengths(workdir: Path, story: str) -> dict[str, float]:
+    """Shot id -> duration (s) from the story's shots/ folder, when it exists."""
+    lengths: dict[str, float] = {}
+    shots = workdir / "results" / story / "shots"
+    if shots.is_dir():
+        for path in shots.glob("sh[0-9][0-9][0-9].json"):
+            data = _json(path)
+            if isinstance(data, dict) and data.get("duration"):
+                lengths[path.stem] = float(data["duration"])
+    return lengths
+
+
+def harvest(workdir: Path, only: set[Path] | None = None) -> dict[str, list[float]]:
+    """Rates (job seconds per narration or shot second) from the benchmark files in ``workdir``
+    (``only`` those, when given) whose story still has its voice.json / shot files, plus
+    ``shots_per_s`` samples (shots per narration second) from its shot lists."""
+    rates: dict[str, list[float]] = {}
+    bench = workdir / "benchmarks"
+
+    def wanted(tsv: Path) -> bool:
+        return only is None or tsv.resolve() in only
+
+    for stage in STAGES:
+        folder = bench / stage
+        if not folder.is_dir():
+            continue
+        for tsv in folder.glob("*.tsv"):
+            seconds = _bench_seconds(tsv)
+            meta = _json(workdir / "results" / tsv.stem / "voice.json")
+            if seconds is None or not wanted(tsv) or not isinstance(meta, dict) or not meta.get(
+                    "duration_s"):
+                continue
+            length = float(meta["duration_s"])
+            rates.setdefault(stage, []).append(max(seconds - JOB_OVERHEAD_S, 0.0) / length)
+        if stage in PER_SHOT:
+            for story_dir in (p for p in folder.iterdir() if p.is_dir()):
+                lengths = shot_lengths(workdir, story_dir.name)
+                for tsv in story_dir.glob("*.tsv"):
+                    seconds = _bench_seconds(tsv)
+                    if seconds is None or tsv.stem not in lengths or not wanted(tsv):
+                        continue
+                    rates.setdefault(stage, []).append(
+                        max(seconds - JOB_OVERHEAD_S, 0.0) / lengths[tsv.stem])
+    results = workdir / "results"
+    if results.is_dir() and only is None:
+        for story_dir in results.iterdir():
+            lengths = shot_lengths(workdir, story_dir.name)
+            meta = _json(story_dir / "voice.json")
+            if lengths and isinstance(meta, dict) and meta.get("duration_s"):
+                rates.setdefault("shots_per_s", []).append(len(lengths) / meta["duration_s"])
+    return rates
+
+
+def history_path(workdir: Path) -> Path:
+    return workdir / ".snakemake" / "storyreel" / "costs.json"
+
+
+def load_history(workdir: Path) -> dict[str, list[float]]:
+    data = _json(history_path(workdir))
+    if not isinstance(data, dict):
+        return {}
+    return {k: [float(x) for x in v] for k, v in data.get("rates", {}).items()
+            if isinstance(v, list)}
+
+
+def save_history(workdir: Path, rates: dict[str, list[float]]) -> None:
+    """Merge this run's rates into the workdir's history (newest kept)."""
+    merged = load_history(workdir)
+    for key, values in rates.items():
+        merged[key] = (merged.get(key, []) + list(values))[-HISTORY_KEEP:]
+    path = history_path(workdir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"rates": merged}), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+@dataclass
+class Costs:
+    """Expected job seconds per stage, from history (median rates) or the defaults."""
+
+    rates: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_RATES))
+    shots_per_s: float = 1.0 / SHOT_S
+    from_history: set[str] = field(default_factory=set)
+
+    @classmethod
+    def from_samples(cls, samples: dict[str, list[float]]) -> Costs:
+        costs = cls()
+        for stage, values in samples.items():
+            if not values:
+                continue
+            if stage == "shots_per_s":
+                costs.shots_per_s = statistics.median(values)
+            else:
+                costs.rates[stage] = statistics.median(values)
+                costs.from_history.add(stage)
+        return costs
+
+    def job(self, rule: str, length_s: float) -> float:
+        """Expected seconds of one job of ``rule`` for ``length_s`` of narration (or shot)."""
+        return JOB_OVERHEAD_S + self.rates.get(rule, 0.05) * max(length_s, 0.0)
+
+    def shots(self, narration_s: float) -> int:
+        return max(1, round(narration_s * self.shots_per_s))
+
+
+# --------------------------------------------------------------------------------- the model
+@dataclass
+class JobState:
+    key: JobKey
+    cost: float
+    state: str = "pending"  # pending | running | done | failed
+    started: float | None = None
+    ended: float | None = None
+    jobid: int | None = None
+    peak_rss_mb: float = 0.0
+    rss_mb: float = 0.0
+    log: list[str] = field(default_factory=list)
+    benchmark: str | None = None
+
+
+class Progress:
+    """Expected work of the run's jobs, what is done, and the ETA."""
+
+    def __init__(self, workdir: Path, stories: dict[str, dict[str, Any]] | None = None,
+                 cores: int = 1, costs: Costs | None = None, vision: bool = True,
+                 clock: Any = time.monotonic) -> None:
+        self.workdir = workdir
+        self.stories = stories or {}
+        self.cores = max(1, cores)
+        self.clock = clock
+        self.started = clock()
+        self.vision = vision
+        if costs is None:
+            samples = load_history(workdir)
+            for key, values in harvest(workdir).items():
+                samples[key] = samples.get(key, []) + values
+            costs = Costs.from_samples(samples)
+        self.costs = costs
+        self.jobs: dict[JobKey, JobState] = {}
+        self.by_id: dict[int, JobKey] = {}
+        self.phantoms: dict[str, float] = {}  # story -> expected work of its unknown shots
+        self._lengths: dict[str, float] = {}
+        self._shot_lengths: dict[str, dict[str, float]] = {}
+        self._shown = 0.0
+
+    # ---- sizes
+    def length(self, story: str | None) -> float:
+        if story is None:
+            return 0.0
+        if story not in self._lengths:
+            target = self.stories.get(story, {}).get("duration_s")
+            self._lengths[story] = narration_length(self.workdir, story, target)
+        return self._lengths[story]
+
+    def shot_length(self, story: str, shot: str) -> float:
+        lengths = self._shot_lengths.get(story)
+        if lengths is None or shot not in lengths:
+            lengths = self._shot_lengths[story] = shot_lengths(self.workdir, story)
+        if shot in lengths:
+            return lengths[shot]
+        return self.length(story) / self.costs.shots(self.length(story))
+
+    def expected(self, key: JobKey) -> float:
+        if key.rule in PER_SHOT and key.story and key.shot:
+            return self.costs.job(key.rule, self.shot_length(key.story, key.shot))
+        return self.costs.job(key.rule, self.length(key.story))
+
+    # ---- the plan: the jobs of this run
+    def plan(self, keys: list[JobKey]) -> None:
+        """Set the run's jobs (Snakemake's jobs that need to run, finished ones included).
+
+        Called at the start and again whenever the DAG grows (after a checkpoint)."""
+        for key in keys:
+            if key.rule == "all" or key in self.jobs:
+                continue
+            if key.rule in CHECKPOINTS and key.story:
+                self._lengths.pop(key.story, None)  # voice.json may exist now
+            self.jobs[key] = JobState(key, self.expected(key))
+        self._estimate_shots()
+
+    def _estimate_shots(self) -> None:
+        """Stories whose post will run but whose shot jobs are not known yet (the shot list or
+        the vision checkpoint is still to run) get an estimate from their narration length."""
+        by_story: dict[str, set[str]] = {}
+        for key in self.jobs:
+            if key.story:
+                by_story.setdefault(key.story, set()).add(key.rule)
+        self.phantoms = {}
+        for story, rules in by_story.items():
+            if "post" not in rules or rules & PER_SHOT:
+                continue
+            if not rules & set(CHECKPOINTS):
+                continue
+            length = self.length(story)
+            n = self.costs.shots(length)
+            per_shot = sum(self.costs.job(r, length / n) for r in PER_SHOT)
+            self.phantoms[story] = n * per_shot
+
+    # ---- events
+    def start(self, key: JobKey, jobid: int | None = None, log: list[str] | None = None) -> None:
+        job = self.jobs.get(key)
+        if job is None:
+            job = self.jobs[key] = JobState(key, self.expected(key))
+        job.state, job.started, job.jobid = "running", self.clock(), jobid
+        job.log = list(log or [])
+        if jobid is not None:
+            self.by_id[jobid] = key
+
+    def finish(self, jobid: int, ok: bool = True) -> JobState | None:
+        key = self.by_id.get(jobid)
+        if key is None or key not in self.jobs:
+            return None
+        job = self.jobs[key]
+        job.state = "done" if ok else "failed"
+        job.ended = self.clock()
+        if ok and key.rule == "voice" and key.story:
+            self._remeasure(key.story)
+        return job
+
+    def _remeasure(self, story: str) -> None:
+        """The narration exists now: its real length replaces the target in what is left."""
+        self._lengths.pop(story, None)
+        self._shot_lengths.pop(story, None)
+        for job in self.jobs.values():
+            if job.key.story == story and job.state == "pending":
+                job.cost = self.expected(job.key)
+        self._estimate_shots()
+
+    # ---- figures
+    def _credit(self, job: JobState, now: float) -> float:
+        if job.state == "done":
+            return job.cost
+        if job.state == "running" and job.started is not None:
+            return min(0.9 * job.cost, now - job.started)
+        return 0.0
+
+    def _speed_prior(self) -> float:
+        """Wall seconds per expected job second when ``cores`` jobs run side by side."""
+        return 1.0 / self.cores
+
+    def totals(self, story: str | None = None) -> tuple[float, float]:
+        """(done, total) expected work, for one story or the whole run."""
+        now = self.clock()
+        done = total = 0.0
+        for job in self.jobs.values():
+            if story is not None and job.key.story != story:
+                continue
+            if job.state == "failed":
+                continue
+            total += job.cost
+            done += self._credit(job, now)
+        for name, work in self.phantoms.items():
+            if story is None or story == name:
+                total += work
+        return done, total
+
+    def story_fractions(self) -> dict[str, float]:
+        """Every story's fraction, in one pass over the jobs."""
+        now = self.clock()
+        sums: dict[str, list[float]] = {}
+        for job in self.jobs.values():
+            if job.key.story is None or job.state == "failed":
+                continue
+            acc = sums.setdefault(job.key.story, [0.0, 0.0])
+            acc[0] += self._credit(job, now)
+            acc[1] += job.cost
+        for name, work in self.phantoms.items():
+            sums.setdefault(name, [0.0, 0.0])[1] += work
+        return {k: min(1.0, d / t) if t > 0 else 1.0 for k, (d, t) in sums.items()}
+
+    def fraction(self, story: str | None = None) -> float:
+        done, total = self.totals(story)
+        value = done / total if total > 0 else 1.0
+        return min(1.0, value)
+
+    def shown_fraction(self) -> float:
+        """The overall fraction as shown: never lower than one shown before."""
+        self._shown = max(self._shown, self.fraction())
+        return self._shown
+
+    def eta(self) -> float | None:
+        """Seconds left, or None before anything can be said."""
+        done, total = self.totals()
+        if total <= 0:
+            return 0.0
+        elapsed = self.clock() - self.started
+        prior_weight = 0.15 * total
+        speed = (elapsed + self._speed_prior() * prior_weight) / (done + prior_weight)
+        return max(0.0, (total - done) * speed)
+
+    def story_ids(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for key in self.jobs:
+            if key.story:
+                seen.setdefault(key.story, None)
+        return list(seen)
+
+    def current(self, story: str) -> str:
+        """What the story is doing: its running jobs' stage and shot, else its next stage."""
+        running = [j.key for j in self.jobs.values()
+                   if j.key.story == story and j.state == "running"]
+        if running:
+            stages = sorted({k.rule for k in running}, key=_stage_order)
+            shots = sorted(k.shot for k in running if k.shot)
+            text = ",".join(stages)
+            if shots:
+                n = self._shots_total(story)
+                text += " " + ",".join(shots) + (f"/{n}" if n else "")
+            return text
+        states = [j.state for j in self.jobs.values() if j.key.story == story]
+        if any(s == "failed" for s in states):
+            return "failed"
+        if states and all(s == "done" for s in states) and story not in self.phantoms:
+            return "done"
+        return "waiting"
+
+    def _shots_total(self, story: str) -> int:
+        return len({k.shot for k in self.jobs if k.story == story and k.shot})
+
+    def counts(self) -> dict[str, int]:
+        counts = {"pending": 0, "running": 0, "done": 0, "failed": 0}
+        for job in self.jobs.values():
+            counts[job.state] += 1
+        return counts
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything the web monitor and the summary show, JSON-ready."""
+        now = self.clock()
+        fractions = self.story_fractions()
+        stories = {}
+        for story in self.story_ids():
+            stories[story] = {"fraction": round(fractions.get(story, 1.0), 4),
+                              "current": self.current(story)}
+        jobs = []
+        for job in sorted(self.jobs.values(), key=lambda j: (j.key.story or "",
+                                                             _stage_order(j.key.rule),
+                                                             j.key.shot or "")):
+            seconds = None
+            if job.started is not None:
+                seconds = round((job.ended or now) - job.started, 2)
+            jobs.append({"rule": job.key.rule, "story": job.key.story, "shot": job.key.shot,
+                         "state": job.state, "seconds": seconds,
+                         "expected_s": round(job.cost, 2),
+                         "peak_rss_mb": round(job.peak_rss_mb, 1), "log": job.log})
+        eta = self.eta()
+        return {"fraction": round(self.shown_fraction(), 4), "elapsed_s": round(
+            now - self.started, 1), "eta_s": None if eta is None else round(eta, 1),
+            "counts": self.counts(), "estimated_shots": {
+                s: self.costs.shots(self.length(s)) for s in self.phantoms},
+            "stories": stories, "jobs": jobs}
+
+
+def _stage_order(rule: str) -> int:
+    return STAGES.index(rule) if rule in STAGES else len(STAGES)
+
+
+def fmt_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "--"
+    seconds = int(round(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    if seconds >= 60:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds}s"
+
+
+def bar(fraction: float, width: int = 24) -> str:
+    filled = int(round(fraction * width))
+    return "█" * filled + "░" * (width - filled)

@@ -1,0 +1,147 @@
+"""The report's own pieces: a contact sheet of a story's keyframes and a stage table.
+
+Rules ``contactsheet`` and ``stagetable`` (rules/report.smk) run these; Snakemake's report
+(``storyreel report``) shows them beside the film, poster, subtitles and manifest.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageDraw, ImageFont
+
+from storyreel.artifacts import atomic_path, read_json, write_text
+
+THUMB_W = 320
+COLUMNS = 4
+PAD = 8
+LABEL_H = 22
+
+
+def _font(size: int) -> ImageFont.ImageFont:
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:  # very old Pillow
+        return ImageFont.load_default()
+
+
+def contact_sheet(keyframes: list[Path], shots: list[dict[str, Any]], out: Path) -> None:
+    """A grid of the keyframes, in shot order, each captioned with its shot id, start time and
+    camera move."""
+    if not keyframes:
+        raise ValueError("contact sheet: no keyframes")
+    with Image.open(keyframes[0]) as first:
+        ratio = first.height / first.width
+    thumb_h = max(1, round(THUMB_W * ratio))
+    cols = min(COLUMNS, len(keyframes))
+    rows = math.ceil(len(keyframes) / cols)
+    sheet = Image.new("RGB", (PAD + cols * (THUMB_W + PAD),
+                              PAD + rows * (thumb_h + LABEL_H + PAD)), (24, 24, 24))
+    draw = ImageDraw.Draw(sheet)
+    font = _font(14)
+    by_id = {s["id"]: s for s in shots}
+    for i, path in enumerate(keyframes):
+        x = PAD + (i % cols) * (THUMB_W + PAD)
+        y = PAD + (i // cols) * (thumb_h + LABEL_H + PAD)
+        with Image.open(path) as img:
+            sheet.paste(img.convert("RGB").resize((THUMB_W, thumb_h), Image.LANCZOS), (x, y))
+        shot = by_id.get(path.stem, {})
+        label = path.stem
+        if shot:
+            label += f"  {shot.get('start', 0):.1f}s  {shot.get('camera', '')}"
+        draw.text((x + 2, y + thumb_h + 3), label, fill=(230, 230, 230), font=font)
+    with atomic_path(out) as tmp:
+        sheet.save(tmp, "JPEG", quality=88)
+
+
+def _bench(path: Path) -> dict[str, float] | None:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            row = next(csv.DictReader(fh, delimiter="\t"))
+    except (OSError, StopIteration):
+        return None
+    out = {}
+    for key in ("s", "max_rss", "cpu_time"):
+        try:
+            out[key] = float(row.get(key, "") or 0)
+        except ValueError:
+            out[key] = 0.0
+    return out
+
+
+def stage_rows(benchmarks: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """Per stage: jobs, total and longest job time, peak memory."""
+    rows = []
+    for stage, paths in benchmarks.items():
+        values = [b for b in (_bench(Path(p)) for p in paths) if b]
+        if not values:
+            continue
+        rows.append({"stage": stage, "jobs": len(values),
+                     "wall_s": round(sum(v["s"] for v in values), 2),
+                     "longest_s": round(max(v["s"] for v in values), 2),
+                     "cpu_s": round(sum(v["cpu_time"] for v in values), 2),
+                     "max_rss_mb": round(max(v["max_rss"] for v in values), 1)})
+    return rows
+
+
+def _table(head: list[str], rows: list[list[Any]]) -> str:
+    cells = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>"
+                   for row in rows)
+    return f"<table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def stage_table(manifest_path: Path, benchmarks: dict[str, list[str]], out: Path) -> None:
+    """An HTML page: the time and memory of every stage, then the manifest's provenance."""
+    manifest = read_json(manifest_path, "manifest")
+    rows = stage_rows(benchmarks)
+    total = sum(r["wall_s"] for r in rows)
+    timing = _table(["stage", "jobs", "job time (s)", "longest job (s)", "CPU time (s)",
+                     "peak RSS (MB)"],
+                    [[r["stage"], r["jobs"], r["wall_s"], r["longest_s"], r["cpu_s"],
+                      r["max_rss_mb"]] for r in rows]
+                    + [["all stages", sum(r["jobs"] for r in rows), round(total, 2), "", "", ""]])
+    stages = manifest.get("stages", {})
+    prov_rows = []
+    for stage, info in stages.items():
+        if isinstance(info, dict):
+            settings = {k: v for k, v in info.items() if k not in ("backend", "model", "seed")}
+            prov_rows.append([stage, info.get("backend", ""), info.get("model", "") or "",
+                              info.get("seed", ""), json.dumps(settings, sort_keys=True)[:300]])
+    provenance = _table(["stage", "backend", "model", "seed", "settings"], prov_rows)
+    tools = _table(["tool", "version"], sorted(manifest.get("tools", {}).items()))
+    quality = _table(["figure", "value"], sorted(
+        (k, v) for k, v in manifest.get("quality", {}).items()
+        if isinstance(v, (int, float, str, bool))))
+    title = html.escape(str(manifest.get("title") or manifest.get("story")))
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}: stages</title>
+<style>body{{font:14px system-ui,sans-serif;margin:1em}}table{{border-collapse:collapse;
+margin-bottom:1.5em}}td,th{{border:1px solid #ddd;padding:3px 8px;text-align:left}}
+th{{background:#f3f3f3}}</style></head><body>
+<h1>{title}</h1>
+<h2>Time and memory per stage</h2>{timing}
+<h2>Provenance: backends, models, seeds</h2>{provenance}
+<h2>Tools</h2>{tools}
+<h2>Quality figures</h2>{quality}
+</body></html>
+"""
+    write_text(out, page)
+
+
+def main_contactsheet(smk: Any) -> None:
+    shotlist = read_json(smk.input.shotlist, "shotlist")
+    contact_sheet([Path(p) for p in smk.input.keyframes], shotlist["shots"],
+                  Path(smk.output.sheet))
+
+
+def main_stagetable(smk: Any) -> None:
+    benchmarks = {k: ([v] if isinstance(v, str) else list(v))
+                  for k, v in dict(smk.params.benchmarks).items()}
+    benchmarks["post"] = [str(smk.input.post_benchmark)]
+    stage_table(Path(smk.input.manifest), benchmarks, Path(smk.output.html))

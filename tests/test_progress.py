@@ -1,0 +1,223 @@
+"""The progress model and the storyreel logger plugin, without running Snakemake."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from snakemake_interface_logger_plugins.common import LogEvent
+from snakemake_interface_logger_plugins.tests import MockOutputSettings, TestLogHandlerBase
+
+import snakemake_logger_plugin_storyreel as plugin
+from storyreel import progress as pg
+from storyreel.progress import JobKey
+
+TEXT = ["idea", "script", "revise", "voice", "asr", "shotlist"]
+
+
+@pytest.fixture(autouse=True)
+def _restore_stderr_level(monkeypatch, tmp_path):
+    """The plugin sets STORYREEL_STDERR_LEVEL for its jobs and writes its state under the
+    working directory: leave the test process and the repository as they were."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("STORYREEL_STDERR_LEVEL", "unset")
+    monkeypatch.delenv("STORYREEL_STDERR_LEVEL")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def model(tmp_path: Path, stories: dict | None = None, cores: int = 1) -> tuple[pg.Progress,
+                                                                               Clock]:
+    clock = Clock()
+    stories = stories or {"a": {"duration_s": 40}}
+    return pg.Progress(tmp_path, stories, cores=cores, costs=pg.Costs(), clock=clock), clock
+
+
+def run_job(m: pg.Progress, clock: Clock, key: JobKey, jobid: int, seconds: float) -> None:
+    m.start(key, jobid)
+    clock.now += seconds
+    m.finish(jobid)
+
+
+def test_shots_are_estimated_before_the_shot_list_and_the_bar_never_goes_back(tmp_path):
+    m, clock = model(tmp_path)
+    first = [JobKey(r, "a") for r in [*TEXT, "vision", "post", "contactsheet", "stagetable"]]
+    m.plan(first)
+    assert m.phantoms["a"] > 0  # 40 s of narration: about ten shots expected
+    shown = []
+    for i, key in enumerate(first[:7]):
+        run_job(m, clock, key, i, m.jobs[key].cost)
+        shown.append(m.shown_fraction())
+    # the checkpoint ran: the real shots replace the estimate (here more than estimated)
+    m.plan(first + [JobKey(r, "a", f"sh{i:03d}") for i in range(1, 15)
+                    for r in ("keyframes", "video")])
+    assert m.phantoms == {}
+    shown.append(m.shown_fraction())
+    for i, key in enumerate([k for k in m.jobs if m.jobs[k].state == "pending"], 100):
+        run_job(m, clock, key, i, m.jobs[key].cost)
+        shown.append(m.shown_fraction())
+    assert shown == sorted(shown), shown
+    assert shown[-1] == pytest.approx(1.0)
+    # without the estimate the fraction after the text stages would have been far higher
+    assert shown[5] < 0.5
+
+
+def test_until_counts_only_the_jobs_it_runs(tmp_path):
+    m, clock = model(tmp_path)
+    keys = [JobKey(r, "a") for r in TEXT]  # --until shotlist: no post job, no shot estimate
+    m.plan(keys)
+    assert m.phantoms == {}
+    for i, key in enumerate(keys):
+        run_job(m, clock, key, i, 1.0)
+    assert m.fraction() == 1.0 and m.shown_fraction() == 1.0
+
+
+def write_tsv(path: Path, seconds: float) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"s\th:m:s\tmax_rss\n{seconds}\t0:00:01\t100.0\n")
+
+
+def test_costs_come_from_earlier_benchmarks_scaled_by_narration_length(tmp_path):
+    write_tsv(tmp_path / "benchmarks" / "voice" / "old.tsv", 21.0)  # 20 s of narration
+    (tmp_path / "results" / "old").mkdir(parents=True)
+    (tmp_path / "results" / "old" / "voice.json").write_text(json.dumps({"duration_s": 20.0}))
+    m = pg.Progress(tmp_path, {"short": {"duration_s": 10}, "long": {"duration_s": 40}})
+    assert "voice" in m.costs.from_history
+    short, long = m.expected(JobKey("voice", "short")), m.expected(JobKey("voice", "long"))
+    assert short == pytest.approx(pg.JOB_OVERHEAD_S + 10.0)
+    assert long == pytest.approx(pg.JOB_OVERHEAD_S + 40.0)
+    pg.save_history(tmp_path, pg.harvest(tmp_path))
+    assert pg.load_history(tmp_path)["voice"] == [pytest.approx(1.0)]
+
+
+def test_eta_calibrates_to_the_observed_speed(tmp_path):
+    m, clock = model(tmp_path, cores=1)
+    keys = [JobKey(r, "a") for r in TEXT]
+    m.plan(keys)
+    total = sum(m.jobs[k].cost for k in keys)
+    assert m.eta() == pytest.approx(total)  # first guess: one core, expected costs
+    for i, key in enumerate(keys[:3]):  # the machine turns out twice as slow
+        run_job(m, clock, key, i, 2 * m.jobs[key].cost)
+    left = sum(m.jobs[k].cost for k in keys[3:])
+    assert left * 1.3 < m.eta() < left * 2.0
+
+
+def test_current_stage_and_shot_per_story(tmp_path):
+    m, _ = model(tmp_path, {"a": {"duration_s": 8}, "b": {"duration_s": 8}})
+    m.plan([JobKey("keyframes", "a", "sh001"), JobKey("keyframes", "a", "sh002"),
+            JobKey("voice", "b")])
+    m.start(JobKey("keyframes", "a", "sh002"), 1)
+    assert m.current("a") == "keyframes sh002/2"
+    assert m.current("b") == "waiting"
+    m.start(JobKey("voice", "b"), 2)
+    m.finish(2, ok=False)
+    assert m.current("b") == "failed"
+    snap = m.snapshot()
+    assert {j["state"] for j in snap["jobs"]} == {"pending", "running", "failed"}
+
+
+# ------------------------------------------------------------------------------ the plugin
+class TestStoryreelLogHandler(TestLogHandlerBase):
+    """snakemake-interface-logger-plugins' own conformance tests."""
+
+    __test__ = True
+
+    def get_log_handler_cls(self):
+        return plugin.LogHandler
+
+    def get_log_handler_settings(self):
+        return plugin.LogHandlerSettings()
+
+
+def record(event, msg="", level=logging.INFO, **extra) -> logging.LogRecord:
+    rec = logging.LogRecord("snakemake", level, "x.py", 1, msg, (), None)
+    rec.event = event
+    for key, value in extra.items():
+        setattr(rec, key, value)
+    return rec
+
+
+def fake_job(rule, **wildcards):
+    return SimpleNamespace(rule=SimpleNamespace(name=rule), wildcards_dict=wildcards)
+
+
+@pytest.fixture
+def handler(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("STORYREEL_STDERR_LEVEL", raising=False)
+    jobs = [fake_job(r, story="a") for r in TEXT]
+    workflow = SimpleNamespace(dag=SimpleNamespace(_needrun=jobs),
+                               config={"stages": {"vision": {"enabled": True}}},
+                               resource_settings=SimpleNamespace(cores=2))
+    monkeypatch.setattr(pg, "_ATTACHED", {"workflow": workflow,
+                                          "stories": {"a": {"duration_s": 8}}})
+    settings = MockOutputSettings()
+    settings.printshellcmds = False
+    h = plugin.LogHandler(common_settings=settings, settings=plugin.LogHandlerSettings())
+    h.stream = io.StringIO()
+    h.tty = False
+    yield h
+    h.close()
+
+
+def test_plugin_prints_plain_progress_lines_and_a_summary(handler, tmp_path):
+    handler.emit(record(None, "Building DAG of jobs..."))
+    handler.emit(record(LogEvent.RUN_INFO, "Job stats", stats={"total": 6}))
+    for i, rule in enumerate(TEXT):
+        handler.emit(record(LogEvent.JOB_INFO, jobid=i, rule_name=rule, wildcards={"story": "a"},
+                            log=[f"logs/{rule}/a.log"], benchmark=None))
+        handler.emit(record(LogEvent.JOB_FINISHED, job_id=i))
+        handler.emit(record(LogEvent.PROGRESS, done=i + 1, total=6))
+    handler.close()
+    out = handler.stream.getvalue()
+    assert "Building DAG" not in out  # Snakemake's chatter only with -v
+    done = [line for line in out.splitlines() if "· done " in line]
+    assert len(done) == 6 and "done voice[a]" in out
+    percents = [float(line.split("%]")[0].strip("[ ")) for line in done]
+    assert percents == sorted(percents) and percents[-1] == 100.0
+    assert "storyreel: finished: 6 of 6 jobs" in out
+    state = json.loads((tmp_path / ".snakemake" / "storyreel" / "progress.json").read_text())
+    assert state["running"] is False and state["counts"]["done"] == 6
+    trace = (tmp_path / ".snakemake" / "storyreel" / "trace.jsonl").read_text().splitlines()
+    assert json.loads(trace[-1])["fraction"] == 1.0
+    assert plugin.os.environ["STORYREEL_STDERR_LEVEL"] == "WARNING"
+
+
+def test_plugin_reports_a_failed_job_with_its_log(handler):
+    handler.emit(record(LogEvent.RUN_INFO, "Job stats", stats={"total": 6}))
+    handler.emit(record(LogEvent.JOB_INFO, jobid=3, rule_name="voice", wildcards={"story": "a"},
+                        log=["logs/voice/a.log"], benchmark=None))
+    handler.emit(record(LogEvent.JOB_ERROR, "Error in rule voice", logging.ERROR, jobid=3,
+                        rule_name="voice", rule_msg=None, input=[], output=[],
+                        log=["logs/voice/a.log"], conda_env=None, shellcmd=None, aux={},
+                        indent=False))
+    handler.close()
+    out = handler.stream.getvalue()
+    assert "Error in rule voice" in out
+    assert "FAILED voice[a]: see logs/voice/a.log" in out
+
+
+def test_quiet_shows_only_progress_and_summary(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(pg, "_ATTACHED", {})
+    settings = MockOutputSettings()
+    settings.quiet = {"progress", "rules"}
+    h = plugin.LogHandler(common_settings=settings, settings=plugin.LogHandlerSettings())
+    h.stream, h.tty = io.StringIO(), False
+    h.emit(record(LogEvent.RUN_INFO, "Job stats", stats={"total": 1}))
+    h.emit(record(LogEvent.JOB_INFO, jobid=1, rule_name="idea", wildcards={"story": "a"},
+                  log=[], benchmark=None))
+    h.emit(record(LogEvent.JOB_FINISHED, job_id=1))
+    h.close()
+    out = h.stream.getvalue()
+    assert "· done" not in out and "storyreel: finished" in out
