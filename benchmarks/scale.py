@@ -318,8 +318,42 @@ def main() -> None:
             shutil.rmtree(base, ignore_errors=True)
 
 
+def squeue_ids() -> set[str]:
+    out = subprocess.run(["squeue", "-h", "-t", "all", "-o", "%i"], capture_output=True,
+                         text=True, check=True).stdout
+    return set(out.split())
+
+
 def slurm_overhead(base: Path) -> None:
-    raise SystemExit("not yet")
+    """The two-story SLURM test's stories to final.mp4, locally and through SLURM."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from conftest import TINY_FILM, TINY_STORY
+
+    if subprocess.run(["scontrol", "ping"], capture_output=True).returncode:
+        sys.exit("no SLURM running here: start one with .ci/slurm/up.sh (make bench-scale does)")
+    entries = [TINY_STORY, TINY_FILM]
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}")
+    env.setdefault("STORYREEL_SLURM_PARTITION", os.environ.get("STORYREEL_CI_PARTITION", "debug"))
+    runs = {}
+    for name, profile, extra in (
+        ("local (profiles/test, 2 cores)", "test", []),
+        ("SLURM (profiles/slurm, sbatch)", "slurm",
+         ["--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "1"]),
+    ):
+        workdir = storyreel_workdir(base / f"two-stories-{profile}", entries)
+        before = squeue_ids() if profile == "slurm" else set()
+        wall, cpu, rss = measure([str(BIN / "snakemake"), "-s", str(REPO / "Snakefile"),
+                                  "-d", str(workdir), "--workflow-profile",
+                                  str(REPO / "profiles" / profile), *extra], env)
+        jobs = len(list((workdir / "benchmarks").rglob("*.tsv")))
+        submissions = len(squeue_ids() - before) if profile == "slurm" else 0
+        runs[profile] = (wall, jobs, submissions)
+        print(f"{name:32} {wall:7.1f} s  {jobs} jobs"
+              + (f", {submissions} SLURM submissions" if submissions else "")
+              + f"  (Snakemake: {cpu:.1f} s CPU, {rss:.0f} MB)", flush=True)
+    (local, jobs, _), (slurm, _, submissions) = runs["test"], runs["slurm"]
+    print(f"SLURM overhead: {(slurm - local) / jobs:.1f} s per job, "
+          f"{(slurm - local) / max(submissions, 1):.1f} s per submission")
 
 
 if __name__ == "__main__":
