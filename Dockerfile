@@ -15,8 +15,10 @@ ENV DEBIAN_FRONTEND=noninteractive \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONUNBUFFERED=1 \
+    PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
     PATH=/opt/storyreel/venv/bin:$PATH
 
+# pip trusts the system's CA store (PIP_CERT): a site's proxy CA added to the base image works.
 # Python 3.11 (as on the CI machine) and a font for burned subtitles; FFmpeg, espeak-ng data and
 # the speech models come inside the Python wheels.
 RUN apt-get update \
