@@ -6,8 +6,8 @@
 #
 # /work needs config/config.yaml and config/stories.yaml (copy them from /opt/storyreel/config);
 # results/, logs/ and benchmarks/ appear there. The same image is the job image of
-# profiles/kubernetes. Only Debian and PyPI are needed to build it. docs/cluster.md says what was
-# built and run in this project.
+# profiles/kubernetes. Only Debian and PyPI are needed to build it. Built and run (core install)
+# in this project; docs/cluster.md, "Containers", says how.
 FROM debian:bookworm-slim
 
 ARG EXTRAS=""
