@@ -6,8 +6,12 @@
 Dry runs (``snakemake -n``) of N-story stories files, side by side with a *same-shaped DAG of
 trivial jobs*: the same rules, files, wildcards, logs, benchmarks and the two checkpoints with
 their per-shot fan-out, but each job a ``touch`` and no config, validation, params, conda or
-resources. The ratio storyreel / trivial is what the workflow's own Python (config loading,
-validation, input functions, params) costs on top of Snakemake itself. The two dry runs of one
+resources. The ratio storyreel / trivial is what the workflow costs on top of Snakemake itself.
+Two trivial DAGs: ``shell:`` touch jobs, and the same jobs as ``script:`` jobs (an empty
+script), because Snakemake resolves every ``script:`` job's source while it builds the DAG
+(``snakemake.script.get_source``: about 0.3 ms a job) and storyreel's rules are ``script:`` jobs;
+the second ratio is what the workflow's own Python (config loading, validation, input functions,
+params) costs. The two dry runs of one
 size alternate, ``--repeats`` times each, and the fastest of each is kept (the machine may be
 shared), so the ratio compares runs made under the same load; CPU seconds (user + system) are
 steadier than wall time on a busy machine. Each storyreel dry run starts cold, without the
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -228,6 +233,27 @@ rule post:
 '''
 
 
+# The same trivial jobs as `script:` jobs (what storyreel's rules use): Snakemake resolves each
+# script job's source file while it builds the DAG, which the `touch` jobs do not pay.
+TOUCH_SCRIPT = """from pathlib import Path
+
+for path in snakemake.output:
+    if Path(path).suffix:
+        Path(path).touch()
+    else:  # a checkpoint's folder of per-shot files
+        Path(path).mkdir(parents=True, exist_ok=True)
+        (Path(path) / "sh001.json").touch()
+"""
+
+
+def trivial_snakefile(kind: str) -> str:
+    """The trivial DAG with ``shell:`` touch jobs (kind "shell") or ``script:`` jobs."""
+    if kind == "shell":
+        return TRIVIAL_SNAKEFILE
+    script = '    script:\n        "touch.py"'
+    return re.sub(r'    shell:\n        "[^"]*"', script, TRIVIAL_SNAKEFILE)
+
+
 def stories(n: int) -> list[dict]:
     return [{"id": f"s{i:04d}", "title": f"Story {i}", "duration_s": 8, "seed": i, "idea": IDEA}
             for i in range(n)]
@@ -240,9 +266,10 @@ def storyreel_workdir(path: Path, entries: list[dict]) -> Path:
     return path
 
 
-def trivial_workdir(path: Path, entries: list[dict]) -> Path:
+def trivial_workdir(path: Path, entries: list[dict], kind: str = "shell") -> Path:
     path.mkdir(parents=True, exist_ok=True)
-    (path / "Snakefile").write_text(TRIVIAL_SNAKEFILE)
+    (path / "Snakefile").write_text(trivial_snakefile(kind))
+    (path / "touch.py").write_text(TOUCH_SCRIPT)
     (path / "stories.txt").write_text("\n".join(e["id"] for e in entries) + "\n")
     return path
 
@@ -272,32 +299,36 @@ def dry_run_trivial(workdir: Path) -> list[str]:
 
 
 def scale(sizes: list[int], repeats: int, base: Path, repo: Path = REPO) -> None:
-    print(f"dry runs (snakemake -n), fastest of {repeats}; trivial = same-shaped DAG of touch jobs")
-    print(f"{'stories':>7} {'jobs':>6} {'storyreel s':>11} {'trivial s':>9} {'ratio':>6} "
-          f"{'CPU s':>6} {'trivial':>7} {'ratio':>6} {'ms/job':>6} {'RSS MB':>7} {'trivial':>7}")
+    print(f"dry runs (snakemake -n), fastest of {repeats} each, alternating; ratios against the")
+    print("same-shaped DAG of trivial jobs: `shell:` touch jobs, and the same as `script:` jobs")
+    print(f"{'stories':>7} {'jobs':>5} | {'wall s':>7} {'shell':>6} {'script':>6} | "
+          f"{'CPU s':>6} {'shell':>6} {'script':>6} {'ms/job':>6} | {'RSS MB':>6} {'shell':>5} "
+          f"{'script':>6}")
+    env = dict(os.environ)
+    if repo != REPO:  # another checkout (e.g. an older commit): its storyreel package first
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(repo), env.get("PYTHONPATH")]))
     for n in sizes:
         entries = stories(n)
         real = storyreel_workdir(base / f"storyreel-{n}", entries)
-        trivial = trivial_workdir(base / f"trivial-{n}", entries)
-        ours: list[tuple[float, float, float]] = []
-        theirs: list[tuple[float, float, float]] = []
-        env = dict(os.environ)
-        if repo != REPO:  # another checkout (e.g. an older commit): its storyreel package first
-            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(repo),
-                                                              env.get("PYTHONPATH")]))
+        trivial = {kind: trivial_workdir(base / f"trivial-{kind}-{n}", entries, kind)
+                   for kind in ("shell", "script")}
+        runs: dict[str, list[tuple[float, float, float]]] = {"ours": [], "shell": [], "script": []}
         for _ in range(repeats):
             # cold: without the validated stories a previous parse left (stories_cache)
             shutil.rmtree(real / ".snakemake" / "storyreel", ignore_errors=True)
-            ours.append(measure(dry_run_storyreel(real, repo), env))
-            theirs.append(measure(dry_run_trivial(trivial)))
-        wall, cpu = min(w for w, _, _ in ours), min(c for _, c, _ in ours)
-        twall, tcpu = min(w for w, _, _ in theirs), min(c for _, c, _ in theirs)
-        rss, trss = max(r for _, _, r in ours), max(r for _, _, r in theirs)
+            runs["ours"].append(measure(dry_run_storyreel(real, repo), env))
+            for kind, workdir in trivial.items():
+                runs[kind].append(measure(dry_run_trivial(workdir)))
+        wall = {k: min(w for w, _, _ in v) for k, v in runs.items()}
+        cpu = {k: min(c for _, c, _ in v) for k, v in runs.items()}
+        rss = {k: max(r for _, _, r in v) for k, v in runs.items()}
         # jobs known before the shot lists exist: 8 per story (idea … vision, post) and all
         jobs = 8 * n + 1
-        print(f"{n:7d} {jobs:6d} {wall:11.2f} {twall:9.2f} {wall / twall:6.2f} "
-              f"{cpu:6.2f} {tcpu:7.2f} {cpu / tcpu:6.2f} {1000 * cpu / jobs:6.2f} "
-              f"{rss:7.0f} {trss:7.0f}", flush=True)
+        print(f"{n:7d} {jobs:5d} | {wall['ours']:7.2f} {wall['ours'] / wall['shell']:6.2f} "
+              f"{wall['ours'] / wall['script']:6.2f} | {cpu['ours']:6.2f} "
+              f"{cpu['ours'] / cpu['shell']:6.2f} {cpu['ours'] / cpu['script']:6.2f} "
+              f"{1000 * cpu['ours'] / jobs:6.2f} | {rss['ours']:6.0f} {rss['shell']:5.0f} "
+              f"{rss['script']:6.0f}", flush=True)
 
 
 def main() -> None:

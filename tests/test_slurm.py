@@ -44,6 +44,13 @@ def slurm_jobs(states: str = "all") -> dict[str, str]:
     return dict(line.split(maxsplit=1) for line in out.splitlines() if line.strip())
 
 
+def scontrol_job(job_id: str) -> dict[str, str]:
+    """``scontrol show job`` as a dict (finished jobs stay visible for MinJobAge)."""
+    out = subprocess.run(["scontrol", "-o", "show", "job", job_id], capture_output=True,
+                         text=True, check=True).stdout
+    return dict(item.split("=", 1) for item in out.split() if "=" in item)
+
+
 def wait_for_slurm_jobs(job_ids: set[str], timeout: float = 300) -> None:
     """Wait until none of ``job_ids`` is pending or running any more."""
     deadline = time.monotonic() + timeout
@@ -89,14 +96,23 @@ def test_two_stories_killed_and_resumed_through_slurm(tmp_path: Path) -> None:
     wait_for_slurm_jobs(first_run)
     assert not (work.results("tiny") / "final.mp4").exists()
 
-    # 2. Resume through SLURM: unlock the stale lock, rerun what is incomplete, finish.
-    resume = subprocess.run([str(BIN / "storyreel"), "resume", *work.args()],
+    # 2. Resume through SLURM: unlock the stale lock, rerun what is incomplete, finish. The
+    #    keyframes stage asks for a GPU as a GPU backend would (gpu=1 -> sbatch --gpus=1; the
+    #    CI node has one fake GPU), which changes no output.
+    resume = subprocess.run([str(BIN / "storyreel"), "resume", *work.args(),
+                             "--set-resources", "keyframes:gpu=1"],
                             capture_output=True, text=True, env=work.env(), timeout=900)
     output = resume.stdout + resume.stderr
     assert resume.returncode == 0, output[-6000:]
     assert "submitted with SLURM jobid" in output
     resumed = set(slurm_jobs()) - before - first_run
     assert resumed, "the resume submitted nothing to SLURM"
+    details = {job: scontrol_job(job) for job in resumed}
+    keyframes = [d for d in details.values() if "rule_keyframes" in d.get("Comment", "")]
+    assert keyframes, "no keyframes job was resubmitted"
+    assert all("gpu" in d.get("TresPerJob", "") + d.get("TRES", "") for d in keyframes), keyframes
+    assert not any("gpu" in d.get("TresPerJob", "") for d in details.values()
+                   if "rule_keyframes" not in d.get("Comment", ""))
 
     for story in ("tiny", "film"):
         results = work.results(story)
