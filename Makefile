@@ -8,7 +8,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-browser test-extras test-diffusers lint bench bench-models resume docs clean
+.PHONY: demo test test-browser test-extras test-diffusers test-slurm lint bench bench-models bench-scale resume docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,17 @@ bench: $(STAMP)  ## timings and memory of the example stories (prints figures)
 bench-models: $(STAMP)  ## warm model workers against a load per shot, 12 shots, tiny pipelines
 	$(BIN)/pip install --quiet -e '.[dev,diffusers]'
 	$(BIN)/python benchmarks/warm_models.py
+
+test-slurm: $(STAMP)  ## profiles/slurm on a single-node SLURM started here (root; Debian packages)
+	$(BIN)/pip install --quiet -e '.[dev,slurm]'
+	bash .ci/slurm/up.sh && $(BIN)/pytest -q -m slurm tests/test_slurm.py; \
+	  status=$$?; bash .ci/slurm/down.sh; exit $$status
+
+bench-scale: $(STAMP)  ## 10/100/1000-story dry runs vs a trivial DAG; per-job SLURM overhead
+	$(BIN)/python benchmarks/scale.py
+	$(BIN)/pip install --quiet -e '.[dev,slurm]'
+	bash .ci/slurm/up.sh && $(BIN)/python benchmarks/scale.py --slurm; \
+	  status=$$?; bash .ci/slurm/down.sh; exit $$status
 
 resume: $(STAMP)  ## after a crash or kill -9: unlock if stale, rerun incomplete jobs
 	$(BIN)/storyreel resume --cores all

@@ -4,14 +4,19 @@
 from pathlib import Path
 
 from storyreel import config as srconfig
+<<<<<<< HEAD
 from storyreel import diffusion, registry
 from storyreel import progress as srprogress
+=======
+from storyreel import diffusion, registry, stories_cache
+>>>>>>> scale
 from storyreel.errors import ConfigError
 
 # Validate once, before any job runs: one clear line naming the key path, defaults filled in.
 try:
     srconfig.load_config(config)
-    STORIES = srconfig.load_stories(config["stories"], config)
+    # validated once, then read from .snakemake/storyreel/ by every later parse (cluster jobs)
+    STORIES = stories_cache.load_stories(config["stories"], config)
 except ConfigError as exc:
     raise WorkflowError(str(exc)) from None
 

@@ -1,0 +1,134 @@
+"""profiles/slurm on a real SLURM: two tiny stories to final.mp4 through sbatch, a kill -9 of
+Snakemake in the middle, and a resume through SLURM.
+
+`make test-slurm` starts a single-node SLURM (.ci/slurm/up.sh), installs storyreel[slurm] and
+runs these tests; anywhere else they are skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import BIN, REPO, TINY_FILM, TINY_STORY, Workdir
+
+pytest.importorskip("snakemake_executor_plugin_slurm", reason="needs storyreel[slurm]")
+
+pytestmark = [pytest.mark.slurm, pytest.mark.workflow]
+
+# What a CI cluster without an accounting database needs on top of profiles/slurm (docs/cluster.md)
+SLURM_ARGS = ["--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "1"]
+STORIES = [TINY_STORY, TINY_FILM]
+
+
+def slurm_up() -> bool:
+    if not shutil.which("sbatch") or not shutil.which("scontrol"):
+        return False
+    ping = subprocess.run(["scontrol", "ping"], capture_output=True, text=True)
+    return ping.returncode == 0 and "UP" in ping.stdout
+
+
+if not slurm_up():
+    pytest.skip("no SLURM running here (make test-slurm starts one)", allow_module_level=True)
+
+
+def slurm_jobs(states: str = "all") -> dict[str, str]:
+    """SLURM job id -> job name, for jobs in ``states`` (finished ones stay for MinJobAge)."""
+    out = subprocess.run(["squeue", "-h", "-t", states, "-o", "%i %j"], capture_output=True,
+                         text=True, check=True).stdout
+    return dict(line.split(maxsplit=1) for line in out.splitlines() if line.strip())
+
+
+def scontrol_job(job_id: str) -> dict[str, str]:
+    """``scontrol show job`` as a dict (finished jobs stay visible for MinJobAge)."""
+    out = subprocess.run(["scontrol", "-o", "show", "job", job_id], capture_output=True,
+                         text=True, check=True).stdout
+    return dict(item.split("=", 1) for item in out.split() if "=" in item)
+
+
+def wait_for_slurm_jobs(job_ids: set[str], timeout: float = 300) -> None:
+    """Wait until none of ``job_ids`` is pending or running any more."""
+    deadline = time.monotonic() + timeout
+    while job_ids & set(slurm_jobs("PENDING,RUNNING,CONFIGURING,COMPLETING")):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"SLURM jobs still running after {timeout} s")
+        time.sleep(0.5)
+
+
+class SlurmWorkdir(Workdir):
+    """A working directory run through profiles/slurm instead of profiles/test."""
+
+    def command(self, *args: str) -> list[str]:
+        return [str(BIN / "snakemake"), *self.args(), *args]
+
+    def args(self) -> list[str]:
+        return ["-s", str(REPO / "Snakefile"), "-d", str(self.path),
+                "--workflow-profile", str(REPO / "profiles" / "slurm"), *SLURM_ARGS]
+
+    @staticmethod
+    def env() -> dict[str, str]:
+        env = Workdir.env()
+        # the site block's environment override, as a site would set it
+        env["STORYREEL_SLURM_PARTITION"] = os.environ.get("STORYREEL_CI_PARTITION", "debug")
+        return env
+
+
+def test_two_stories_killed_and_resumed_through_slurm(tmp_path: Path) -> None:
+    work = SlurmWorkdir(tmp_path / "work", STORIES)
+    before = set(slurm_jobs())
+
+    # 1. Run through SLURM; kill -9 Snakemake once the first story's shot list exists (its text
+    #    and audio group job is done, other SLURM jobs are in flight or queued).
+    proc = work.start()
+    work.kill_when(proc, work.results("tiny") / "shotlist.json", timeout=600)
+    first_run = set(slurm_jobs()) - before
+    assert first_run, "Snakemake submitted nothing to SLURM"
+    # tiny's text and audio group job had finished (its shot list was being written)
+    done = {p: p.stat().st_mtime_ns for p in (work.results("tiny") / n for n in (
+        "idea.json", "script.json", "revised.json", "voice.json", "words.json"))}
+    # The jobs it had submitted run on without it; a user checks `squeue` (or scancels them)
+    # before resuming (docs/cluster.md).
+    wait_for_slurm_jobs(first_run)
+    assert not (work.results("tiny") / "final.mp4").exists()
+
+    # 2. Resume through SLURM: unlock the stale lock, rerun what is incomplete, finish. The
+    #    keyframes stage asks for a GPU as a GPU backend would (gpu=1 -> sbatch --gpus=1; the
+    #    CI node has one fake GPU), which changes no output.
+    resume = subprocess.run([str(BIN / "storyreel"), "resume", *work.args(),
+                             "--set-resources", "keyframes:gpu=1"],
+                            capture_output=True, text=True, env=work.env(), timeout=900)
+    output = resume.stdout + resume.stderr
+    assert resume.returncode == 0, output[-6000:]
+    assert "submitted with SLURM jobid" in output
+    resumed = set(slurm_jobs()) - before - first_run
+    assert resumed, "the resume submitted nothing to SLURM"
+    details = {job: scontrol_job(job) for job in resumed}
+    keyframes = [d for d in details.values() if "rule_keyframes" in d.get("Comment", "")]
+    assert keyframes, "no keyframes job was resubmitted"
+    assert all("gpu" in d.get("TresPerJob", "") + d.get("TRES", "") for d in keyframes), keyframes
+    assert not any("gpu" in d.get("TresPerJob", "") for d in details.values()
+                   if "rule_keyframes" not in d.get("Comment", ""))
+
+    for story in ("tiny", "film"):
+        results = work.results(story)
+        assert (results / "final.mp4").stat().st_size > 0, story
+        assert (results / "manifest.json").exists(), story
+    for path, mtime in done.items():
+        assert path.stat().st_mtime_ns == mtime, f"{path.relative_to(work.path)} was redone"
+
+    # One story's text and audio stages went to SLURM as one group job.
+    logs = (work.path / ".snakemake" / "log").glob("*.snakemake.log")
+    assert any("Group job story-text-audio" in log.read_text() for log in logs)
+    # Every job kept its own log where the local profiles put it.
+    for stage in ("script", "revise", "voice", "asr", "post"):
+        assert (work.path / "logs" / stage / "tiny.log").exists(), stage
+
+    # A no-op rerun submits nothing.
+    again = work.run()
+    assert "submitted with SLURM jobid" not in again.output
+
