@@ -4,12 +4,8 @@
 from pathlib import Path
 
 from storyreel import config as srconfig
-<<<<<<< HEAD
-from storyreel import diffusion, registry
-from storyreel import progress as srprogress
-=======
 from storyreel import diffusion, registry, stories_cache
->>>>>>> scale
+from storyreel import progress as srprogress
 from storyreel.errors import ConfigError
 
 # Validate once, before any job runs: one clear line naming the key path, defaults filled in.
