@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench resume docs clean
+.PHONY: demo test lint bench resume verify chaos docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,14 @@ lint: $(STAMP)  ## ruff, snakefmt, snakemake --lint, generated docs up to date
 bench: $(STAMP)  ## timings and memory of the example stories (prints figures)
 	$(BIN)/python benchmarks/run.py
 
-resume: $(STAMP)  ## after a crash or kill -9: unlock if stale, rerun incomplete jobs
+resume: $(STAMP)  ## after a crash or kill -9: verify, clean leftovers, unlock if stale, rerun
 	$(BIN)/storyreel resume --cores all
+
+verify: $(STAMP)  ## check every artifact; remove corrupt ones and what depends on them
+	$(BIN)/storyreel verify
+
+chaos: $(STAMP)  ## fault-injection benchmark: kills, transient/permanent faults, corruption, bad input
+	nice -n 10 $(BIN)/python benchmarks/chaos.py $(CHAOS_ARGS)
 
 docs: $(STAMP)
 	$(BIN)/storyreel docs

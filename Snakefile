@@ -24,6 +24,8 @@
 #   results/{story}/manifest.json          post      every artifact's sha256 and provenance
 #
 #   logs/{stage}/{story}.log, logs/{stage}/{story}/{shot}.log             one log per job
+#   logs/{stage}/{story}.attemptN.log ...                                  one log per attempt
+#   logs/summary.json                      the end-of-run summary (storyreel/summary.py)
 #   benchmarks/{stage}/{story}.tsv, benchmarks/{stage}/{story}/{shot}.tsv one benchmark per job
 
 
@@ -45,3 +47,11 @@ rule all:
     default_target: True
     input:
         all_targets,
+
+
+onsuccess:
+    summary.finish(STORIES, RUN_STARTED, log, failed_run=False)
+
+
+onerror:
+    summary.finish(STORIES, RUN_STARTED, log, failed_run=True)

@@ -1,10 +1,12 @@
 # Rule helpers: config validation, wildcard constraints, config lookups and input functions.
 # Rules call these by name; none of them holds stage logic (that lives in storyreel/stages).
 
+import time
 from pathlib import Path
 
 from storyreel import config as srconfig
 from storyreel import registry
+from storyreel import summary
 from storyreel.errors import ConfigError
 
 # Validate once, before any job runs: one clear line naming the key path, defaults filled in.
@@ -16,11 +18,18 @@ except ConfigError as exc:
 
 RETRIES = config["retries"]
 STAGES = config["stages"]
+RUN_STARTED = time.time()  # the end-of-run summary reports the jobs of this run
 
 
 wildcard_constraints:
     story=srconfig.STORY_ID,
     shot=srconfig.SHOT_ID,
+
+
+def attempt_number(wildcards, attempt):
+    """The job's attempt (1, 2, ...) as a resource: the runner reads it for the backoff, the
+    numbered logs and failing permanent errors fast."""
+    return attempt
 
 
 def story_ids():

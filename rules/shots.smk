@@ -23,6 +23,7 @@ checkpoint shotlist:
     threads: 1
     resources:
         mem_mb=200,
+        attempt=attempt_number,
         gpu=0,
     params:
         options=stage_options("shotlist"),
@@ -48,6 +49,7 @@ checkpoint vision:
     threads: 1
     resources:
         mem_mb=300,
+        attempt=attempt_number,
         gpu=gpu_for("vision"),
     params:
         options=stage_options("vision"),
@@ -70,6 +72,7 @@ rule keyframes:
     threads: 1
     resources:
         mem_mb=800,
+        attempt=attempt_number,
         gpu=gpu_for("keyframes"),
     params:
         options=stage_options("keyframes"),
@@ -94,6 +97,7 @@ rule video:
     threads: 1
     resources:
         mem_mb=800,
+        attempt=attempt_number,
         gpu=gpu_for("video"),
     params:
         options=stage_options("video"),
@@ -117,11 +121,13 @@ rule post:
         vtt="results/{story}/subtitles.vtt",
         music=music_input,
     output:
-        mp4="results/{story}/final.mp4",
-        srt="results/{story}/final.srt",
-        vtt="results/{story}/final.vtt",
-        poster="results/{story}/poster.jpg",
-        manifest="results/{story}/manifest.json",
+        # update(): Snakemake keeps the last good film while post runs and puts it back when
+        # post fails (summary.finish then dates it to the epoch so the next run remakes it).
+        mp4=update("results/{story}/final.mp4"),
+        srt=update("results/{story}/final.srt"),
+        vtt=update("results/{story}/final.vtt"),
+        poster=update("results/{story}/poster.jpg"),
+        manifest=update("results/{story}/manifest.json"),
     log:
         "logs/post/{story}.log",
     benchmark:
@@ -132,6 +138,7 @@ rule post:
     threads: 2
     resources:
         mem_mb=1500,
+        attempt=attempt_number,
         gpu=gpu_for("post"),
     params:
         options=stage_options("post"),

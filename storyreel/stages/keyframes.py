@@ -15,6 +15,7 @@ from typing import Any
 
 from storyreel import registry
 from storyreel.artifacts import read_json, validate
+from storyreel.fallback import with_fallback
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +30,10 @@ def read_plan(path: str | Path) -> dict[str, Any]:
 def render_keyframe(plan: dict[str, Any], out: str | Path, options: dict[str, Any]) -> float:
     """Render one keyframe PNG with the configured backend; returns the seconds it took."""
     started = time.perf_counter()
-    renderer = registry.create("keyframes", options)
-    renderer.save(plan, out)
+    with_fallback("keyframes", options,
+                  lambda name: registry.create("keyframes", {**options, "backend": name}
+                                               ).save(plan, out),
+                  shot=plan.get("id"))
     return time.perf_counter() - started
 
 

@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from storyreel import __version__, media, registry
+from storyreel import __version__, fallback, media, redact, registry
 from storyreel.artifacts import atomic_path, read_json, sha256_file, write_json
 from storyreel.types import EditJob
 
@@ -236,6 +236,12 @@ def main(smk: Any) -> None:
                               dict(smk.params.provenance), dict(smk.params.benchmarks), quality,
                               used, poster, {Path(smk.output.manifest).resolve()},
                               {shot["id"] for shot in shotlist["shots"]})
-    write_json(smk.output.manifest, manifest, "manifest")
+    story_dir = Path(smk.output.manifest).parent
+    manifest["degradations"] = fallback.gather(story_dir, {s["id"] for s in shotlist["shots"]})
+    voice_reason = meta.get("fallback_reason")
+    if voice_reason and not any(d["stage"] == "voice" for d in manifest["degradations"]):
+        manifest["degradations"].insert(0, {"stage": "voice", "shot": None,
+                                            "backend": meta["backend"], "reason": voice_reason})
+    write_json(smk.output.manifest, redact.redact_data(manifest), "manifest")
     log.info("final video: %.2f LUFS, %.2f dBTP, A/V diff %.3f s", quality["integrated_lufs"],
              quality["true_peak_db"], quality["av_diff_s"])

@@ -19,8 +19,7 @@ from storyreel import registry
 from storyreel import text as tx
 from storyreel.artifacts import read_json, write_json
 from storyreel.errors import StoryreelError
-from storyreel.types import MAX_SCENES, Budget
-from storyreel.vocabulary import BEATS, MOODS, SINGLE_BEAT, TIME_PHRASES, TIMES_OF_DAY
+from storyreel.fallback import with_fallback
 
 log = logging.getLogger(__name__)
 
@@ -276,10 +275,15 @@ def write_script(idea: dict[str, Any], options: dict[str, Any], words_per_minute
     if idea["kind"] == "text":
         scenes, backend, model = scenes_from_text(idea["text"]), "verbatim", None
     else:
-        backend = options["backend"]
-        writer = registry.create("script", options)
-        scenes = repair_scenes(writer.write(idea, budget))
-        model = getattr(writer, "model", None)
+        def write_with(name: str) -> tuple[list[dict[str, Any]], str, str | None]:
+            writer = registry.create("script", {**options, "backend": name})
+            written = repair_scenes(writer.write(idea, budget))
+            if not written:
+                raise StoryreelError(f"writer '{name}' returned no scene with narration")
+            return written, name, getattr(writer, "model", None)
+
+        scenes, backend, model = with_fallback("script", options, write_with,
+                                               story=idea["story"])
     if not scenes:
         raise StoryreelError(f"writer '{backend}' returned no scene with narration")
     words = sum(tx.word_count(s["narration"]) for s in scenes)

@@ -14,6 +14,7 @@ from typing import Any
 
 from storyreel import registry
 from storyreel.config import load_config
+from storyreel.fallback import with_fallback
 from storyreel.stages.keyframes import read_plan
 from storyreel.subtitles import parse_subtitles
 
@@ -33,8 +34,11 @@ def render_clip(png: str | Path, plan: dict[str, Any], out: str | Path, options:
                 output: dict[str, Any], crossfade_s: float, threads: int = 1,
                 subtitles: str | Path | None = None) -> int:
     """Render one clip with the configured motion backend; returns its frame count."""
-    motion = registry.create("video", options)
-    return motion.render(png, plan, out, output, crossfade_s, threads, subtitles)
+    return with_fallback(
+        "video", options,
+        lambda name: registry.create("video", {**options, "backend": name}).render(
+            png, plan, out, output, crossfade_s, threads, subtitles),
+        shot=plan.get("id"))
 
 
 def burned_subtitles(srt: str | Path | None, burn: bool) -> str | Path | None:
