@@ -63,9 +63,11 @@ def corrupt(path: str | Path, reason: str) -> CorruptInputError:
     """The one-line error for a corrupt file, naming the rule that makes it."""
     rule, _ = producer(path)
     made_by = f"made by rule '{rule}'" if rule else "an input"
-    return CorruptInputError(
+    error = CorruptInputError(
         f"corrupt input {path} ({made_by}): {reason}; run `storyreel resume` (or `storyreel "
         "verify`) to remove it and what depends on it, so that the next run remakes them")
+    error.path, error.reason = str(path), reason
+    return error
 
 
 def _first_line(exc: BaseException) -> str:

@@ -151,9 +151,15 @@ def dependents(story_dir: Path, stage: str, shot: str | None) -> list[Path]:
     return found
 
 
-def _check_film(story_dir: Path) -> str | None:
-    """Why the finished film is corrupt, or None: the manifest's own schema, then the film's
-    files against the manifest's sha256 (decoding only when there is no manifest)."""
+def _problem(exc: StoryreelError, default: Path) -> tuple[Path, str]:
+    """(file, reason) of a failed check."""
+    path = Path(getattr(exc, "path", default))
+    return path, getattr(exc, "reason", str(exc))
+
+
+def _check_film(story_dir: Path) -> tuple[Path, str] | None:
+    """(file, why) when the finished film is corrupt, else None: the manifest's own schema,
+    then the film's files against the manifest's sha256 (decoding only without a manifest)."""
     from storyreel.artifacts import sha256_file
 
     manifest_path = story_dir / "manifest.json"
@@ -162,21 +168,30 @@ def _check_film(story_dir: Path) -> str | None:
         try:
             manifest = integrity.check_json(manifest_path, "manifest")
         except StoryreelError as exc:
-            return str(exc)
+            return _problem(exc, manifest_path)
         listed = {a["path"]: a["sha256"] for a in manifest["artifacts"]}
         for name in ("final.mp4", "final.srt", "final.vtt", "poster.jpg"):
             path = story_dir / name
             if name in listed and path.exists() and sha256_file(path) != listed[name]:
-                return f"{path}: sha256 differs from manifest.json (corrupt or replaced film)"
+                return path, "sha256 differs from manifest.json (corrupt or replaced)"
             if name in listed and not path.exists():
-                return f"{path}: missing, though manifest.json lists it"
+                return path, "missing, though manifest.json lists it"
         return None
     if final.exists():
         try:
             integrity.check_mp4(final)
         except StoryreelError as exc:
-            return str(exc)
+            return _problem(exc, final)
     return None
+
+
+def _rel(path: Path, workdir: Path) -> str:
+    path = Path(path)
+    try:
+        return (path if path.is_absolute() else workdir / path).resolve().relative_to(
+            workdir).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def verify(workdir: Path, stories: list[str] | None = None, dry_run: bool = False
@@ -203,7 +218,8 @@ def verify(workdir: Path, stories: list[str] | None = None, dry_run: bool = Fals
         story_has_metadata = any(k in metadata for k in keys.values())
         film_problem = _check_film(story_dir)
         if film_problem:
-            report.corrupt.append((str(story_dir / "final.mp4"), film_problem))
+            bad, why = film_problem
+            report.corrupt.append((_rel(bad, workdir), why))
             for name in POST_OUTPUTS:
                 if (story_dir / name).exists():
                     to_remove[story_dir / name] = None
@@ -224,7 +240,8 @@ def verify(workdir: Path, stories: list[str] | None = None, dry_run: bool = Fals
                     integrity.check_file(path, fps)
                     continue
                 except StoryreelError as exc:
-                    report.corrupt.append((key, str(exc).split("; run `storyreel")[0]))
+                    bad, reason = _problem(exc, path)
+                    report.corrupt.append((_rel(bad, workdir), reason))
             for dep in dependents(story_dir, stage, shot):
                 to_remove[dep] = None
         report.checked += sum(1 for n in POST_OUTPUTS if (story_dir / n).exists())
