@@ -22,6 +22,7 @@ import json
 import logging
 import os
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -35,9 +36,18 @@ SIDE_DIR = ".degradations"
 NEVER_FALL_BACK = (ConfigError, ArtifactError)
 
 
-def chain(options: dict[str, Any]) -> list[str]:
-    """The backends to try: the configured one, then its fallbacks (no repeats)."""
-    names = [str(options["backend"])] if options.get("backend") else []
+@cache
+def _default_backend(stage: str) -> str | None:
+    from storyreel.config import load_config
+
+    return load_config({})["stages"].get(stage, {}).get("backend")
+
+
+def chain(options: dict[str, Any], stage: str | None = None) -> list[str]:
+    """The backends to try: the configured one (the schema's default when the options name
+    none), then its fallbacks (no repeats)."""
+    backend = options.get("backend") or (_default_backend(stage) if stage else None)
+    names = [str(backend)] if backend else []
     fallback = options.get("fallback") or []
     for name in [fallback] if isinstance(fallback, str) else fallback:
         if name and name not in names:
@@ -67,7 +77,7 @@ def with_fallback(stage: str, options: dict[str, Any], call: Callable[[str], T],
     story = story or (job.story if job else None)
     shot = shot or (job.shot if job else None)
     last_attempt = job.last_attempt if job else True
-    names = chain(options) or [""]
+    names = chain(options, stage) or [""]
     side = side_file(results, story, stage, shot) if story else None
     errors: list[str] = []
     for index, name in enumerate(names):
