@@ -20,6 +20,8 @@ from storyreel import text as tx
 from storyreel.artifacts import read_json, write_json
 from storyreel.errors import StoryreelError
 from storyreel.fallback import with_fallback
+from storyreel.types import MAX_SCENES, Budget
+from storyreel.vocabulary import BEATS, MOODS, SINGLE_BEAT, TIME_PHRASES, TIMES_OF_DAY
 
 log = logging.getLogger(__name__)
 

@@ -25,6 +25,7 @@ from storyreel.backends.voice import VoiceBackend
 from storyreel.errors import StoryreelError
 from storyreel.fallback import chain as fallback_chain
 from storyreel.fallback import with_fallback
+from storyreel.types import LEAD_S
 
 log = logging.getLogger(__name__)
 
