@@ -71,13 +71,61 @@ class Job:
 current: Job | None = None
 
 
-def telemetry_off() -> None:
+class _QuietOnnxruntime:
+    """An import hook: onnxruntime writes a device id and a usage database under
+    ``$XDG_CACHE_HOME`` (default ``~/.cache/Microsoft/DeveloperTools``) when it is imported,
+    whatever ``disable_telemetry_events()`` says. While it is imported, ``XDG_CACHE_HOME``
+    points at the job's project-local temporary folder (removed with the job), so nothing
+    reaches the user's home; then telemetry events are disabled."""
+
+    def __init__(self, scratch: Path) -> None:
+        self.scratch = scratch
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != "onnxruntime":
+            return None
+        import importlib.util
+
+        sys.meta_path.remove(self)
+        try:
+            spec = importlib.util.find_spec(name)
+        finally:
+            sys.meta_path.insert(0, self)
+        if spec is None or spec.loader is None:
+            return spec
+        loader, scratch = spec.loader, self.scratch
+
+        class Loader:
+            def create_module(self, spec: Any) -> Any:
+                return loader.create_module(spec)
+
+            def exec_module(self, module: Any) -> None:
+                before = os.environ.get("XDG_CACHE_HOME")
+                os.environ["XDG_CACHE_HOME"] = str(scratch)
+                try:
+                    loader.exec_module(module)
+                finally:
+                    if before is None:
+                        os.environ.pop("XDG_CACHE_HOME", None)
+                    else:
+                        os.environ["XDG_CACHE_HOME"] = before
+                if hasattr(module, "disable_telemetry_events"):
+                    module.disable_telemetry_events()
+
+        spec.loader = Loader()
+        return spec
+
+
+def telemetry_off(scratch: Path | None = None) -> None:
     """Switch off usage telemetry of the libraries backends use (storyreel runs offline)."""
     for name, value in TELEMETRY_OFF.items():
         os.environ.setdefault(name, value)
-    ort = sys.modules.get("onnxruntime")  # never import a heavy library just for this
+    ort = sys.modules.get("onnxruntime")
     if ort is not None and hasattr(ort, "disable_telemetry_events"):
         ort.disable_telemetry_events()
+    elif scratch is not None and not any(isinstance(f, _QuietOnnxruntime)
+                                         for f in sys.meta_path):
+        sys.meta_path.insert(0, _QuietOnnxruntime(scratch))
 
 
 def attempt_log(path: str | Path, attempt: int) -> Path:
@@ -196,7 +244,6 @@ def run(smk: Any, main: Callable[[Any], None]) -> None:
     current = job
     log_path = smk.log[0] if len(smk.log) else None
     setup_logging(log_path, attempt)
-    telemetry_off()
     started = time.perf_counter()
     log.info("rule %s %s starting (attempt %d/%d)", smk.rule, wildcards, attempt, job.attempts)
     marker = _marker(key)
@@ -214,6 +261,7 @@ def run(smk: Any, main: Callable[[Any], None]) -> None:
         log.info("retry: waiting %.2f s before attempt %d", delay, attempt)
         time.sleep(delay)
     tmp = _job_tmp(job)
+    telemetry_off(tmp / "cache")
     timeout = (settings.get("timeout_s") or {}).get(smk.rule)
     try:
         if timeout:

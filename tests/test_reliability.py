@@ -310,3 +310,22 @@ def test_summary_lines_per_story(tmp_path):
     text = summary.format_summary(data)
     assert "k02" in text and "FAILED at voice: no audio  (log: logs/voice/k02.log)" in text
     assert "keyframes/sh002->animatic" in text
+
+
+def test_onnxruntime_writes_nothing_under_the_home_folder(tmp_path, monkeypatch):
+    """onnxruntime writes a device id under ~/.cache when imported: the runner's import hook
+    sends it to the job's temporary folder instead (in a fresh interpreter)."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("onnxruntime")
+    home = tmp_path / "home"
+    home.mkdir()
+    code = ("import sys, pathlib; from storyreel import runner; "
+            "runner.telemetry_off(pathlib.Path(sys.argv[1])); import onnxruntime; "
+            "onnxruntime.SessionOptions()")
+    env = {k: v for k, v in __import__("os").environ.items() if k != "XDG_CACHE_HOME"}
+    env["HOME"] = str(home)
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "scratch")], check=True, env=env,
+                   cwd=tmp_path)
+    assert not [p for p in home.rglob("*") if p.is_file()]
