@@ -262,6 +262,7 @@ def run(smk: Any, main: Callable[[Any], None]) -> None:
         time.sleep(delay)
     tmp = _job_tmp(job)
     telemetry_off(tmp / "cache")
+    _write_status(job, "running", log_path)  # left as is when the job is killed
     timeout = (settings.get("timeout_s") or {}).get(smk.rule)
     try:
         if timeout:

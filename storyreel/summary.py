@@ -70,6 +70,10 @@ def build_summary(workdir: str | Path, stories: list[str] | None = None,
     lines = []
     for story in _story_ids(workdir, stories):
         story_dir = workdir / "results" / story
+        for record in statuses:  # a job still "running" after the run ended was killed
+            if record.get("status") == "running":
+                record.update(status="failed", error=record.get("error") or
+                              "the job was killed (crashed, out of memory or timed out)")
         failed = sorted((r for r in statuses if r.get("story") == story
                          and r.get("status") == "failed"),
                         key=lambda r: (order.get(r.get("stage"), 99), r.get("shot") or ""))

@@ -299,14 +299,21 @@ def test_summary_lines_per_story(tmp_path):
     (tmp_path / "results" / "k01" / "manifest.json").write_text(json.dumps(
         {"degradations": [{"stage": "keyframes", "shot": "sh002", "backend": "animatic",
                            "reason": "x"}]}))
-    data = summary.finish(["k01", "k02", "k03"], since=50.0, workdir=tmp_path)
+    crashed = tmp_path / "logs" / ".status" / "video" / "k04" / "sh002.json"
+    crashed.parent.mkdir(parents=True)
+    crashed.write_text(json.dumps({"stage": "video", "story": "k04", "shot": "sh002",
+                                   "status": "running", "error": None,
+                                   "log": "logs/video/k04/sh002.log", "time": 100.0}))
+    data = summary.finish(["k01", "k02", "k03", "k04"], since=50.0, workdir=tmp_path)
+    k04 = data["stories"][3]
+    assert k04["status"] == "failed" and k04["stage"] == "video" and "killed" in k04["error"]
     by = {s["story"]: s for s in data["stories"]}
     assert by["k01"]["status"] == "degraded"
     assert by["k02"]["status"] == "failed" and by["k02"]["stage"] == "voice"
     assert by["k02"]["log"] == "logs/voice/k02.log" and by["k02"]["error"] == "no audio"
     assert by["k03"]["status"] == "incomplete" and by["k03"]["stage"] == "idea"
     assert json.loads((tmp_path / "logs" / "summary.json").read_text())["counts"] == {
-        "done": 0, "degraded": 1, "failed": 1, "incomplete": 1}
+        "done": 0, "degraded": 1, "failed": 2, "incomplete": 1}
     text = summary.format_summary(data)
     assert "k02" in text and "FAILED at voice: no audio  (log: logs/voice/k02.log)" in text
     assert "keyframes/sh002->animatic" in text
