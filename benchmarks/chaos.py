@@ -206,8 +206,7 @@ def refusals(root: Path, workers: int) -> None:
 
     def hostile(case: dict) -> bool:
         folder = root / "hostile" / case["name"]
-        work = Work(folder, [tiny_story(1)])
-        folder.mkdir(parents=True, exist_ok=True)
+        work = Work(folder, [tiny_story(1)], case.get("config"))
         path = write_stories(case, folder)
         result = work.snakemake("-n", "--config", f"stories={path}")
         out = result.stdout + result.stderr
