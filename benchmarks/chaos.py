@@ -269,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kills", type=int, default=len(KILL_STAGES))
     parser.add_argument("--stress", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--root", type=Path, default=REPO / "benchmarks" / ".chaos",
+                        help="scratch folder (removed before and after)")
     parser.add_argument("--quick", action="store_true",
                         help="4 stories, 3 kill points, 5 stress runs")
     parser.add_argument("--only", nargs="*", default=None,
@@ -277,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.stories, args.kills, args.stress = 4, 3, 5
     only = set(args.only or ["kills", "transient", "corruption", "refusals", "stress"])
-    root = REPO / "benchmarks" / ".chaos"
+    root = args.root.resolve()
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
     started = time.perf_counter()
