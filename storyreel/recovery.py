@@ -37,6 +37,7 @@ from storyreel import integrity
 from storyreel.errors import StoryreelError
 
 TMP_DIR = Path(".snakemake") / "storyreel-tmp"
+LAST_GOOD = ".last-good"  # results/{story}/.last-good/: the film while it is being remade
 PART_FILE = re.compile(r"^\..+\.part(\.\w+)?$|^\..+\.part$")
 POST_OUTPUTS = ("final.mp4", "final.srt", "final.vtt", "poster.jpg", "manifest.json")
 STORY_FILES = [  # (story-relative path, stage) in pipeline order
@@ -60,6 +61,7 @@ class VerifyReport:
     corrupt: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     untrusted: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
     removed: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)  # films moved to .last-good/: remade next
     dry_run: bool = False
 
     @property
@@ -71,6 +73,7 @@ class VerifyReport:
         out += [f"untrusted: {p}: {r}" for p, r in self.untrusted]
         verb = "would remove" if self.dry_run else "removed"
         out += [f"{verb}: {p}" for p in self.removed]
+        out += [f"moved to .last-good/ until post remakes it: {p}" for p in self.stale]
         out.append(f"verify: {self.checked} artifacts checked, {len(self.corrupt)} corrupt, "
                    f"{len(self.untrusted)} untrusted, {len(self.removed)} {verb}")
         return out
@@ -245,6 +248,16 @@ def verify(workdir: Path, stories: list[str] | None = None, dry_run: bool = Fals
             for dep in dependents(story_dir, stage, shot):
                 to_remove[dep] = None
         report.checked += sum(1 for n in POST_OUTPUTS if (story_dir / n).exists())
+        upstream = [p for p in to_remove if story_dir in p.parents and p.name not in POST_OUTPUTS]
+        if upstream:  # the film must be remade: Snakemake skips missing intermediates of a film
+            for name in POST_OUTPUTS:  # that looks up to date. The last good film is kept in
+                path = story_dir / name  # .last-good/ (summary.finish puts it back if post fails)
+                if path.exists() and path not in to_remove:
+                    report.stale.append(path.relative_to(workdir).as_posix())
+                    if not dry_run:
+                        keep = story_dir / LAST_GOOD / name
+                        keep.parent.mkdir(exist_ok=True)
+                        os.replace(path, keep)
     for path in to_remove:
         report.removed.append(path.relative_to(workdir).as_posix())
         if dry_run:

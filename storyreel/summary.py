@@ -125,11 +125,22 @@ def format_summary(summary: dict[str, Any]) -> str:
 
 
 def mark_failed_films_stale(workdir: Path, summary: dict[str, Any]) -> None:
-    """A film Snakemake restored after its post failed must not look newer than its inputs."""
+    """After a failed post, the last good film is in place (Snakemake restores ``update()``
+    outputs; a film ``storyreel verify`` moved to ``.last-good/`` is put back here), dated to
+    the epoch so that it never looks newer than its inputs. A finished story's ``.last-good/``
+    is removed."""
+    import shutil
+
     for e in summary["stories"]:
-        if e["status"] == "failed" and e["stage"] == "post":
+        story_dir = workdir / "results" / e["story"]
+        kept = story_dir / ".last-good"
+        if e["status"] in ("done", "degraded"):
+            shutil.rmtree(kept, ignore_errors=True)
+        elif e["status"] == "failed" and e["stage"] == "post":
             for name in POST_OUTPUTS:
-                path = workdir / "results" / e["story"] / name
+                path = story_dir / name
+                if not path.exists() and (kept / name).exists():
+                    os.replace(kept / name, path)
                 if path.exists():
                     os.utime(path, (0, 0))
 

@@ -86,6 +86,16 @@ def test_corrupt_artifact_heals(reference, tmp_path, case, name, keep_mtime, mak
     assert sha256_file(results / "final.mp4") == sha256_file(reference.results(STORY)
                                                              / "final.mp4")
     assert recovery.verify(work.path, dry_run=True).ok
+    assert artifacts(work) == artifacts(reference)  # every artifact is back, and identical
+    assert work.run().jobs() == []  # and up to date
+
+
+def artifacts(work: Workdir) -> dict[str, str]:
+    """sha256 of every result file that does not record times (manifest, benchmarks)."""
+    results = work.results(STORY)
+    return {p.relative_to(results).as_posix(): sha256_file(p) for p in sorted(results.rglob("*"))
+            if p.is_file() and not any(part.startswith(".") for part in p.parts)
+            and p.name != "manifest.json"}
 
 
 def test_failed_post_keeps_the_last_good_film(reference, tmp_path):
