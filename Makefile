@@ -8,7 +8,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-browser test-extras test-diffusers test-slurm lint bench bench-models bench-scale resume docs clean
+.PHONY: demo test test-browser test-extras test-diffusers test-slurm lint bench bench-models bench-scale resume verify chaos docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,8 +59,14 @@ bench-scale: $(STAMP)  ## 10/100/1000-story dry runs vs a trivial DAG; per-job S
 	bash .ci/slurm/up.sh && $(BIN)/python benchmarks/scale.py --slurm; \
 	  status=$$?; bash .ci/slurm/down.sh; exit $$status
 
-resume: $(STAMP)  ## after a crash or kill -9: unlock if stale, rerun incomplete jobs
+resume: $(STAMP)  ## after a crash or kill -9: verify, clean leftovers, unlock if stale, rerun
 	$(BIN)/storyreel resume --cores all
+
+verify: $(STAMP)  ## check every artifact; remove corrupt ones and what depends on them
+	$(BIN)/storyreel verify
+
+chaos: $(STAMP)  ## fault-injection benchmark: kills, transient/permanent faults, corruption, bad input
+	nice -n 10 $(BIN)/python benchmarks/chaos.py $(CHAOS_ARGS)
 
 docs: $(STAMP)
 	$(BIN)/storyreel docs

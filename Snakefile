@@ -26,6 +26,8 @@
 #   results/{story}/stages.html            stagetable    time and memory per stage (report)
 #
 #   logs/{stage}/{story}.log, logs/{stage}/{story}/{shot}.log             one log per job
+#   logs/{stage}/{story}.attemptN.log ...                                  one log per attempt
+#   logs/summary.json                      the end-of-run summary (storyreel/summary.py)
 #   benchmarks/{stage}/{story}.tsv, benchmarks/{stage}/{story}/{shot}.tsv one benchmark per job
 
 
@@ -57,10 +59,13 @@ rule all:
         all_targets,
 
 
-# Notifications (apprise) when STORYREEL_NOTIFY_URLS is set; never on dry runs.
+# The end-of-run summary (logs/summary.json, one line per story), then notifications (apprise)
+# with that summary when STORYREEL_NOTIFY_URLS is set.
 onsuccess:
+    summary.finish(STORIES, RUN_STARTED, log, failed_run=False)
     notify.finished(Path.cwd(), ok=True)
 
 
 onerror:
+    summary.finish(STORIES, RUN_STARTED, log, failed_run=True)
     notify.finished(Path.cwd(), ok=False)

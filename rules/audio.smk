@@ -17,6 +17,7 @@ rule voice:
     threads: 1
     resources:
         mem_mb=1500,
+        attempt=attempt_number,
         gpu=gpu_for("voice"),
     params:
         options=stage_options("voice"),
@@ -44,6 +45,7 @@ rule asr:
     threads: 1
     resources:
         mem_mb=1500,
+        attempt=attempt_number,
         gpu=gpu_for("asr"),
     params:
         options=stage_options("asr"),

@@ -1,10 +1,11 @@
 # Rule helpers: config validation, wildcard constraints, config lookups and input functions.
 # Rules call these by name; none of them holds stage logic (that lives in storyreel/stages).
 
+import time
 from pathlib import Path
 
 from storyreel import config as srconfig
-from storyreel import diffusion, registry, stories_cache
+from storyreel import diffusion, registry, stories_cache, summary
 from storyreel import progress as srprogress
 from storyreel.errors import ConfigError
 
@@ -21,11 +22,18 @@ srprogress.attach(workflow, STORIES)
 
 RETRIES = config["retries"]
 STAGES = config["stages"]
+RUN_STARTED = time.time()  # the end-of-run summary reports the jobs of this run
 
 
 wildcard_constraints:
     story=srconfig.STORY_ID,
     shot=srconfig.SHOT_ID,
+
+
+def attempt_number(wildcards, attempt):
+    """The job's attempt (1, 2, ...) as a resource: the runner reads it for the backoff, the
+    numbered logs and failing permanent errors fast."""
+    return attempt
 
 
 def story_ids():

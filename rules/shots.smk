@@ -23,6 +23,7 @@ checkpoint shotlist:
     threads: 1
     resources:
         mem_mb=200,
+        attempt=attempt_number,
         gpu=0,
     params:
         options=stage_options("shotlist"),
@@ -48,6 +49,7 @@ checkpoint vision:
     threads: 1
     resources:
         mem_mb=300,
+        attempt=attempt_number,
         gpu=gpu_for("vision"),
     params:
         options=stage_options("vision"),
@@ -71,6 +73,7 @@ rule keyframes:
     threads: 1
     resources:
         mem_mb=mem_for("keyframes", 800),
+        attempt=attempt_number,
         gpu=gpu_for("keyframes"),
         vram_mb=vram_for("keyframes"),
     params:
@@ -96,6 +99,7 @@ rule video:
     threads: 1
     resources:
         mem_mb=mem_for("video", 800),
+        attempt=attempt_number,
         gpu=gpu_for("video"),
         vram_mb=vram_for("video"),
     params:
@@ -121,30 +125,32 @@ rule post:
         vtt="results/{story}/subtitles.vtt",
         music=music_input,
     output:
+        # update(): Snakemake keeps the last good film while post runs and puts it back when
+        # post fails (summary.finish then dates it to the epoch so the next run remakes it).
         mp4=report(
-            "results/{story}/final.mp4",
+            update("results/{story}/final.mp4"),
             caption="../report/film.rst",
             category="Stories",
             subcategory="{story}",
             labels={"story": "{story}", "item": "1 film"},
         ),
         srt=report(
-            "results/{story}/final.srt",
+            update("results/{story}/final.srt"),
             caption="../report/subtitles.rst",
             category="Stories",
             subcategory="{story}",
             labels={"story": "{story}", "item": "4 subtitles"},
         ),
-        vtt="results/{story}/final.vtt",
+        vtt=update("results/{story}/final.vtt"),
         poster=report(
-            "results/{story}/poster.jpg",
+            update("results/{story}/poster.jpg"),
             caption="../report/poster.rst",
             category="Stories",
             subcategory="{story}",
             labels={"story": "{story}", "item": "2 poster"},
         ),
         manifest=report(
-            "results/{story}/manifest.json",
+            update("results/{story}/manifest.json"),
             caption="../report/manifest.rst",
             category="Stories",
             subcategory="{story}",
@@ -160,6 +166,7 @@ rule post:
     threads: 2
     resources:
         mem_mb=1500,
+        attempt=attempt_number,
         gpu=gpu_for("post"),
     params:
         options=stage_options("post"),

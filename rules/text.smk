@@ -18,6 +18,7 @@ rule idea:
     threads: 1
     resources:
         mem_mb=200,
+        attempt=attempt_number,
         gpu=0,
     params:
         entry=story_entry,
@@ -41,6 +42,7 @@ rule script:
     threads: 1
     resources:
         mem_mb=500,
+        attempt=attempt_number,
         gpu=gpu_for("script"),
     params:
         options=stage_options("script"),
@@ -66,6 +68,7 @@ rule revise:
     threads: 1
     resources:
         mem_mb=300,
+        attempt=attempt_number,
         gpu=gpu_for("revise"),
     params:
         options=stage_options("revise"),

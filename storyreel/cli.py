@@ -2,9 +2,9 @@
 
 \b
     storyreel run [SNAKEMAKE OPTIONS...]     run the workflow (options go to Snakemake as they are)
-    storyreel resume [SNAKEMAKE OPTIONS...]  after a crash or kill -9: unlock, rerun cut-off jobs
+    storyreel resume [SNAKEMAKE OPTIONS...]  after a crash or kill -9: verify, clean, unlock, rerun
     storyreel status                         each story's state from the files on disk
-    storyreel verify                         check finished stories against their manifests
+    storyreel verify                         check every artifact; remove corrupt ones
     storyreel clean                          remove intermediates of finished stories, orphans
     storyreel report                         Snakemake's report with the films (report.html)
     storyreel monitor                        web page with every job of the running workflow
@@ -19,26 +19,24 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import click
-import psutil
 
-from storyreel import docgen, registry
+from storyreel import docgen, recovery, registry
+from storyreel.recovery import other_snakemake_running, resume, workdir_of
+
+__all__ = ["cli", "main", "other_snakemake_running", "resume", "workdir_of"]
 
 PASS = {"ignore_unknown_options": True, "allow_extra_args": True,
         "help_option_names": ["--help"]}
 
 
-def snakemake_exe() -> str:
+def snakemake_exe() -> list[str]:
     """Snakemake beside this Python (the venv's), else the one on PATH."""
-    beside = Path(sys.executable).parent / "snakemake"
-    if beside.exists():
-        return str(beside)
-    return shutil.which("snakemake") or "snakemake"
+    return recovery.snakemake_command()
 
 
 def child_env() -> dict[str, str]:
@@ -46,82 +44,6 @@ def child_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     return env
-
-
-def other_snakemake_running(workdir: Path) -> bool:
-    """Whether another Snakemake process works in ``workdir`` (then its lock is not stale)."""
-    me = os.getpid()
-    parents = {p.pid for p in psutil.Process(me).parents()}
-    for proc in psutil.process_iter(["pid", "cmdline", "cwd"]):
-        try:
-            if proc.info["pid"] == me or proc.info["pid"] in parents:
-                continue
-            cmdline = " ".join(proc.info["cmdline"] or [])
-            if "snakemake" in cmdline and Path(proc.info["cwd"] or "/") == workdir:
-                return True
-        except (psutil.Error, OSError):
-            continue
-    return False
-
-
-def workdir_of(args: list[str] | tuple[str, ...]) -> Path:
-    """The working directory Snakemake will use: ``-d``/``--directory`` or the current one."""
-    args = list(args)
-    for i, arg in enumerate(args):
-        if arg in ("-d", "--directory") and i + 1 < len(args):
-            return Path(args[i + 1]).resolve()
-        if arg.startswith("--directory="):
-            return Path(arg.split("=", 1)[1]).resolve()
-    return Path.cwd().resolve()
-
-
-def _resume_here(args: list[str]) -> int:
-    """Remove a stale lock (only when no Snakemake runs there) and rerun incomplete jobs."""
-    workdir = workdir_of(args)
-    snakemake = snakemake_exe()
-    locks = workdir / ".snakemake" / "locks"
-    if locks.exists() and any(locks.iterdir()):
-        if other_snakemake_running(workdir):
-            click.echo(f"storyreel: another Snakemake is running in {workdir}; not unlocking",
-                       err=True)
-            return 1
-        subprocess.run([snakemake, *args, "--unlock"], check=True, env=child_env(),
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        click.echo("storyreel: removed a stale lock", err=True)
-    return subprocess.call([snakemake, *args, "--rerun-incomplete"], env=child_env())
-
-
-def resume(args: list[str]) -> int:
-    """Reliability's recovery.resume when it is there, else the lock-and-rerun above."""
-    try:
-        from storyreel import recovery  # type: ignore[attr-defined]
-    except ImportError:
-        return _resume_here(list(args))
-    return recovery.resume(list(args))
-
-
-def verify_manifests(workdir: Path, stories: list[str] | None = None) -> list[str]:
-    """A thin check until reliability's ``recovery.verify`` lands: every file a finished
-    story's manifest lists is there with its sha256 (archived stories: the files kept)."""
-    from storyreel import status as st
-    from storyreel.artifacts import sha256_file
-
-    problems = []
-    for story in stories or st.story_ids(workdir):
-        folder = workdir / "results" / story
-        manifest = folder / "manifest.json"
-        if not manifest.exists():
-            continue
-        archived = (folder / st.ARCHIVED).exists()
-        for item in json.loads(manifest.read_text(encoding="utf-8")).get("artifacts", []):
-            path = folder / item["path"]
-            if archived and item["path"] not in st.KEEP:
-                continue
-            if not path.exists():
-                problems.append(f"{story}: missing {item['path']}")
-            elif item.get("sha256") and sha256_file(path) != item["sha256"]:
-                problems.append(f"{story}: {item['path']} differs from its manifest (sha256)")
-    return problems
 
 
 workdir_option = click.option(
@@ -148,14 +70,15 @@ def run(show_help: bool, args: tuple[str, ...]) -> None:
     if show_help:
         click.echo(click.get_current_context().get_help())
         click.echo("\nSnakemake's options (all accepted):\n")
-    command = [snakemake_exe(), *args] + (["--help"] if show_help else [])
+    command = [*snakemake_exe(), *args] + (["--help"] if show_help else [])
     sys.exit(subprocess.call(command, env=child_env()))
 
 
 @cli.command("resume", context_settings=PASS)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def resume_cmd(args: tuple[str, ...]) -> None:
-    """After a crash or kill -9: remove a stale lock, rerun jobs that were cut off.
+    """After a crash or kill -9: verify the artifacts, remove leftovers and a stale lock, then
+    rerun what was cut off.
 
     Options go to Snakemake as for `run`."""
     sys.exit(resume(list(args)))
@@ -182,21 +105,13 @@ def status(workdir: Path, stories: tuple[str, ...], as_json: bool) -> None:
 @story_option
 @click.option("--dry-run", is_flag=True, help="Say what would be repaired, change nothing.")
 def verify(workdir: Path, stories: tuple[str, ...], dry_run: bool) -> None:
-    """Check finished stories: every file in the manifest is there with its sha256."""
-    try:
-        from storyreel import recovery  # type: ignore[attr-defined]
-
-        report = recovery.verify(workdir.resolve(), list(stories) or None, dry_run=dry_run)
-        click.echo(str(report))
-        sys.exit(0 if getattr(report, "ok", True) else 1)
-    except ImportError:
-        pass
-    problems = verify_manifests(workdir.resolve(), list(stories) or None)
-    for line in problems:
+    """Check every artifact of every story (schemas, media decode, the manifest's sha256 of
+    finished films); remove what is corrupt and what depends on it, so that the next run
+    remakes exactly that. Exit status 2 when something was corrupt."""
+    report = recovery.verify(workdir.resolve(), list(stories) or None, dry_run=dry_run)
+    for line in report.lines():
         click.echo(line)
-    click.echo("all finished stories match their manifests" if not problems else
-               f"{len(problems)} problem(s)")
-    sys.exit(1 if problems else 0)
+    sys.exit(0 if report.ok else 2)
 
 
 @cli.command()
@@ -230,7 +145,7 @@ def clean(workdir: Path, stories: tuple[str, ...], older_than: str | None,
 def report(out: str, args: tuple[str, ...]) -> None:
     """Snakemake's report: per story the film, poster, contact sheet, subtitles, provenance
     and a timing and memory table. Other options go to Snakemake (e.g. -d DIR)."""
-    command = [snakemake_exe(), *args, "--report", out]
+    command = [*snakemake_exe(), *args, "--report", out]
     sys.exit(subprocess.call(command, env=child_env()))
 
 

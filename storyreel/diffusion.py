@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from storyreel.errors import MissingExtraError, StoryreelError
+from storyreel.errors import MissingExtraError, PermanentError, StoryreelError
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +26,9 @@ LOADS_LOG = Path("logs") / "models" / "loads.jsonl"  # one line per model load (
 INJECT_ENV = "STORYREEL_INJECT_OOM"  # tests: "stage:shot[:n]" raises CUDA OOM n times (all)
 
 
-class ModelOutOfMemory(StoryreelError):
-    """A shot ran out of GPU memory even with every memory saver."""
+class ModelOutOfMemory(PermanentError):
+    """A shot ran out of GPU memory even with every memory saver (a retry would not help: the
+    shot falls back at once, see ``storyreel.fallback``)."""
 
 
 def require(backend: str) -> tuple[Any, Any]:

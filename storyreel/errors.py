@@ -26,3 +26,21 @@ class MissingExtraError(StoryreelError):
             f"install it with: pip install 'storyreel[{extra}]'"
         )
         self.extra = extra
+
+
+class PermanentError(StoryreelError):
+    """An error that a retry cannot cure (bad input, bad config, missing model): the job's later
+    attempts fail at once, without backoff."""
+
+
+class TransientError(StoryreelError):
+    """An error worth retrying (a time-out, a busy server, an injected transient fault)."""
+
+
+class CorruptInputError(PermanentError):
+    """A stage's input file is corrupt; the message names the file and the rule that makes it
+    (``storyreel verify`` or ``storyreel resume`` removes it so that the next run remakes it)."""
+
+
+# Errors a retry cannot cure. Any other exception is retried (with backoff).
+PERMANENT = (PermanentError, ConfigError, ArtifactError, UnknownBackendError, MissingExtraError)

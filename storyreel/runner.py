@@ -1,57 +1,289 @@
 """Glue between Snakemake ``script:`` adapters and the pure stage functions.
 
 Each ``scripts/<stage>.py`` is two lines: it passes the ``snakemake`` object and the stage's
-``main`` to :func:`run`, which logs to the rule's ``log:`` file, records the wall time and peak
-memory, and turns user-facing errors into one clear line instead of a traceback.
+``main`` to :func:`run`, which, around the stage:
+
+- logs to the rule's ``log:`` file and to a numbered copy per attempt
+  (``logs/voice/tiny.attempt2.log``), every line redacted (:mod:`storyreel.redact`);
+- keeps temporary work under the project (``.snakemake/storyreel-tmp/``, removed by
+  ``storyreel resume``), never in the system's temporary directory;
+- turns telemetry off (onnxruntime, Hugging Face);
+- on a retry, waits with exponential backoff and jitter (config ``retry``), and fails at once
+  when the previous attempt hit an error a retry cannot cure (``storyreel.errors.PERMANENT``:
+  bad input or config, a missing model or extra) — Snakemake retries regardless, so the later
+  attempt exits immediately and cheaply;
+- checks every input file (:mod:`storyreel.integrity`): a corrupt one fails with one line
+  naming it and the rule that makes it;
+- injects faults when ``STORYREEL_FAULTS`` asks (:mod:`storyreel.faults`), and ends a job that
+  runs past the stage's ``retry.timeout_s``;
+- records the job's outcome in ``logs/.status/`` for the end-of-run summary
+  (:mod:`storyreel.summary`), and turns errors into one clear line instead of a traceback
+  (the traceback goes to the log).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import random
+import shutil
+import signal
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from storyreel import monitor
-from storyreel.errors import StoryreelError
+from storyreel import faults, integrity, monitor, redact
+from storyreel.errors import PERMANENT, StoryreelError, TransientError
 
 log = logging.getLogger("storyreel")
 
+TMP_DIR = Path(".snakemake") / "storyreel-tmp"  # relative to the working directory
+STATUS_DIR = Path("logs") / ".status"
+TELEMETRY_OFF = {"HF_HUB_DISABLE_TELEMETRY": "1", "DO_NOT_TRACK": "1",
+                 "ORT_DISABLE_TELEMETRY": "1", "DISABLE_TELEMETRY": "1",
+                 "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "0")}
+DEFAULT_RETRY = {"backoff_s": [2, 8, 30], "jitter": 0.5, "timeout_s": {}}
 
-def setup_logging(path: str | None) -> None:
+
+@dataclass
+class Job:
+    """What the runner knows about the job it runs (read by :mod:`storyreel.fallback`)."""
+
+    stage: str
+    story: str | None
+    shot: str | None
+    attempt: int
+    attempts: int
+    key: str
+
+    @property
+    def last_attempt(self) -> bool:
+        return self.attempt >= self.attempts
+
+
+current: Job | None = None
+
+
+class _QuietOnnxruntime:
+    """An import hook: onnxruntime writes a device id and a usage database under
+    ``$XDG_CACHE_HOME`` (default ``~/.cache/Microsoft/DeveloperTools``) when it is imported,
+    whatever ``disable_telemetry_events()`` says. While it is imported, ``XDG_CACHE_HOME``
+    points at the job's project-local temporary folder (removed with the job), so nothing
+    reaches the user's home; then telemetry events are disabled."""
+
+    def __init__(self, scratch: Path) -> None:
+        self.scratch = scratch
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != "onnxruntime":
+            return None
+        import importlib.util
+
+        sys.meta_path.remove(self)
+        try:
+            spec = importlib.util.find_spec(name)
+        finally:
+            sys.meta_path.insert(0, self)
+        if spec is None or spec.loader is None:
+            return spec
+        loader, scratch = spec.loader, self.scratch
+
+        class Loader:
+            def create_module(self, spec: Any) -> Any:
+                return loader.create_module(spec)
+
+            def exec_module(self, module: Any) -> None:
+                before = os.environ.get("XDG_CACHE_HOME")
+                os.environ["XDG_CACHE_HOME"] = str(scratch)
+                try:
+                    loader.exec_module(module)
+                finally:
+                    if before is None:
+                        os.environ.pop("XDG_CACHE_HOME", None)
+                    else:
+                        os.environ["XDG_CACHE_HOME"] = before
+                if hasattr(module, "disable_telemetry_events"):
+                    module.disable_telemetry_events()
+
+        spec.loader = Loader()
+        return spec
+
+
+def telemetry_off(scratch: Path | None = None) -> None:
+    """Switch off usage telemetry of the libraries backends use (storyreel runs offline)."""
+    for name, value in TELEMETRY_OFF.items():
+        os.environ.setdefault(name, value)
+    ort = sys.modules.get("onnxruntime")
+    if ort is not None and hasattr(ort, "disable_telemetry_events"):
+        ort.disable_telemetry_events()
+    elif scratch is not None and not any(isinstance(f, _QuietOnnxruntime)
+                                         for f in sys.meta_path):
+        sys.meta_path.insert(0, _QuietOnnxruntime(scratch))
+
+
+def attempt_log(path: str | Path, attempt: int) -> Path:
+    """``logs/voice/tiny.log`` -> ``logs/voice/tiny.attempt2.log``."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}.attempt{attempt}{path.suffix}")
+
+
+def setup_logging(path: str | None, attempt: int = 1) -> None:
     stderr = logging.StreamHandler(sys.stderr)
     # The storyreel logger plugin keeps the terminal for progress: the job's own INFO lines go
     # to its log file only (STORYREEL_STDERR_LEVEL=WARNING; INFO with -v, ERROR with -q).
     stderr.setLevel(os.environ.get("STORYREEL_STDERR_LEVEL", "INFO").upper())
     handlers: list[logging.Handler] = [stderr]
     if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.FileHandler(path, mode="w", encoding="utf-8"))
+        if attempt == 1:  # a fresh run: drop numbered logs of an earlier run's attempts
+            for old in Path(path).parent.glob(f"{Path(path).stem}.attempt*{Path(path).suffix}"):
+                old.unlink(missing_ok=True)
+        handlers.append(logging.FileHandler(attempt_log(path, attempt), mode="w",
+                                            encoding="utf-8"))
     logging.basicConfig(level=logging.INFO, handlers=handlers, force=True,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    redact.install()
+
+
+def _attempt(smk: Any) -> int:
+    try:
+        return max(1, int(smk.resources["attempt"]))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return 1
+
+
+def retry_settings(config: dict[str, Any]) -> dict[str, Any]:
+    return {**DEFAULT_RETRY, **(config.get("retry") or {})}
+
+
+def backoff_delay(attempt: int, backoff_s: list[float], jitter: float,
+                  rng: random.Random | None = None) -> float:
+    """Seconds to wait before ``attempt`` (2, 3, ...): ``backoff_s[attempt - 2]`` (the last
+    entry repeats), times a random factor in ``[1 - jitter, 1 + jitter]``."""
+    if attempt <= 1 or not backoff_s:
+        return 0.0
+    base = float(backoff_s[min(attempt - 2, len(backoff_s) - 1)])
+    factor = 1.0 + (rng or random).uniform(-jitter, jitter)
+    return max(0.0, base * factor)
+
+
+def _marker(key: str) -> Path:
+    return TMP_DIR / "permanent" / f"{key.replace('/', '__')}.txt"
+
+
+def _write_status(job: Job, status: str, log_path: str | None, error: str | None = None,
+                  permanent: bool = False) -> None:
+    path = STATUS_DIR / f"{job.key}.json"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.part")
+        tmp.write_text(json.dumps({
+            "stage": job.stage, "story": job.story, "shot": job.shot, "status": status,
+            "attempt": job.attempt, "attempts": job.attempts, "permanent": permanent,
+            "error": redact.redact(error) if error else None, "log": log_path,
+            "time": time.time()}) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:  # the status is a convenience; never fail a job for it
+        pass
+
+
+class _Timeout(TransientError):
+    pass
+
+
+def _alarm(seconds: float) -> None:
+    def expired(signum: int, frame: Any) -> None:
+        raise _Timeout(f"timed out after {seconds:g} s (retry.timeout_s)")
+
+    signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+
+
+def _job_tmp(job: Job) -> Path:
+    """A private temporary folder under the project for this job; also $TMPDIR for tools."""
+    path = (TMP_DIR / "jobs" / job.key.replace("/", "__")).resolve()
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True, exist_ok=True)
+    tempfile.tempdir = str(path)
+    os.environ["TMPDIR"] = str(path)
+    return path
+
+
+def _fail(job: Job, log_path: str | None, exc: BaseException, permanent: bool) -> None:
+    message = redact.redact(str(exc).strip() or type(exc).__name__)
+    first = message.splitlines()[0]
+    if permanent:
+        marker = _marker(job.key)
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(first + "\n", encoding="utf-8")
+    kind = "permanent, not retried" if permanent else (
+        "transient" + ("" if job.last_attempt else ", will retry"))
+    log.error("FAILED (%s) attempt %d/%d: %s", kind, job.attempt, job.attempts, message)
+    if log_path and not isinstance(exc, StoryreelError):  # a bug: keep its traceback
+        with open(log_path, "a", encoding="utf-8") as fh:
+            fh.write(redact.redact(traceback.format_exc()))
+    _write_status(job, "failed", log_path, first, permanent)
+    where = f"{job.stage} {job.story or ''}{'/' + job.shot if job.shot else ''}".strip()
+    sys.exit(f"storyreel {where}: {first}" + (f" (log: {log_path})" if log_path else ""))
 
 
 def run(smk: Any, main: Callable[[Any], None]) -> None:
     """Run one stage inside a Snakemake job."""
-    log_path = smk.log[0] if len(smk.log) else None
-    setup_logging(log_path)
-    started = time.perf_counter()
+    global current
+    config = dict(getattr(smk, "config", {}) or {})
+    redact.register_env(redact.config_env_names(config))
     wildcards = dict(smk.wildcards.items())
-    log.info("rule %s %s starting", smk.rule, wildcards)
+    attempt = _attempt(smk)
+    key = "/".join(filter(None, (smk.rule, wildcards.get("story"), wildcards.get("shot"))))
+    job = Job(smk.rule, wildcards.get("story"), wildcards.get("shot"), attempt,
+              int(config.get("retries", 0)) + 1, key)
+    current = job
+    log_path = smk.log[0] if len(smk.log) else None
+    setup_logging(log_path, attempt)
+    started = time.perf_counter()
+    log.info("rule %s %s starting (attempt %d/%d)", smk.rule, wildcards, attempt, job.attempts)
+    marker = _marker(key)
+    if attempt == 1:
+        marker.unlink(missing_ok=True)
+    elif marker.exists():  # the previous attempt's error cannot go away: fail at once
+        first = marker.read_text(encoding="utf-8").strip()
+        log.error("FAILED (permanent, not retried) attempt %d/%d: %s", attempt, job.attempts,
+                  first)
+        _write_status(job, "failed", log_path, first, True)
+        sys.exit(f"storyreel {smk.rule} {wildcards}: {first} (not retried: permanent error)")
+    settings = retry_settings(config)
+    delay = backoff_delay(attempt, list(settings["backoff_s"]), float(settings["jitter"]))
+    if delay:
+        log.info("retry: waiting %.2f s before attempt %d", delay, attempt)
+        time.sleep(delay)
+    tmp = _job_tmp(job)
+    telemetry_off(tmp / "cache")
+    _write_status(job, "running", log_path)  # left as is when the job is killed
+    timeout = (settings.get("timeout_s") or {}).get(smk.rule)
     try:
+        if timeout:
+            _alarm(float(timeout))
+        output = dict(config.get("output") or {})
+        integrity.check_inputs([str(p) for p in smk.input], output.get("fps"))
+        faults.inject(smk.rule, job.story, key, attempt)
         with monitor.Monitor() as mon:  # peak RSS and GPU memory (storyreel.monitor)
             main(smk)
-    except StoryreelError as exc:
-        log.error("%s", exc)
-        if log_path:
-            with open(log_path, "a", encoding="utf-8") as fh:
-                traceback.print_exc(file=fh)
-        sys.exit(f"storyreel {smk.rule} {wildcards}: {exc}")
-    except Exception:
-        log.exception("rule %s failed", smk.rule)
-        raise
+        if timeout:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+    except PERMANENT as exc:
+        _fail(job, log_path, exc, permanent=True)
+    except (StoryreelError, Exception) as exc:  # noqa: BLE001 (retryable; traceback in log)
+        _fail(job, log_path, exc, permanent=False)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    _write_status(job, "done", log_path)
     if log_path:
         monitor.write_peaks(log_path, mon.record())
     log.info("rule %s done in %.2f s, %s", smk.rule, time.perf_counter() - started, mon.text())

@@ -15,7 +15,7 @@ def test_defaults_fill_every_stage():
     cfg = srconfig.load_config({})
     assert cfg["stories"] == "config/stories.yaml"
     assert cfg["stages"]["script"]["backend"] == "template"
-    assert cfg["stages"]["voice"]["fallback"] == "espeak"
+    assert cfg["stages"]["voice"]["fallback"] == ["espeak"]  # a list (issue 6)
     assert cfg["stages"]["asr"]["max_line_chars"] == 42
     assert cfg["stages"]["vision"]["enabled"] is True
     assert cfg["output"]["fps"] == 25

@@ -4,8 +4,6 @@ out-of-memory error, the warm worker (one load for many shots) and the memory mo
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -100,7 +98,7 @@ def test_clip_has_the_shots_exact_frames(tiny_models, in_workdir):
     assert diffusion.count_loads(in_workdir, "video") == 1
 
 
-def test_memory_savers_then_fallback_on_injected_oom(tiny_models, in_workdir):
+def test_memory_savers_then_fallback_on_injected_oom(tiny_models, in_workdir, monkeypatch):
     backend = DiffusersKeyframes(keyframe_options(tiny_models))
     info = backend.save_shot(plan(), in_workdir / "a.png", inject_oom=2)
     assert info["savers"] == ["attention_slicing", "vae_tiling"]
@@ -110,18 +108,20 @@ def test_memory_savers_then_fallback_on_injected_oom(tiny_models, in_workdir):
     # through the stage: every saver fails, the shot falls back to the animatic and is flagged
     from test_keyframes import plans_for
 
+    from storyreel import fallback, runner
+
     shot = plans_for("16:9")[0]
     options = keyframe_options(tiny_models, warm=False)
-    os.environ[diffusion.INJECT_ENV] = f"keyframes:{shot['id']}"
-    try:
-        keyframes_stage.render_keyframe(shot, in_workdir / "c.png", options)
-    finally:
-        del os.environ[diffusion.INJECT_ENV]
-    records = json.loads((in_workdir / "c.degraded.json").read_text())
+    monkeypatch.setattr(runner, "current", runner.Job("keyframes", "film", shot["id"], 1, 1,
+                                                      f"keyframes/film/{shot['id']}"))
+    monkeypatch.setenv(diffusion.INJECT_ENV, f"keyframes:{shot['id']}")
+    keyframes_stage.render_keyframe(shot, in_workdir / "c.png", options)
+    records = fallback.gather(in_workdir / "results" / "film")
     assert [(r["shot"], r["backend"]) for r in records] == [(shot["id"], "animatic")]
     assert "out of GPU memory" in records[0]["reason"]
+    monkeypatch.delenv(diffusion.INJECT_ENV)
     keyframes_stage.render_keyframe(shot, in_workdir / "c.png", options)  # fine again:
-    assert not (in_workdir / "c.degraded.json").exists()  # the flag goes
+    assert fallback.gather(in_workdir / "results" / "film") == []  # the flag goes
 
 
 def test_warm_worker_loads_once_for_many_shots(tiny_models, in_workdir):

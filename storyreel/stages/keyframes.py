@@ -13,9 +13,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from storyreel import degrade, registry, worker
+from storyreel import registry, worker
 from storyreel.artifacts import read_json, validate
 from storyreel.diffusion import injected_ooms, job_options
+from storyreel.fallback import record, with_fallback
 
 log = logging.getLogger(__name__)
 
@@ -32,13 +33,9 @@ def render_keyframe(plan: dict[str, Any], out: str | Path, options: dict[str, An
 
     A backend that holds a model renders in its warm worker (``storyreel.worker``); when it runs
     out of GPU memory even with its memory savers, the shot falls back to the next backend of
-    ``fallback`` and is flagged (``storyreel.degrade``).
+    ``fallback`` and is flagged (``storyreel.fallback``).
     """
     started = time.perf_counter()
-    if not registry.spec("keyframes", options["backend"]).gpu:
-        registry.create("keyframes", options).save(plan, out)
-        return time.perf_counter() - started
-
     def call(backend: str) -> dict[str, Any]:
         opts = {**options, "backend": backend}
         if registry.spec("keyframes", backend).gpu:
@@ -48,11 +45,10 @@ def render_keyframe(plan: dict[str, Any], out: str | Path, options: dict[str, An
         registry.create("keyframes", opts).save(plan, out)
         return {"oom": None}
 
-    info, records = degrade.with_fallback("keyframes", options, call, plan["id"])
+    info = with_fallback("keyframes", options, call, shot=plan["id"])
     if info["oom"]:
-        records.append({"stage": "keyframes", "shot": plan["id"], "backend": options["backend"],
-                        "reason": f"{info['oom']}; rendered with {', '.join(info['savers'])}"})
-    degrade.write_records(out, records)
+        record("keyframes", options["backend"],
+               f"{info['oom']}; rendered with {', '.join(info['savers'])}", shot=plan["id"])
     return time.perf_counter() - started
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from PIL import Image
 
-from storyreel import degrade, media, registry
+from storyreel import fallback, media, redact, registry
 from storyreel.artifacts import atomic_path, read_json, write_json
 from storyreel.manifest import build_manifest
 from storyreel.quality import check_quality, measure
@@ -76,6 +76,18 @@ def model_records(smk: Any, words: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return used
 
 
+def degradations(story_dir: Path, shotlist: dict[str, Any], meta: dict[str, Any]
+                 ) -> list[dict[str, Any]]:
+    """The film's degradations: the stages' and shots' fallback records
+    (``storyreel.fallback``), and a voice that fell back while loading."""
+    records = fallback.gather(story_dir, {s["id"] for s in shotlist["shots"]})
+    voice_reason = meta.get("fallback_reason")
+    if voice_reason and not any(d["stage"] == "voice" for d in records):
+        records.insert(0, {"stage": "voice", "shot": None, "backend": meta["backend"],
+                           "reason": voice_reason})
+    return records
+
+
 def main(smk: Any) -> None:
     """Snakemake entry point (rule ``post``)."""
     options, output = dict(smk.params.options), dict(smk.params.output)
@@ -109,10 +121,10 @@ def main(smk: Any) -> None:
                               used, poster, {Path(smk.output.manifest).resolve()},
                               {shot["id"] for shot in shotlist["shots"]},
                               dict(getattr(smk.params, "peaks", {})),
-                              degrade.gather(list(smk.input.keyframes) + list(smk.input.clips)))
+                              degradations(Path(smk.output.manifest).parent, shotlist, meta))
     for record in manifest["degradations"]:
-        log.warning("degraded shot %s (%s): %s", record["shot"], record["stage"],
-                    record["reason"])
-    write_json(smk.output.manifest, manifest, "manifest")
+        log.warning("degraded %s%s: %s", record["stage"],
+                    f" shot {record['shot']}" if record["shot"] else "", record["reason"])
+    write_json(smk.output.manifest, redact.redact_data(manifest), "manifest")
     log.info("final video: %.2f LUFS, %.2f dBTP, A/V diff %.3f s", quality["integrated_lufs"],
              quality["true_peak_db"], quality["av_diff_s"])

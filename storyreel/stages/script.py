@@ -18,7 +18,8 @@ from typing import Any
 from storyreel import registry
 from storyreel import text as tx
 from storyreel.artifacts import read_json, write_json
-from storyreel.errors import StoryreelError
+from storyreel.errors import PERMANENT, PermanentError, StoryreelError
+from storyreel.fallback import with_fallback
 from storyreel.types import MAX_SCENES, Budget
 from storyreel.vocabulary import BEATS, MOODS, SINGLE_BEAT, TIME_PHRASES, TIMES_OF_DAY
 
@@ -274,11 +275,6 @@ def repair_scenes(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------------------------
 # The stage
 
-def _fallback_scenes(name: str, idea: dict[str, Any], options: dict[str, Any],
-                     budget: Budget) -> list[dict[str, Any]]:
-    return repair_scenes(registry.get("script", name)(options).write(idea, budget))
-
-
 def write_script(idea: dict[str, Any], options: dict[str, Any], words_per_minute: float,
                  pauses: dict[str, float]) -> dict[str, Any]:
     """The script of a story: a premise through the writer backend, a full text verbatim.
@@ -294,22 +290,32 @@ def write_script(idea: dict[str, Any], options: dict[str, Any], words_per_minute
     if idea["kind"] == "text":
         scenes, backend, model = scenes_from_text(idea["text"]), "verbatim", None
     else:
-        backend = options["backend"]
-        writer = registry.create("script", options)
-        model = getattr(writer, "model", None)
-        try:
-            scenes = repair_scenes(writer.write(idea, budget))
-            if not scenes:
-                raise StoryreelError(f"writer '{backend}' returned no scene with narration")
-        except StoryreelError as exc:
-            # TODO(coordinator): route through storyreel.fallback.with_fallback once it lands.
-            chain = [b for b in options["fallback"] if b != backend]
-            if not chain:
-                raise
-            log.warning("writer '%s' failed (%s); falling back to '%s'", backend, exc, chain[0])
-            fallback = {"backend": chain[0], "from": backend, "reason": str(exc)}
-            scenes = _fallback_scenes(chain[0], idea, options, budget)
-        generation = getattr(writer, "generation", None) or None
+        failures: list[str] = []
+        generations: dict[str, Any] = {}
+
+        def write_with(name: str) -> tuple[list[dict[str, Any]], str, str | None]:
+            writer = registry.create("script", {**options, "backend": name})
+            try:
+                written = repair_scenes(writer.write(idea, budget))
+                if not written:
+                    raise StoryreelError(f"writer '{name}' returned no scene with narration")
+            except StoryreelError as exc:
+                failures.append(str(exc))
+                if isinstance(exc, PERMANENT):
+                    raise
+                # a model writer has had its repair turns and its client its retries: a job
+                # retry would ask again for nothing, so the fallback comes at once
+                raise PermanentError(str(exc)) from exc
+            finally:
+                generations[name] = getattr(writer, "generation", None)
+            return written, name, getattr(writer, "model", None)
+
+        scenes, backend, model = with_fallback("script", options, write_with,
+                                               story=idea["story"])
+        generation = generations.get(options["backend"]) or None
+        if backend != options["backend"]:
+            fallback = {"backend": backend, "from": options["backend"],
+                        "reason": "; ".join(failures)}
     if not scenes:
         raise StoryreelError(f"writer '{backend}' returned no scene with narration")
     words = sum(tx.word_count(s["narration"]) for s in scenes)

@@ -12,8 +12,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from storyreel import degrade, registry, worker
+from storyreel import registry, worker
 from storyreel.diffusion import injected_ooms, job_options
+from storyreel.fallback import record, with_fallback
 from storyreel.stages.keyframes import read_plan
 from storyreel.subtitles import parse_subtitles
 
@@ -33,12 +34,8 @@ def render_clip(png: str | Path, plan: dict[str, Any], out: str | Path, options:
 
     A backend that holds a model renders in its warm worker (``storyreel.worker``); when it runs
     out of GPU memory even with its memory savers, the shot falls back to the next backend of
-    ``fallback`` and is flagged (``storyreel.degrade``).
+    ``fallback`` and is flagged (``storyreel.fallback``).
     """
-    if not registry.spec("video", options["backend"]).gpu:
-        motion = registry.create("video", options)
-        return motion.render(png, plan, out, output, crossfade_s, threads, subtitles)
-
     def call(backend: str) -> dict[str, Any]:
         opts = {**options, "backend": backend}
         if registry.spec("video", backend).gpu:
@@ -51,11 +48,10 @@ def render_clip(png: str | Path, plan: dict[str, Any], out: str | Path, options:
                                                         threads, subtitles)
         return {"frames": frames, "oom": None}
 
-    info, records = degrade.with_fallback("video", options, call, plan["id"])
+    info = with_fallback("video", options, call, shot=plan["id"])
     if info["oom"]:
-        records.append({"stage": "video", "shot": plan["id"], "backend": options["backend"],
-                        "reason": f"{info['oom']}; rendered with {', '.join(info['savers'])}"})
-    degrade.write_records(out, records)
+        record("video", options["backend"],
+               f"{info['oom']}; rendered with {', '.join(info['savers'])}", shot=plan["id"])
     return int(info["frames"])
 
 

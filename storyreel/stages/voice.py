@@ -23,6 +23,8 @@ from storyreel.artifacts import read_json, write_json
 from storyreel.audio import TTSLoadError, silence, trim_silence, write_wav
 from storyreel.backends.voice import VoiceBackend
 from storyreel.errors import StoryreelError
+from storyreel.fallback import chain as fallback_chain
+from storyreel.fallback import with_fallback
 from storyreel.types import LEAD_S
 
 log = logging.getLogger(__name__)
@@ -43,21 +45,35 @@ class Narration:
         return len(self.samples) / float(self.sample_rate)
 
 
-def load_speaker(options: dict[str, Any], voice: str | None, seed: int = 0
-                 ) -> tuple[VoiceBackend, str | None]:
-    """The configured TTS backend, or its fallback when it cannot load, and the reason."""
+def load_speaker(options: dict[str, Any], voice: str | None, seed: int = 0,
+                 story: str | None = None) -> tuple[VoiceBackend, str | None]:
+    """The configured TTS backend, or the first of its fallbacks that loads, and the reason.
+
+    A fallback speaks with its own default voice. An unknown voice name is a user error and
+    never falls back (validation refuses it before any job runs).
+    """
     primary = str(options["backend"])
-    fallback = options["fallback"]
-    try:
-        return registry.create("voice", {**options, "voice": voice, "seed": seed}), None
-    except TTSLoadError as exc:
-        if not fallback or fallback == primary:
+    if not fallback_chain(options)[1:]:
+        try:
+            return registry.create("voice", {**options, "voice": voice, "seed": seed}), None
+        except TTSLoadError as exc:
             raise StoryreelError(f"{exc} (no fallback TTS backend configured)") from exc
-        reason = str(exc)
-        log.warning("%s; falling back to the %s backend with its default voice", reason,
-                    fallback)
-    return registry.create("voice", {**options, "backend": str(fallback), "voice": None,
-                                      "seed": seed}), reason
+    reasons: list[str] = []
+
+    def load(name: str) -> VoiceBackend:
+        try:
+            return registry.create("voice", {**options, "backend": name, "seed": seed,
+                                             "voice": voice if name == primary else None})
+        except TTSLoadError as exc:
+            reasons.append(str(exc))
+            raise
+
+    speaker = with_fallback("voice", options, load, story=story)
+    if speaker.name != primary:
+        log.warning("%s; fell back to the %s backend with its default voice",
+                    "; ".join(reasons) or "primary backend failed", speaker.name)
+        return speaker, "; ".join(reasons) or f"{primary} failed"
+    return speaker, None
 
 
 def speak_sentence(speaker: VoiceBackend, text: str, length_scale: float) -> np.ndarray:
@@ -112,7 +128,7 @@ def voice_meta(revised: dict[str, Any], speaker: VoiceBackend, narration: Narrat
 def run_voice(revised: dict[str, Any], options: dict[str, Any], voice: str | None,
               wav_path: str | Path, meta_path: str | Path) -> dict[str, Any]:
     """Synthesise the narration, write the WAV and ``voice.json``; return the metadata."""
-    speaker, reason = load_speaker(options, voice)
+    speaker, reason = load_speaker(options, voice, story=revised.get("story"))
     narration = narrate(revised, speaker, float(options["sentence_pause_s"]),
                         float(options["scene_pause_s"]))
     write_wav(wav_path, narration.samples, narration.sample_rate)

@@ -1,0 +1,145 @@
+"""Fallback chains and per-shot graceful degradation.
+
+A stage's config block may list ``fallback`` backends (``stages.voice.fallback: [espeak]``).
+:func:`with_fallback` calls ``call(backend_name)`` with the configured backend, then each
+fallback in turn:
+
+- an error a retry cannot cure (a missing extra or model, a backend that cannot load) moves on
+  to the next backend at once;
+- any other error moves on only on the job's last attempt (earlier attempts fail, so that
+  Snakemake retries the preferred backend after the backoff);
+- bad input or config (:class:`~storyreel.errors.ConfigError`,
+  :class:`~storyreel.errors.ArtifactError`) never falls back: another backend would not help.
+
+Every degradation is recorded as ``{"stage", "shot", "backend", "reason"}`` in a side file
+``results/{story}/.degradations/{stage}[-{shot}].json`` (hidden: not an artifact), which a
+successful primary call removes and ``post`` gathers into ``manifest.json["degradations"]``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+from storyreel import faults, redact
+from storyreel.errors import PERMANENT, ArtifactError, ConfigError, StoryreelError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+SIDE_DIR = ".degradations"
+NEVER_FALL_BACK = (ConfigError, ArtifactError)
+
+
+@cache
+def _default_backend(stage: str) -> str | None:
+    from storyreel.config import load_config
+
+    return load_config({})["stages"].get(stage, {}).get("backend")
+
+
+def chain(options: dict[str, Any], stage: str | None = None) -> list[str]:
+    """The backends to try: the configured one (the schema's default when the options name
+    none), then its fallbacks (no repeats)."""
+    backend = options.get("backend") or (_default_backend(stage) if stage else None)
+    names = [str(backend)] if backend else []
+    fallback = options.get("fallback") or []
+    for name in [fallback] if isinstance(fallback, str) else fallback:
+        if name and name not in names:
+            names.append(str(name))
+    return names
+
+
+def side_file(results: str | Path, story: str, stage: str, shot: str | None = None) -> Path:
+    return Path(results) / story / SIDE_DIR / f"{stage}{'-' + shot if shot else ''}.json"
+
+
+def _job() -> Any:
+    from storyreel import runner
+
+    return runner.current
+
+
+def with_fallback(stage: str, options: dict[str, Any], call: Callable[[str], T],
+                  shot: str | None = None, story: str | None = None,
+                  results: str | Path = "results") -> T:
+    """``call(backend)`` for the configured backend, then for each fallback (see module doc).
+
+    ``story`` and ``shot`` default to the running job's; the side file lives under
+    ``results`` (relative to the working directory).
+    """
+    job = _job()
+    story = story or (job.story if job else None)
+    shot = shot or (job.shot if job else None)
+    last_attempt = job.last_attempt if job else True
+    names = chain(options, stage) or [""]
+    side = side_file(results, story, stage, shot) if story else None
+    errors: list[str] = []
+    for index, name in enumerate(names):
+        try:
+            if job and name:
+                faults.inject(f"{stage}/{name}", story, job.key, job.attempt)
+            result = call(name)
+        except NEVER_FALL_BACK:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            reason = redact.redact((str(exc).strip() or type(exc).__name__).splitlines()[0])
+            errors.append(f"{name}: {reason}")
+            permanent = isinstance(exc, PERMANENT) or "LoadError" in type(exc).__name__
+            if index + 1 >= len(names) or not (permanent or last_attempt):
+                if index and isinstance(exc, StoryreelError):
+                    raise StoryreelError("; ".join(errors)) from exc
+                raise
+            log.warning("%s: backend %s failed (%s); falling back to %s", stage, name, reason,
+                        names[index + 1])
+            continue
+        if side is not None:
+            if index == 0:
+                side.unlink(missing_ok=True)
+            else:
+                _write(side, stage, shot, name, "; ".join(errors))
+        return result
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _write(side: Path, stage: str, shot: str | None, backend: str, reason: str) -> None:
+    record = {"stage": stage, "shot": shot, "backend": backend, "reason": reason}
+    side.parent.mkdir(parents=True, exist_ok=True)
+    tmp = side.with_name(f".{side.name}.part")
+    tmp.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    os.replace(tmp, side)
+    log.warning("%s%s degraded: used %s (%s)", stage, f" {shot}" if shot else "", backend, reason)
+
+
+def record(stage: str, backend: str, reason: str, shot: str | None = None,
+           story: str | None = None, results: str | Path = "results") -> None:
+    """Flag a degradation that needed no fallback backend (e.g. a shot rendered only with
+    memory savers); ``story`` and ``shot`` default to the running job's."""
+    job = _job()
+    story = story or (job.story if job else None)
+    shot = shot or (job.shot if job else None)
+    if story:
+        _write(side_file(results, story, stage, shot), stage, shot, backend, reason)
+
+
+def gather(story_dir: str | Path, shots: set[str] | None = None) -> list[dict[str, Any]]:
+    """The story's recorded degradations, in stage order (those of shots it no longer has
+    are left out)."""
+    from storyreel.integrity import STAGE_ORDER
+
+    records = []
+    for path in sorted((Path(story_dir) / SIDE_DIR).glob("*.json")):
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if shots is not None and record.get("shot") and record["shot"] not in shots:
+            continue
+        records.append(record)
+    order = {s: i for i, s in enumerate(STAGE_ORDER)}
+    return sorted(records, key=lambda r: (order.get(r.get("stage"), 99), r.get("shot") or ""))

@@ -1,0 +1,456 @@
+"""Recovery after a crash or ``kill -9``: ``storyreel verify`` and ``storyreel resume``.
+
+:func:`verify` checks every artifact of every story (JSON schemas, WAV/PNG/MP4 decoding, clip
+frame counts, the finished film against its manifest's sha256) and removes what is corrupt
+together with what depends on it, so that the next run regenerates exactly that. It also
+removes outputs that Snakemake cannot vouch for: those with a stale *incomplete* marker (a job
+that was running, or finished after Snakemake itself was killed) and, once the workflow has
+metadata, those without a metadata record (a later parameter change could not be detected for
+them). The film itself (``final.mp4`` and its companions) is only removed when it is itself
+corrupt: it is the last good film until ``post`` makes a new one (see ``rules/shots.smk``).
+
+:func:`resume` waits for orphaned jobs of a killed Snakemake, removes a stale lock (only when no
+Snakemake process works in the directory: readers such as ``tail -f`` do not count), cleans the
+leftovers of a killed run (``.part`` files, ``.snakemake/storyreel-tmp/``), runs
+:func:`verify`, then Snakemake with ``--rerun-incomplete``. Snakemake is found beside the
+running Python (``.venv/bin/storyreel`` works without an activated venv).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from base64 import urlsafe_b64decode, urlsafe_b64encode
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from storyreel import integrity
+from storyreel.errors import StoryreelError
+
+TMP_DIR = Path(".snakemake") / "storyreel-tmp"
+LAST_GOOD = ".last-good"  # results/{story}/.last-good/: the film while it is being remade
+PART_FILE = re.compile(r"^\..+\.part(\.\w+)?$|^\..+\.part$")
+POST_OUTPUTS = ("final.mp4", "final.srt", "final.vtt", "poster.jpg", "manifest.json")
+STORY_FILES = [  # (story-relative path, stage) in pipeline order
+    ("idea.json", "idea"), ("script.json", "script"), ("revised.json", "revise"),
+    ("narration.wav", "voice"), ("voice.json", "voice"), ("words.json", "asr"),
+    ("subtitles.srt", "asr"), ("subtitles.vtt", "asr"), ("shotlist.json", "shotlist"),
+]
+# Snakemake options that take several values: a target written after them would be read as
+# one of their values (`--config stories=x results/k01/final.mp4`).
+MULTI_VALUE = {"--config", "-C", "--set-threads", "--set-resources", "--default-resources",
+               "--resources", "--res", "--set-scatter", "--set-resource-scopes",
+               "--configfile", "--configfiles"}
+LEGACY_TMP_AGE_S = 6 * 3600
+
+
+@dataclass
+class VerifyReport:
+    """What :func:`verify` found and did."""
+
+    checked: int = 0
+    corrupt: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    untrusted: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+    removed: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)  # films moved to .last-good/: remade next
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.corrupt and not self.untrusted
+
+    def lines(self) -> list[str]:
+        out = [f"corrupt: {p}: {r}" for p, r in self.corrupt]
+        out += [f"untrusted: {p}: {r}" for p, r in self.untrusted]
+        verb = "would remove" if self.dry_run else "removed"
+        out += [f"{verb}: {p}" for p in self.removed]
+        out += [f"moved to .last-good/ until post remakes it: {p}" for p in self.stale]
+        out.append(f"verify: {self.checked} artifacts checked, {len(self.corrupt)} corrupt, "
+                   f"{len(self.untrusted)} untrusted, {len(self.removed)} {verb}")
+        return out
+
+
+# -- Snakemake's bookkeeping -----------------------------------------------------------------
+
+def _record_key(path: Path) -> str:
+    """The name Snakemake files a record for ``path`` under (single-level paths only)."""
+    return urlsafe_b64encode(str(path).encode()).decode()
+
+
+def _records(folder: Path) -> set[str]:
+    """Output paths (relative to the workdir) that have a record in a Snakemake folder."""
+    keys = set()
+    if not folder.is_dir():
+        return keys
+    for root, _, files in os.walk(folder):
+        rel = Path(root).relative_to(folder)
+        for name in files:
+            parts = [p.lstrip("@") for p in rel.parts] + [name]
+            try:
+                keys.add(urlsafe_b64decode("".join(parts).encode()).decode())
+            except (ValueError, UnicodeDecodeError):
+                continue
+    return keys
+
+
+def _remove_record(folder: Path, key: str) -> None:
+    path = folder / _record_key(Path(key))
+    if path.is_file():
+        path.unlink(missing_ok=True)
+
+
+# -- verify ----------------------------------------------------------------------------------
+
+def _fps(workdir: Path) -> int:
+    try:
+        import yaml
+
+        from storyreel.config import load_config
+
+        data = yaml.safe_load((workdir / "config" / "config.yaml").read_text(encoding="utf-8"))
+        return int(load_config(data or {})["output"]["fps"])
+    except Exception:  # noqa: BLE001 (verify works without a readable config)
+        return 25
+
+
+def _shots(story_dir: Path) -> list[str]:
+    names = {p.stem for folder in ("shots", "keyframes", "clips")
+             for p in (story_dir / folder).glob("sh[0-9][0-9][0-9].*")}
+    return sorted(names)
+
+
+def _story_outputs(story_dir: Path) -> list[tuple[Path, str, str | None]]:
+    """Every output file of a story that exists: (path, stage, shot)."""
+    outputs = [(story_dir / rel, stage, None) for rel, stage in STORY_FILES]
+    outputs += [(story_dir / "shots", "shotlist", None), (story_dir / "vision", "vision", None)]
+    for shot in _shots(story_dir):
+        outputs += [(story_dir / "keyframes" / f"{shot}.png", "keyframes", shot),
+                    (story_dir / "clips" / f"{shot}.mp4", "video", shot)]
+    outputs += [(story_dir / name, "post", None) for name in POST_OUTPUTS]
+    return [o for o in outputs if o[0].exists()]
+
+
+def dependents(story_dir: Path, stage: str, shot: str | None) -> list[Path]:
+    """Files made from a stage's output (its own outputs included), the film excepted."""
+    order = integrity.STAGE_ORDER
+    found = []
+    for path, other, other_shot in _story_outputs(story_dir):
+        if other == "post":
+            continue
+        if shot is not None:  # a per-shot file: only that shot's later files
+            if other_shot == shot and order.index(other) >= order.index(stage):
+                found.append(path)
+        elif order.index(other) >= order.index(stage):
+            found.append(path)
+    return found
+
+
+def _problem(exc: StoryreelError, default: Path) -> tuple[Path, str]:
+    """(file, reason) of a failed check."""
+    path = Path(getattr(exc, "path", default))
+    return path, getattr(exc, "reason", str(exc))
+
+
+def _check_film(story_dir: Path) -> tuple[Path, str] | None:
+    """(file, why) when the finished film is corrupt, else None: the manifest's own schema,
+    then the film's files against the manifest's sha256 (decoding only without a manifest)."""
+    from storyreel.artifacts import sha256_file
+
+    manifest_path = story_dir / "manifest.json"
+    final = story_dir / "final.mp4"
+    if manifest_path.exists():
+        try:
+            manifest = integrity.check_json(manifest_path, "manifest")
+        except StoryreelError as exc:
+            return _problem(exc, manifest_path)
+        listed = {a["path"]: a["sha256"] for a in manifest["artifacts"]}
+        for name in ("final.mp4", "final.srt", "final.vtt", "poster.jpg"):
+            path = story_dir / name
+            if name in listed and path.exists() and sha256_file(path) != listed[name]:
+                return path, "sha256 differs from manifest.json (corrupt or replaced)"
+            if name in listed and not path.exists():
+                return path, "missing, though manifest.json lists it"
+        return None
+    if final.exists():
+        try:
+            integrity.check_mp4(final)
+        except StoryreelError as exc:
+            return _problem(exc, final)
+    return None
+
+
+def _rel(path: Path, workdir: Path) -> str:
+    path = Path(path)
+    try:
+        return (path if path.is_absolute() else workdir / path).resolve().relative_to(
+            workdir).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def verify(workdir: Path, stories: list[str] | None = None, dry_run: bool = False
+           ) -> VerifyReport:
+    """Check every artifact of every story (or of ``stories``) and remove what is corrupt
+    with what depends on it (nothing is removed with ``dry_run``)."""
+    workdir = Path(workdir).resolve()
+    report = VerifyReport(dry_run=dry_run)
+    results = workdir / "results"
+    if not results.is_dir():
+        return report
+    names = stories if stories is not None else sorted(
+        p.name for p in results.iterdir() if p.is_dir() and not p.name.startswith("."))
+    fps = _fps(workdir)
+    metadata = _records(workdir / ".snakemake" / "metadata")
+    incomplete = _records(workdir / ".snakemake" / "incomplete")
+    to_remove: dict[Path, None] = {}
+    for story in names:
+        story_dir = results / story
+        if not story_dir.is_dir():
+            continue
+        outputs = _story_outputs(story_dir)
+        keys = {o[0]: o[0].relative_to(workdir).as_posix() for o in outputs}
+        story_has_metadata = any(k in metadata for k in keys.values())
+        film_problem = _check_film(story_dir)
+        if film_problem:
+            bad, why = film_problem
+            report.corrupt.append((_rel(bad, workdir), why))
+            for name in POST_OUTPUTS:
+                if (story_dir / name).exists():
+                    to_remove[story_dir / name] = None
+        for path, stage, shot in outputs:
+            if stage == "post":
+                continue
+            report.checked += 1
+            key = keys[path]
+            why = None
+            if key in incomplete:
+                why = "marked incomplete by Snakemake (its job never finished for Snakemake)"
+            elif story_has_metadata and path.is_file() and key not in metadata:
+                why = "no Snakemake metadata (a parameter change could not be detected)"
+            if why:
+                report.untrusted.append((key, why))
+            else:
+                try:
+                    integrity.check_file(path, fps)
+                    continue
+                except StoryreelError as exc:
+                    bad, reason = _problem(exc, path)
+                    report.corrupt.append((_rel(bad, workdir), reason))
+            for dep in dependents(story_dir, stage, shot):
+                to_remove[dep] = None
+        report.checked += sum(1 for n in POST_OUTPUTS if (story_dir / n).exists())
+        upstream = [p for p in to_remove if story_dir in p.parents and p.name not in POST_OUTPUTS]
+        if upstream:  # the film must be remade: Snakemake skips missing intermediates of a film
+            for name in POST_OUTPUTS:  # that looks up to date. The last good film is kept in
+                path = story_dir / name  # .last-good/ (summary.finish puts it back if post fails)
+                if path.exists() and path not in to_remove:
+                    report.stale.append(path.relative_to(workdir).as_posix())
+                    if not dry_run:
+                        keep = story_dir / LAST_GOOD / name
+                        keep.parent.mkdir(exist_ok=True)
+                        os.replace(path, keep)
+    for path in to_remove:
+        report.removed.append(path.relative_to(workdir).as_posix())
+        if dry_run:
+            continue
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        key = path.relative_to(workdir).as_posix()
+        _remove_record(workdir / ".snakemake" / "incomplete", key)
+    return report
+
+
+# -- resume ----------------------------------------------------------------------------------
+
+def snakemake_command() -> list[str]:
+    """Snakemake beside the running Python (a venv's bin/), else on PATH, else ``-m``."""
+    beside = Path(sys.executable).parent / "snakemake"
+    if beside.exists():
+        return [str(beside)]
+    found = shutil.which("snakemake")
+    return [found] if found else [sys.executable, "-m", "snakemake"]
+
+
+def workdir_of(args: list[str]) -> Path:
+    """The working directory Snakemake will use: ``-d``/``--directory`` or the current one."""
+    for i, arg in enumerate(args):
+        if arg in ("-d", "--directory") and i + 1 < len(args):
+            return Path(args[i + 1]).resolve()
+        if arg.startswith("--directory="):
+            return Path(arg.split("=", 1)[1]).resolve()
+    return Path.cwd().resolve()
+
+
+def split_targets(args: list[str]) -> tuple[list[str], list[str]]:
+    """(targets, options): targets written after a multi-value option (``--config a=b
+    results/x/final.mp4``) are taken out, so that they can be passed before the options."""
+    targets, options = [], []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        options.append(arg)
+        i += 1
+        if arg in MULTI_VALUE:
+            while i < len(args) and not args[i].startswith("-") and "=" in args[i]:
+                options.append(args[i])
+                i += 1
+            while i < len(args) and not args[i].startswith("-"):
+                targets.append(args[i])
+                i += 1
+    return targets, options
+
+
+def _is_snakemake(cmdline: list[str]) -> bool:
+    """A Snakemake process (its program or script is snakemake), not a reader of its files."""
+    if not cmdline:
+        return False
+    names = [Path(cmdline[0]).name]
+    if names[0].startswith("python") and len(cmdline) > 1:
+        names.append(Path(cmdline[1]).name)
+        if cmdline[1] == "-m" and len(cmdline) > 2:
+            names.append(cmdline[2])
+    return "snakemake" in names
+
+
+def _proc_workdir(cmdline: list[str], cwd: str | None) -> Path:
+    for i, arg in enumerate(cmdline):
+        if arg in ("-d", "--directory") and i + 1 < len(cmdline):
+            return Path(cwd or "/", cmdline[i + 1]).resolve()
+        if arg.startswith("--directory="):
+            return Path(cwd or "/", arg.split("=", 1)[1]).resolve()
+    return Path(cwd or "/").resolve()
+
+
+def _processes(workdir: Path) -> tuple[list[int], list[int]]:
+    """(Snakemake processes, orphaned job processes) working in ``workdir``."""
+    me = os.getpid()
+    mine = {me} | {p.pid for p in psutil.Process(me).parents()}
+    snakemakes, jobs = [], []
+    for proc in psutil.process_iter(["pid", "cmdline", "cwd", "ppid"]):
+        try:
+            info = proc.info
+            if info["pid"] in mine:
+                continue
+            cmdline = info["cmdline"] or []
+            if _is_snakemake(cmdline):
+                if _proc_workdir(cmdline, info["cwd"]) == workdir:
+                    snakemakes.append(info["pid"])
+            elif (any("/.snakemake/scripts/" in a for a in cmdline)
+                  and Path(info["cwd"] or "/").resolve() == workdir):
+                jobs.append(info["pid"])
+        except (psutil.Error, OSError):
+            continue
+    return snakemakes, jobs
+
+
+def other_snakemake_running(workdir: Path) -> bool:
+    """Whether another Snakemake process works in ``workdir`` (then its lock is not stale)."""
+    return bool(_processes(Path(workdir).resolve())[0])
+
+
+def clean_leftovers(workdir: Path) -> list[str]:
+    """Remove what a killed run leaves: ``.part`` files beside outputs, the project's
+    temporary folder, and (old) ``storyreel-*`` folders in the system temporary folder."""
+    removed = []
+    for folder in ("results", "logs"):
+        base = workdir / folder
+        if base.is_dir():
+            for path in base.rglob(".*.part*"):
+                if path.is_file() and PART_FILE.match(path.name):
+                    path.unlink(missing_ok=True)
+                    removed.append(path.relative_to(workdir).as_posix())
+    tmp = workdir / TMP_DIR
+    if tmp.exists():
+        shutil.rmtree(tmp, ignore_errors=True)
+        removed.append(TMP_DIR.as_posix() + "/")
+    now = time.time()
+    for path in Path(tempfile.gettempdir()).glob("storyreel-*"):  # left by older versions
+        try:
+            if path.is_dir() and path.owner() == Path.home().owner() \
+                    and now - path.stat().st_mtime > LEGACY_TMP_AGE_S:
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(str(path))
+        except (OSError, KeyError):
+            continue
+    return removed
+
+
+def _wait_for_orphans(workdir: Path, timeout_s: float = 300) -> list[int]:
+    deadline = time.monotonic() + timeout_s
+    jobs = _processes(workdir)[1]
+    if jobs:
+        print(f"storyreel: waiting for {len(jobs)} job(s) of a killed Snakemake to end "
+              f"(pids {', '.join(map(str, jobs))})", file=sys.stderr)
+    while jobs and time.monotonic() < deadline:
+        time.sleep(0.5)
+        jobs = [pid for pid in jobs if psutil.pid_exists(pid)
+                and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE]
+    return jobs
+
+
+def resume(args: list[str]) -> int:
+    """Recover after a crash or kill -9, then run Snakemake (see the module doc).
+
+    ``args`` are Snakemake's (targets, ``--cores``, ``-d``, ``-s``, ``--config`` ...).
+    """
+    workdir = workdir_of(args)
+    targets, options = split_targets(list(args))
+    snakemake = snakemake_command()
+    if other_snakemake_running(workdir):
+        print(f"storyreel: another Snakemake is running in {workdir}; not resuming",
+              file=sys.stderr)
+        return 1
+    still = _wait_for_orphans(workdir)
+    if still:
+        print(f"storyreel: job processes {still} of a killed Snakemake still run in "
+              f"{workdir}; stop them and resume again", file=sys.stderr)
+        return 1
+    locks = workdir / ".snakemake" / "locks"
+    if locks.exists() and any(locks.iterdir()):
+        proc = subprocess.run([*snakemake, *options, "--unlock"], capture_output=True,
+                              text=True, check=False)
+        if proc.returncode != 0:
+            lines = (proc.stderr or proc.stdout).strip().splitlines()
+            print("storyreel: could not remove the stale lock: "
+                  + (lines[-1] if lines else f"exit {proc.returncode}"), file=sys.stderr)
+            return proc.returncode or 1
+        print("storyreel: removed a stale lock", file=sys.stderr)
+    cleaned = clean_leftovers(workdir)
+    if cleaned:
+        print(f"storyreel: removed {len(cleaned)} leftover(s) of a killed run", file=sys.stderr)
+    report = verify(workdir)
+    if not report.ok:
+        for line in report.lines():
+            print(f"storyreel: {line}", file=sys.stderr)
+    return subprocess.call([*snakemake, *targets, *options, "--rerun-incomplete"])
+
+
+def verify_main(args: list[str]) -> int:
+    """``storyreel verify [-d DIR] [--dry-run] [STORY ...]``: 0 when every artifact is sound,
+    2 when something was corrupt or untrusted (and removed, unless ``--dry-run``)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="storyreel verify")
+    parser.add_argument("-d", "--directory", default=".")
+    parser.add_argument("--dry-run", action="store_true")
+    parser.add_argument("stories", nargs="*")
+    ns = parser.parse_args(args)
+    report = verify(Path(ns.directory), ns.stories or None, ns.dry_run)
+    for line in report.lines():
+        print(line)
+    return 0 if report.ok else 2
+
+
+def as_json(report: VerifyReport) -> dict[str, Any]:
+    return json.loads(json.dumps(report.__dict__, default=list))

@@ -1,0 +1,172 @@
+"""Self-healing artifacts and recovery (issue 6): each corruption case is caught with one line
+naming the file and the rule that makes it, `storyreel verify` removes it with what depends on
+it, and `storyreel resume` regenerates exactly that, giving the film of an uninterrupted run.
+A failed post never deletes the last good film. Resume passes targets after --config, finds
+Snakemake without an activated venv, and cleans what a killed run leaves behind."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+from storyreel import recovery
+from storyreel.artifacts import sha256_file
+
+from conftest import BIN, REPO, TINY_FILM, Workdir, copy_tree
+
+pytestmark = pytest.mark.workflow
+
+STORY = "film"
+
+
+@pytest.fixture(scope="module")
+def reference(shared_tmp) -> Workdir:
+    """One uninterrupted run of the tiny film, copied by every case."""
+    work = Workdir(shared_tmp / "reference", [TINY_FILM])
+    work.run()
+    return work
+
+
+def clone(reference: Workdir, path) -> Workdir:
+    """A copy of the reference working directory (mtimes and Snakemake metadata kept)."""
+    copy_tree(reference.path, path)
+    work = Workdir.__new__(Workdir)
+    work.path = path
+    return work
+
+
+def resume(work: Workdir, *extra: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    args = ["-s", str(REPO / "Snakefile"), "-d", str(work.path),
+            "--workflow-profile", str(REPO / "profiles" / "test"), *extra]
+    return subprocess.run([str(BIN / "storyreel"), "resume", *args], capture_output=True,
+                          text=True, env=env or work.env(), timeout=900)
+
+
+def truncate(path, size: int = 100, keep_mtime: bool = False) -> None:
+    stat = path.stat()
+    with open(path, "r+b") as fh:
+        fh.truncate(size)
+    if keep_mtime:
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+# (case, file, keep its old mtime, what a plain run says: (rule that reads it, rule that made
+# it) or None when a plain run passes it by)
+CASES = [
+    ("words", "words.json", False, "asr"),
+    ("narration", "narration.wav", False, "voice"),
+    ("keyframe", "keyframes/sh001.png", False, "keyframes"),
+    ("clip", "clips/sh001.mp4", False, "video"),
+    ("final", "final.mp4", False, None),
+    ("shot", "shots/sh001.json", False, None),
+    ("words-old-mtime", "words.json", True, None),
+    ("manifest", "manifest.json", False, None),
+]
+
+
+@pytest.mark.parametrize("case,name,keep_mtime,maker", CASES, ids=[c[0] for c in CASES])
+def test_corrupt_artifact_heals(reference, tmp_path, case, name, keep_mtime, maker):
+    work = clone(reference, tmp_path / case)
+    results = work.results(STORY)
+    truncate(results / name, keep_mtime=keep_mtime)
+    if maker:  # a plain run fails at once, one line naming the file and its rule, no retry
+        plain = work.run(check=False)
+        assert plain.returncode != 0
+        assert f"corrupt input results/{STORY}/{name} (made by rule '{maker}')" in plain.output
+        assert "Traceback" not in plain.output
+        assert "not retried" in plain.output  # the second attempt exits at once
+        assert "FAILED at" in plain.output  # the end-of-run summary names the story's stage
+    report = recovery.verify(work.path, dry_run=True)
+    assert any(name in path for path, _ in report.corrupt), report.lines()
+    proc = resume(work)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert f"corrupt: results/{STORY}/{name}: " in proc.stderr
+    assert sha256_file(results / "final.mp4") == sha256_file(reference.results(STORY)
+                                                             / "final.mp4")
+    assert recovery.verify(work.path, dry_run=True).ok
+    assert artifacts(work) == artifacts(reference)  # every artifact is back, and identical
+    assert work.run().jobs() == []  # and up to date
+
+
+def artifacts(work: Workdir) -> dict[str, str]:
+    """sha256 of every result file that does not record times (manifest, benchmarks)."""
+    results = work.results(STORY)
+    return {p.relative_to(results).as_posix(): sha256_file(p) for p in sorted(results.rglob("*"))
+            if p.is_file() and not any(part.startswith(".") for part in p.parts)
+            and p.name != "manifest.json"}
+
+
+def test_failed_post_keeps_the_last_good_film(reference, tmp_path):
+    work = clone(reference, tmp_path / "post")
+    results = work.results(STORY)
+    good = sha256_file(results / "final.mp4")
+    env = {**work.env(), "STORYREEL_FAULTS": "post:permanent"}
+    proc = subprocess.run(work.command("--forcerun", "post"), capture_output=True, text=True,
+                          env=env, timeout=900)
+    assert proc.returncode != 0
+    assert "injected permanent fault in post" in proc.stderr
+    assert sha256_file(results / "final.mp4") == good  # the last good film is still there
+    assert (results / "final.mp4").stat().st_mtime == 0  # ...dated so that it is remade
+    rerun = work.run()
+    assert "rule post:" in rerun.output or "localrule post:" in rerun.output
+    assert sha256_file(results / "final.mp4") == good
+
+
+def test_resume_passes_targets_after_config_and_finds_snakemake(reference, tmp_path):
+    work = clone(reference, tmp_path / "targets")
+    (work.results(STORY) / "final.mp4").unlink()
+    env = {k: v for k, v in work.env().items() if k not in ("VIRTUAL_ENV",)}
+    env["PATH"] = "/usr/bin:/bin"  # no activated venv: snakemake is found beside python
+    proc = resume(work, "--config", "stories=config/stories.yaml",
+                  f"results/{STORY}/final.mp4", env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "CalledProcessError" not in proc.stderr
+    assert (work.results(STORY) / "final.mp4").exists()
+
+
+def test_split_targets_moves_targets_out_of_config():
+    targets, options = recovery.split_targets(
+        ["--cores", "2", "--config", "stories=x.yaml", "seed=3", "results/k01/final.mp4",
+         "-d", "w"])
+    assert targets == ["results/k01/final.mp4"]
+    assert options == ["--cores", "2", "--config", "stories=x.yaml", "seed=3", "-d", "w"]
+
+
+def test_resume_cleans_leftovers_and_stale_markers(reference, tmp_path):
+    work = clone(reference, tmp_path / "leftovers")
+    results = work.results(STORY)
+    part = results / "clips" / ".sh001.mp4.abc123.part.mp4"
+    part.write_bytes(b"half a clip")
+    tmpdir = work.path / ".snakemake" / "storyreel-tmp" / "jobs" / "video__film__sh001"
+    tmpdir.mkdir(parents=True)
+    (tmpdir / "frame.png").write_bytes(b"x")
+    # a job that finished after Snakemake was killed: output present, stale incomplete
+    # marker, no metadata (a later parameter change could not be detected for it)
+    key = f"results/{STORY}/keyframes/sh002.png"
+    marker = work.path / ".snakemake" / "incomplete" / recovery._record_key(key)
+    marker.write_text("{}")
+    (work.path / ".snakemake" / "metadata" / recovery._record_key(key)).unlink()
+    report = recovery.verify(work.path, dry_run=True)
+    assert any(path == key for path, _ in report.untrusted), report.lines()
+    reader = subprocess.Popen(["tail", "-f", str(work.path / "logs" / "post" / "film.log")],
+                              cwd=work.path)
+    try:
+        (work.path / ".snakemake" / "locks").mkdir(exist_ok=True)
+        (work.path / ".snakemake" / "locks" / "0.input.lock").write_text("stale")
+        proc = resume(work)
+    finally:
+        reader.kill()
+        reader.wait()
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "removed a stale lock" in proc.stderr
+    assert not part.exists() and not tmpdir.exists()
+    assert "keyframes" in proc.stderr  # the untrusted keyframe was remade...
+    assert sha256_file(results / "final.mp4") == sha256_file(reference.results(STORY)
+                                                             / "final.mp4")
+    assert not marker.exists()
+
+
+def test_snakemake_is_found_beside_python():
+    assert recovery.snakemake_command() == [str(BIN / "snakemake")]
