@@ -376,6 +376,8 @@ def clean_leftovers(workdir: Path) -> list[str]:
         removed.append(TMP_DIR.as_posix() + "/")
     now = time.time()
     for path in Path(tempfile.gettempdir()).glob("storyreel-*"):  # left by older versions
+        if path.name == f"storyreel-{os.getuid()}":  # the model workers' sockets (live)
+            continue
         try:
             if path.is_dir() and path.owner() == Path.home().owner() \
                     and now - path.stat().st_mtime > LEGACY_TMP_AGE_S:

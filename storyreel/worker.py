@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 
 START_TIMEOUT_S = 1800.0  # a first load of a large model from the hub can take long
 WORKER_LOGS = Path("logs") / "workers"
+WORKER_TMP = Path(".snakemake") / "storyreel-workers"  # each worker's own $TMPDIR
 
 
 class WorkerError(StoryreelError):
@@ -126,10 +127,14 @@ def _spawn(path: Path, stage: str, options: dict[str, Any]) -> socket.socket:
     spec.write_text(json.dumps({"stage": stage, "options": options}),
                     encoding="utf-8")
     log.info("starting the %s model worker (log: %s)", stage, log_path)
+    # The worker outlives the job that starts it, so not that job's $TMPDIR (removed with it)
+    scratch = (WORKER_TMP / path.stem).resolve()
+    scratch.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "TMPDIR": str(scratch)}
     with open(log_path, "a", encoding="utf-8") as out:
         proc = subprocess.Popen([sys.executable, "-m", "storyreel.worker", str(path)],
                                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True, close_fds=True)
+                                start_new_session=True, close_fds=True, env=env)
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if path.exists():

@@ -91,11 +91,11 @@ def test_corrupt_artifact_heals(reference, tmp_path, case, name, keep_mtime, mak
 
 
 def artifacts(work: Workdir) -> dict[str, str]:
-    """sha256 of every result file that does not record times (manifest, benchmarks)."""
+    """sha256 of every result file that does not record times (manifest, stage table)."""
     results = work.results(STORY)
     return {p.relative_to(results).as_posix(): sha256_file(p) for p in sorted(results.rglob("*"))
             if p.is_file() and not any(part.startswith(".") for part in p.parts)
-            and p.name != "manifest.json"}
+            and p.name not in ("manifest.json", "stages.html")}
 
 
 def test_failed_post_keeps_the_last_good_film(reference, tmp_path):

@@ -83,7 +83,7 @@ def test_editing_one_shot_reruns_it_on_the_warm_models(film):
     film.write_config(config)
     jobs = film.run(*GPU).jobs()
     assert sorted(jobs) == sorted(["shotlist", "vision", f"keyframes[{target}]",
-                                   f"video[{target}]", "post"])
+                                   f"video[{target}]", "post", "contactsheet", "stagetable"])
     assert diffusion.count_loads(film.path, "keyframes") == 1  # still warm: no new load
     assert diffusion.count_loads(film.path, "video") == 1
 
@@ -129,14 +129,15 @@ def test_resume_after_kill_during_a_shot(film, tmp_path):
         proc = work.start("--cores", "1", *GPU)  # one job at a time, keyframes first (priority)
         logs = work.path / "logs" / "keyframes" / "tiny"
         deadline = time.monotonic() + 600
-        while len(list(logs.glob("*.log"))) < 2:  # the second keyframe has started
+        while len(list(logs.glob("*.attempt1.log"))) < 2:  # the second keyframe started
             assert proc.poll() is None and time.monotonic() < deadline
             time.sleep(0.02)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         done = {p: p.stat().st_mtime_ns for p in (work.results() / "keyframes").glob("*.png")}
         assert len(done) == 1
-        cut = next(p.stem for p in logs.glob("*.log") if p.stem not in {d.stem for d in done})
+        cut = next(p.name.split(".")[0] for p in logs.glob("*.attempt1.log")
+                   if p.name.split(".")[0] not in {d.stem for d in done})
         args = ["-s", str(REPO / "Snakefile"), "-d", str(work.path),
                 "--workflow-profile", str(REPO / "profiles" / "test"), *GPU]
         resumed = subprocess.run([str(BIN / "storyreel"), "resume", *args], capture_output=True,

@@ -291,9 +291,9 @@ def write_script(idea: dict[str, Any], options: dict[str, Any], words_per_minute
         scenes, backend, model = scenes_from_text(idea["text"]), "verbatim", None
     else:
         failures: list[str] = []
-        generations: dict[str, Any] = {}
+        writers: dict[str, Any] = {}
 
-        def write_with(name: str) -> tuple[list[dict[str, Any]], str, str | None]:
+        def write_with(name: str) -> tuple[list[dict[str, Any]], str]:
             writer = registry.create("script", {**options, "backend": name})
             try:
                 written = repair_scenes(writer.write(idea, budget))
@@ -307,15 +307,16 @@ def write_script(idea: dict[str, Any], options: dict[str, Any], words_per_minute
                 # retry would ask again for nothing, so the fallback comes at once
                 raise PermanentError(str(exc)) from exc
             finally:
-                generations[name] = getattr(writer, "generation", None)
-            return written, name, getattr(writer, "model", None)
+                writers[name] = writer
+            return written, name
 
-        scenes, backend, model = with_fallback("script", options, write_with,
-                                               story=idea["story"])
-        generation = generations.get(options["backend"]) or None
-        if backend != options["backend"]:
-            fallback = {"backend": backend, "from": options["backend"],
-                        "reason": "; ".join(failures)}
+        # the configured writer stays the script's backend; a fallback is recorded beside it
+        backend = options["backend"]
+        scenes, used = with_fallback("script", options, write_with, story=idea["story"])
+        model = getattr(writers[backend], "model", None) if backend in writers else None
+        generation = getattr(writers.get(backend), "generation", None) or None
+        if used != backend:
+            fallback = {"backend": used, "from": backend, "reason": "; ".join(failures)}
     if not scenes:
         raise StoryreelError(f"writer '{backend}' returned no scene with narration")
     words = sum(tx.word_count(s["narration"]) for s in scenes)
