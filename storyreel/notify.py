@@ -37,11 +37,8 @@ def summary(workdir: Path) -> list[dict[str, Any]]:
         data = json.loads((workdir / "logs" / "summary.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         data = None
-    if isinstance(data, dict) and isinstance(data.get("stories"), (list, dict)):
-        stories = data["stories"]
-        if isinstance(stories, dict):
-            stories = [dict(v, story=k) for k, v in stories.items() if isinstance(v, dict)]
-        return [s for s in stories if isinstance(s, dict)]
+    if isinstance(data, dict) and isinstance(data.get("stories"), list):
+        return [_from_summary(workdir, s) for s in data["stories"] if isinstance(s, dict)]
     from storyreel import status as st
 
     lines = []
@@ -56,6 +53,26 @@ def summary(workdir: Path) -> list[dict[str, Any]]:
             item["log"] = s.failure["log"]
         lines.append(item)
     return lines
+
+
+# storyreel.summary's status -> the words of a notification
+STATES = {"done": "finished", "degraded": "finished (degraded)", "failed": "failed",
+          "incomplete": "incomplete"}
+
+
+def _from_summary(workdir: Path, entry: dict[str, Any]) -> dict[str, Any]:
+    """One story of logs/summary.json (storyreel.summary) as a notification line's fields."""
+    item: dict[str, Any] = {"story": entry.get("story"),
+                            "state": STATES.get(entry.get("status", ""), "?"),
+                            "reached": entry.get("stage")}
+    final = entry.get("final")
+    if final and (workdir / final).exists():
+        item["final"] = final
+        item["mb"] = round((workdir / final).stat().st_size / 2**20, 1)
+    if entry.get("status") == "failed":
+        item["failure"] = f"{entry.get('stage')}: {entry.get('error')}"
+        item["log"] = entry.get("log")
+    return item
 
 
 def message(workdir: Path, ok: bool) -> tuple[str, str]:

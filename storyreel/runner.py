@@ -211,9 +211,25 @@ def _job_tmp(job: Job) -> Path:
     path = (TMP_DIR / "jobs" / job.key.replace("/", "__")).resolve()
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(parents=True, exist_ok=True)
+    _saved_tmp[:] = [tempfile.tempdir, os.environ.get("TMPDIR")]
     tempfile.tempdir = str(path)
     os.environ["TMPDIR"] = str(path)
     return path
+
+
+_saved_tmp: list[str | None] = []
+
+
+def _restore_tmp(path: Path) -> None:
+    """Remove the job's temporary folder and point temporary files back where they were (a
+    stage run in-process, as the tests do, must not leave tempfile aimed at a removed folder)."""
+    shutil.rmtree(path, ignore_errors=True)
+    if _saved_tmp:
+        tempfile.tempdir, before = _saved_tmp
+        if before is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = before
 
 
 def _fail(job: Job, log_path: str | None, exc: BaseException, permanent: bool) -> None:
@@ -282,7 +298,7 @@ def run(smk: Any, main: Callable[[Any], None]) -> None:
     except (StoryreelError, Exception) as exc:  # noqa: BLE001 (retryable; traceback in log)
         _fail(job, log_path, exc, permanent=False)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _restore_tmp(tmp)
     _write_status(job, "done", log_path)
     if log_path:
         monitor.write_peaks(log_path, mon.record())

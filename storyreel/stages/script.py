@@ -18,7 +18,7 @@ from typing import Any
 from storyreel import registry
 from storyreel import text as tx
 from storyreel.artifacts import read_json, write_json
-from storyreel.errors import PERMANENT, PermanentError, StoryreelError
+from storyreel.errors import StoryreelError
 from storyreel.fallback import with_fallback
 from storyreel.types import MAX_SCENES, Budget
 from storyreel.vocabulary import BEATS, MOODS, SINGLE_BEAT, TIME_PHRASES, TIMES_OF_DAY
@@ -301,11 +301,7 @@ def write_script(idea: dict[str, Any], options: dict[str, Any], words_per_minute
                     raise StoryreelError(f"writer '{name}' returned no scene with narration")
             except StoryreelError as exc:
                 failures.append(str(exc))
-                if isinstance(exc, PERMANENT):
-                    raise
-                # a model writer has had its repair turns and its client its retries: a job
-                # retry would ask again for nothing, so the fallback comes at once
-                raise PermanentError(str(exc)) from exc
+                raise
             finally:
                 writers[name] = writer
             return written, name
