@@ -33,6 +33,7 @@ from snakemake_interface_logger_plugins.base import LogHandlerBase
 from snakemake_interface_logger_plugins.common import LogEvent
 from snakemake_interface_logger_plugins.settings import LogHandlerSettingsBase
 
+from storyreel import costs
 from storyreel import progress as pg
 
 STATE_DIR = Path(".snakemake") / "storyreel"
@@ -478,10 +479,10 @@ class LogHandler(LogHandlerBase):
                 ran = {(self.workdir / j.benchmark).resolve() for j in self.model.jobs.values()
                        if j.state == "done" and j.benchmark}
                 try:
-                    rates = pg.harvest(self.workdir, ran)
-                    shots = pg.harvest(self.workdir).get("shots_per_s", [])
+                    rates = costs.harvest(self.workdir, ran)
+                    shots = costs.harvest(self.workdir).get("shots_per_s", [])
                     if ran:
-                        pg.save_history(self.workdir, {**rates, "shots_per_s": shots})
+                        costs.save_history(self.workdir, {**rates, "shots_per_s": shots})
                 except OSError:
                     pass
             self.closed = True

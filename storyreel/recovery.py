@@ -18,7 +18,6 @@ running Python (``.venv/bin/storyreel`` works without an activated venv).
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -29,7 +28,6 @@ import time
 from base64 import urlsafe_b64decode, urlsafe_b64encode
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import psutil
 
@@ -437,22 +435,3 @@ def resume(args: list[str]) -> int:
             print(f"storyreel: {line}", file=sys.stderr)
     return subprocess.call([*snakemake, *targets, *options, "--rerun-incomplete"])
 
-
-def verify_main(args: list[str]) -> int:
-    """``storyreel verify [-d DIR] [--dry-run] [STORY ...]``: 0 when every artifact is sound,
-    2 when something was corrupt or untrusted (and removed, unless ``--dry-run``)."""
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="storyreel verify")
-    parser.add_argument("-d", "--directory", default=".")
-    parser.add_argument("--dry-run", action="store_true")
-    parser.add_argument("stories", nargs="*")
-    ns = parser.parse_args(args)
-    report = verify(Path(ns.directory), ns.stories or None, ns.dry_run)
-    for line in report.lines():
-        print(line)
-    return 0 if report.ok else 2
-
-
-def as_json(report: VerifyReport) -> dict[str, Any]:
-    return json.loads(json.dumps(report.__dict__, default=list))

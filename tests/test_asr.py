@@ -15,14 +15,13 @@ from storyreel.errors import StoryreelError
 from storyreel.stages.asr import (
     align_sentence,
     distribute,
-    normalise_words,
     run_asr,
     wer_status,
     word_error_rate,
-    written_words,
 )
 from storyreel.stages.voice import run_voice
 from storyreel.subtitles import parse_subtitles
+from storyreel.text.words import normalised_words, written_words
 
 ASR_OPTIONS = {"backend": "pocketsphinx", "wer_threshold": 0.45, "on_wer_fail": "warn",
                "max_line_chars": 42, "max_lines": 2, "max_cps": 20}
@@ -42,8 +41,8 @@ def test_word_error_rate(ref, hyp, expected):
     assert word_error_rate(ref.split(), hyp.split()) == pytest.approx(expected)
 
 
-def test_normalise_words_for_alignment_and_wer():
-    assert normalise_words("Mara's storm-beaten \u201cLamp\u201d, 'twas!") == [
+def test_normalised_words_for_alignment_and_wer():
+    assert normalised_words("Mara's storm-beaten \u201cLamp\u201d, 'twas!") == [
         "mara's", "storm", "beaten", "lamp", "twas"]
 
 

@@ -13,6 +13,7 @@ from snakemake_interface_logger_plugins.common import LogEvent
 from snakemake_interface_logger_plugins.tests import MockOutputSettings, TestLogHandlerBase
 
 import snakemake_logger_plugin_storyreel as plugin
+from storyreel import costs
 from storyreel import progress as pg
 from storyreel.progress import JobKey
 
@@ -40,7 +41,7 @@ def model(tmp_path: Path, stories: dict | None = None, cores: int = 1) -> tuple[
                                                                                Clock]:
     clock = Clock()
     stories = stories or {"a": {"duration_s": 40}}
-    return pg.Progress(tmp_path, stories, cores=cores, costs=pg.Costs(), clock=clock), clock
+    return pg.Progress(tmp_path, stories, cores=cores, costs=costs.Costs(), clock=clock), clock
 
 
 def run_job(m: pg.Progress, clock: Clock, key: JobKey, jobid: int, seconds: float) -> None:
@@ -94,10 +95,10 @@ def test_costs_come_from_earlier_benchmarks_scaled_by_narration_length(tmp_path)
     m = pg.Progress(tmp_path, {"short": {"duration_s": 10}, "long": {"duration_s": 40}})
     assert "voice" in m.costs.from_history
     short, long = m.expected(JobKey("voice", "short")), m.expected(JobKey("voice", "long"))
-    assert short == pytest.approx(pg.JOB_OVERHEAD_S + 10.0)
-    assert long == pytest.approx(pg.JOB_OVERHEAD_S + 40.0)
-    pg.save_history(tmp_path, pg.harvest(tmp_path))
-    assert pg.load_history(tmp_path)["voice"] == [pytest.approx(1.0)]
+    assert short == pytest.approx(costs.JOB_OVERHEAD_S + 10.0)
+    assert long == pytest.approx(costs.JOB_OVERHEAD_S + 40.0)
+    costs.save_history(tmp_path, costs.harvest(tmp_path))
+    assert costs.load_history(tmp_path)["voice"] == [pytest.approx(1.0)]
 
 
 def test_eta_calibrates_to_the_observed_speed(tmp_path):

@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 from typing import Any
 
@@ -26,38 +25,15 @@ from storyreel.audio import Audio, read_wav, segment
 from storyreel.backends.asr import AsrBackend
 from storyreel.errors import StoryreelError
 from storyreel.subtitles import build_cues, write_srt, write_vtt
+from storyreel.text.words import normalised_words, written_words
 
 log = logging.getLogger(__name__)
 
 MARGIN_S = 0.1  # audio kept around each sentence for alignment and recognition
-_LETTER = re.compile(r"[^\W\d_]")
-_NOT_WORD = re.compile(r"[^a-z' ]+")
 
 
 # --------------------------------------------------------------------------------------------
 # Words and WER
-
-
-def written_words(text: str) -> list[str]:
-    """The sentence's words as written (punctuation attached); tokens without letters join
-    the previous word (or the next one at the start)."""
-    words: list[str] = []
-    pending = ""
-    for token in text.split():
-        if _LETTER.search(token):
-            words.append(pending + token)
-            pending = ""
-        elif words:
-            words[-1] += " " + token
-        else:
-            pending += token + " "
-    return words
-
-
-def normalise_words(text: str) -> list[str]:
-    """Lowercase words without punctuation (hyphens split words), for alignment and WER."""
-    flat = _NOT_WORD.sub(" ", text.lower().replace("\u2019", "'").replace("-", " "))
-    return [w.strip("'") for w in flat.split() if w.strip("'")]
 
 
 def word_error_rate(reference: list[str], hypothesis: list[str]) -> float:
@@ -96,7 +72,7 @@ def align_sentence(aligner: AsrBackend, audio: Audio, text: str, start: float, e
                    margin: float) -> tuple[list[str], list[tuple[float, float]], bool]:
     """Written words of one sentence, their times in the narration, and whether aligned."""
     words = written_words(text)
-    parts = [normalise_words(w) for w in words]
+    parts = [normalised_words(w) for w in words]
     flat = [p for part in parts for p in part]
     offset = max(0.0, start - margin)
     spans = aligner.align(segment(audio, offset, end + margin), audio.sample_rate, flat)
@@ -168,8 +144,8 @@ def words_document(revised: dict[str, Any], meta: dict[str, Any], backend: str,
                    words: list[dict[str, Any]], heard: list[str],
                    options: dict[str, Any]) -> dict[str, Any]:
     """The ``words.json`` document, with the WER check applied."""
-    reference = normalise_words(" ".join(s["text"] for s in meta["sentences"]))
-    hypothesis = normalise_words(" ".join(heard))
+    reference = normalised_words(" ".join(s["text"] for s in meta["sentences"]))
+    hypothesis = normalised_words(" ".join(heard))
     value = word_error_rate(reference, hypothesis)
     threshold = float(options["wer_threshold"])
     status = wer_status(value, threshold, str(options["on_wer_fail"]))

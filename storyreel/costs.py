@@ -1,0 +1,159 @@
+"""Expected job costs for the progress model: rates per stage from earlier runs (the benchmark
+files under ``benchmarks/`` and the history in ``.snakemake/storyreel/costs.json``), else
+:data:`DEFAULT_RATES`; narration and shot lengths read from a story's artifacts."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+STAGES = ["idea", "script", "revise", "voice", "asr", "shotlist", "vision", "keyframes", "video",
+          "post", "contactsheet", "stagetable"]
+PER_SHOT = frozenset({"keyframes", "video"})
+
+# Seconds of job time per second of narration (per-story stages) or per second of shot
+# (keyframes, video), measured with the embedded backends on a 2-core CPU; used until a run
+# leaves benchmark files. The constant part is the Python start-up of a Snakemake job.
+DEFAULT_RATES = {
+    "idea": 0.0, "script": 0.01, "revise": 0.01, "voice": 0.39, "asr": 0.84, "shotlist": 0.0,
+    "vision": 0.0, "keyframes": 0.06, "video": 0.91, "post": 0.56, "contactsheet": 0.0,
+    "stagetable": 0.0,
+}
+JOB_OVERHEAD_S = 1.0
+SHOT_S = 4.0  # narration seconds per shot, before a shot list has been seen
+HISTORY_KEEP = 200
+
+
+def _bench_seconds(path: Path) -> float | None:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            row = next(csv.DictReader(fh, delimiter="\t"))
+        return float(row["s"])
+    except (OSError, StopIteration, KeyError, ValueError):
+        return None
+
+
+def _json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def narration_length(workdir: Path, story: str, target: float | None = None) -> float:
+    """Narration seconds: voice.json when it exists, else the story's target ``duration_s``."""
+    meta = _json(workdir / "results" / story / "voice.json")
+    if isinstance(meta, dict) and meta.get("duration_s"):
+        return float(meta["duration_s"])
+    return float(target or 60.0)
+
+
+def shot_lengths(workdir: Path, story: str) -> dict[str, float]:
+    """Shot id -> duration (s) from the story's shots/ folder, when it exists."""
+    lengths: dict[str, float] = {}
+    shots = workdir / "results" / story / "shots"
+    if shots.is_dir():
+        for path in shots.glob("sh[0-9][0-9][0-9].json"):
+            data = _json(path)
+            if isinstance(data, dict) and data.get("duration"):
+                lengths[path.stem] = float(data["duration"])
+    return lengths
+
+
+def harvest(workdir: Path, only: set[Path] | None = None) -> dict[str, list[float]]:
+    """Rates (job seconds per narration or shot second) from the benchmark files in ``workdir``
+    (``only`` those, when given) whose story still has its voice.json / shot files, plus
+    ``shots_per_s`` samples (shots per narration second) from its shot lists."""
+    rates: dict[str, list[float]] = {}
+    bench = workdir / "benchmarks"
+
+    def wanted(tsv: Path) -> bool:
+        return only is None or tsv.resolve() in only
+
+    for stage in STAGES:
+        folder = bench / stage
+        if not folder.is_dir():
+            continue
+        for tsv in folder.glob("*.tsv"):
+            seconds = _bench_seconds(tsv)
+            meta = _json(workdir / "results" / tsv.stem / "voice.json")
+            if seconds is None or not wanted(tsv) or not isinstance(meta, dict) or not meta.get(
+                    "duration_s"):
+                continue
+            length = float(meta["duration_s"])
+            rates.setdefault(stage, []).append(max(seconds - JOB_OVERHEAD_S, 0.0) / length)
+        if stage in PER_SHOT:
+            for story_dir in (p for p in folder.iterdir() if p.is_dir()):
+                lengths = shot_lengths(workdir, story_dir.name)
+                for tsv in story_dir.glob("*.tsv"):
+                    seconds = _bench_seconds(tsv)
+                    if seconds is None or tsv.stem not in lengths or not wanted(tsv):
+                        continue
+                    rates.setdefault(stage, []).append(
+                        max(seconds - JOB_OVERHEAD_S, 0.0) / lengths[tsv.stem])
+    results = workdir / "results"
+    if results.is_dir() and only is None:
+        for story_dir in results.iterdir():
+            lengths = shot_lengths(workdir, story_dir.name)
+            meta = _json(story_dir / "voice.json")
+            if lengths and isinstance(meta, dict) and meta.get("duration_s"):
+                rates.setdefault("shots_per_s", []).append(len(lengths) / meta["duration_s"])
+    return rates
+
+
+def history_path(workdir: Path) -> Path:
+    return workdir / ".snakemake" / "storyreel" / "costs.json"
+
+
+def load_history(workdir: Path) -> dict[str, list[float]]:
+    data = _json(history_path(workdir))
+    if not isinstance(data, dict):
+        return {}
+    return {k: [float(x) for x in v] for k, v in data.get("rates", {}).items()
+            if isinstance(v, list)}
+
+
+def save_history(workdir: Path, rates: dict[str, list[float]]) -> None:
+    """Merge this run's rates into the workdir's history (newest kept)."""
+    merged = load_history(workdir)
+    for key, values in rates.items():
+        merged[key] = (merged.get(key, []) + list(values))[-HISTORY_KEEP:]
+    path = history_path(workdir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"rates": merged}), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+@dataclass
+class Costs:
+    """Expected job seconds per stage, from history (median rates) or the defaults."""
+
+    rates: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_RATES))
+    shots_per_s: float = 1.0 / SHOT_S
+    from_history: set[str] = field(default_factory=set)
+
+    @classmethod
+    def from_samples(cls, samples: dict[str, list[float]]) -> Costs:
+        costs = cls()
+        for stage, values in samples.items():
+            if not values:
+                continue
+            if stage == "shots_per_s":
+                costs.shots_per_s = statistics.median(values)
+            else:
+                costs.rates[stage] = statistics.median(values)
+                costs.from_history.add(stage)
+        return costs
+
+    def job(self, rule: str, length_s: float) -> float:
+        """Expected seconds of one job of ``rule`` for ``length_s`` of narration (or shot)."""
+        return JOB_OVERHEAD_S + self.rates.get(rule, 0.05) * max(length_s, 0.0)
+
+    def shots(self, narration_s: float) -> int:
+        return max(1, round(narration_s * self.shots_per_s))
