@@ -22,14 +22,11 @@ import csv
 import json
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 
-import psutil
+from watched import run_watched
 
 from storyreel import joblog
 
@@ -42,28 +39,8 @@ def snakemake(workdir: Path, stories: str, *args: str) -> tuple[float, float, st
     command = [str(BIN / "snakemake"), "-s", str(REPO / "Snakefile"), "-d", str(workdir),
                "--workflow-profile", str(REPO / "profiles" / "test"), "--config",
                f"stories={stories}", *args]
-    started = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    cpu = [0.0]
-
-    def watch() -> None:
-        try:
-            main = psutil.Process(proc.pid)
-            while proc.poll() is None:
-                times = main.cpu_times()
-                cpu[0] = times.user + times.system
-                time.sleep(0.05)
-        except psutil.Error:
-            pass
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    output, _ = proc.communicate()
-    wall = time.perf_counter() - started
-    watcher.join()
-    if proc.returncode:
-        sys.exit(f"snakemake {' '.join(args)} failed:\n{output[-4000:]}")
-    return wall, cpu[0], output
+    result = run_watched(command)
+    return result.wall_s, result.cpu_s, result.output
 
 
 def job_seconds(workdir: Path) -> tuple[int, float]:

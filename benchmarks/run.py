@@ -29,11 +29,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-import psutil
+from watched import run_watched
 
 from storyreel import joblog
 
@@ -47,27 +46,8 @@ def snakemake(workdir: Path, *args: str) -> tuple[float, float, str]:
     """Run Snakemake; return (wall seconds, peak RSS MB of the Snakemake process, output)."""
     command = [str(BIN / "snakemake"), "-s", str(REPO / "Snakefile"), "-d", str(workdir),
                "--workflow-profile", str(REPO / "profiles" / "default"), *args]
-    started = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    peak = [0.0]
-
-    def watch() -> None:
-        try:
-            main = psutil.Process(proc.pid)
-            while proc.poll() is None:
-                peak[0] = max(peak[0], main.memory_info().rss / 2**20)
-                time.sleep(0.02)
-        except psutil.Error:
-            pass
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    output, _ = proc.communicate()
-    wall = time.perf_counter() - started
-    watcher.join()
-    if proc.returncode:
-        sys.exit(f"snakemake {' '.join(args)} failed:\n{output[-4000:]}")
-    return wall, peak[0], output
+    result = run_watched(command)
+    return result.wall_s, result.peak_rss_mb, result.output
 
 
 def jobs_in(output: str) -> int:
