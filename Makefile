@@ -7,13 +7,15 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# every install of the project, extras included, keeps the compat editable mode (see above)
+INSTALL := $(BIN)/pip install --quiet --config-settings editable_mode=compat -e
 
 .PHONY: demo test test-browser test-extras test-diffusers test-slurm lint bench bench-models bench-scale resume verify chaos docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet --config-settings editable_mode=compat -e '.[dev]'
+	$(INSTALL) '.[dev]'
 	touch $(STAMP)
 
 demo: $(STAMP)  ## make every example story, up to results/{story}/final.mp4
@@ -28,11 +30,11 @@ test-browser: $(STAMP)  ## web monitor and report in headless Chromium (apt-get 
 	$(BIN)/pytest -q -m browser
 
 test-extras: $(STAMP)  ## tests of the optional model backends (installs the extras first)
-	$(BIN)/pip install --quiet -e '.[dev,llm,whisper,diffusers]'
+	$(INSTALL) '.[dev,llm,whisper,diffusers]'
 	$(BIN)/pytest -q -m "llm or whisper or diffusers"
 
 test-diffusers: $(STAMP)  ## the diffusers backends on tiny random pipelines (installs the extra)
-	$(BIN)/pip install --quiet -e '.[dev,diffusers]'
+	$(INSTALL) '.[dev,diffusers]'
 	$(BIN)/pytest -q -m diffusers
 
 lint: $(STAMP)  ## ruff, snakefmt, snakemake --lint, generated docs up to date
@@ -45,17 +47,17 @@ bench: $(STAMP)  ## timings and memory of the example stories (prints figures)
 	$(BIN)/python benchmarks/run.py
 
 bench-models: $(STAMP)  ## warm model workers against a load per shot, 12 shots, tiny pipelines
-	$(BIN)/pip install --quiet -e '.[dev,diffusers]'
+	$(INSTALL) '.[dev,diffusers]'
 	$(BIN)/python benchmarks/warm_models.py
 
 test-slurm: $(STAMP)  ## profiles/slurm on a single-node SLURM started here (root; Debian packages)
-	$(BIN)/pip install --quiet -e '.[dev,slurm]'
+	$(INSTALL) '.[dev,slurm]'
 	bash .ci/slurm/up.sh && $(BIN)/pytest -q -m slurm tests/test_slurm.py; \
 	  status=$$?; bash .ci/slurm/down.sh; exit $$status
 
 bench-scale: $(STAMP)  ## 10/100/1000-story dry runs vs a trivial DAG; per-job SLURM overhead
 	$(BIN)/python benchmarks/scale.py
-	$(BIN)/pip install --quiet -e '.[dev,slurm]'
+	$(INSTALL) '.[dev,slurm]'
 	bash .ci/slurm/up.sh && $(BIN)/python benchmarks/scale.py --slurm; \
 	  status=$$?; bash .ci/slurm/down.sh; exit $$status
 

@@ -19,8 +19,6 @@ import json
 import logging
 import os
 import re
-import shutil
-import subprocess
 import sys
 import threading
 import time
@@ -28,7 +26,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import psutil
 from snakemake_interface_logger_plugins.base import LogHandlerBase
 from snakemake_interface_logger_plugins.common import LogEvent
 from snakemake_interface_logger_plugins.settings import LogHandlerSettingsBase
@@ -36,9 +33,11 @@ from snakemake_interface_logger_plugins.settings import LogHandlerSettingsBase
 from storyreel import costs
 from storyreel import progress as pg
 
+from . import processes
+from .display import Display
+
 STATE_DIR = Path(".snakemake") / "storyreel"
 SCRIPT_RE = re.compile(r"tmp[^/ ]*\.(\w+)\.py\b")
-MAX_STORIES = 12  # on the terminal; the web monitor shows them all
 # Snakemake's own chatter, shown only with -v.
 NOISE = re.compile(r"^(Building DAG|Using shell|Provided |Rules claiming|Singularity|Conda env|"
                    r"Assuming unrestricted|host:|Select jobs|Execute \d+ jobs|Job stats|"
@@ -72,7 +71,7 @@ def _quiet(settings: Any) -> bool:
     return bool(names & {"progress", "rules", "all"})
 
 
-class LogHandler(LogHandlerBase):
+class LogHandler(Display, LogHandlerBase):
     """A stream handler: replaces Snakemake's default terminal output."""
 
     def __post_init__(self) -> None:
@@ -275,7 +274,7 @@ class LogHandler(LogHandlerBase):
         with self.lock:
             job = self.model.finish(getattr(record, "job_id", -1), ok=True)
             if job is not None:
-                bench_rss = _benchmark_rss(job.benchmark)
+                bench_rss = processes.benchmark_rss(job.benchmark)
                 job.peak_rss_mb = max(job.peak_rss_mb, bench_rss)
         if job is not None and not self.tty and not self.quiet:
             seconds = (job.ended or 0) - (job.started or 0)
@@ -318,7 +317,7 @@ class LogHandler(LogHandlerBase):
             return
         by_rule: dict[str, list[tuple[float, float]]] = {}
         total = 0.0
-        for started, rss, cmdline in _job_processes():
+        for started, rss, cmdline in processes.job_processes():
             total += rss
             match = SCRIPT_RE.search(cmdline)
             if match:
@@ -334,16 +333,11 @@ class LogHandler(LogHandlerBase):
                     job.peak_rss_mb = max(job.peak_rss_mb, rss)
                     job.rss_mb = rss
         now = time.monotonic()
-        if now - self.last_gpu > 5 and NVIDIA_SMI:
+        if now - self.last_gpu > 5 and processes.NVIDIA_SMI:
             self.last_gpu = now
-            try:
-                out = subprocess.run(
-                    [NVIDIA_SMI, "--query-gpu=memory.used", "--format=csv,noheader,nounits"],
-                    capture_output=True, text=True, timeout=5, check=True).stdout
-                self.gpu_mb = sum(float(x) for x in out.split())
+            self.gpu_mb = processes.gpu_used_mb()
+            if self.gpu_mb is not None:
                 self.peak_gpu_mb = max(self.peak_gpu_mb or 0.0, self.gpu_mb)
-            except (OSError, subprocess.SubprocessError, ValueError):
-                self.gpu_mb = None
 
     def _tick(self, force: bool = False) -> None:
         if self.model is None:
@@ -363,68 +357,6 @@ class LogHandler(LogHandlerBase):
                 self._draw()
             else:
                 self._plain_progress(force=False)
-
-    def _plain_progress(self, force: bool) -> None:
-        now = time.monotonic()
-        if force or now - self.last_plain >= self.plain_every:
-            self.last_plain = now
-            with self.lock:
-                self._erase()
-                self.stream.write(self._status_line() + "\n")
-                self.stream.flush()
-
-    def _status_line(self) -> str:
-        m = self.model
-        if m is None:
-            return "storyreel"
-        counts = m.counts()
-        frac = m.shown_fraction()
-        mem = f" · RSS {self.rss_mb:.0f} MB (peak {self.peak_rss_mb:.0f})" if self.tty else ""
-        if self.gpu_mb is not None:
-            mem += f" · GPU {self.gpu_mb:.0f} MB (peak {self.peak_gpu_mb:.0f})"
-        estimated = sum(m.costs.shots(m.length(s)) * len(pg.PER_SHOT) for s in m.phantoms)
-        jobs = f"{len(m.jobs)}" + (f"+~{estimated}" if estimated else "")
-        return (f"[{frac * 100:5.1f}%] {counts['done']}/{jobs} jobs"
-                f" · elapsed {pg.fmt_duration(time.monotonic() - m.started)}"
-                f" · ETA {pg.fmt_duration(m.eta())}{mem}")
-
-    def _lines(self) -> list[str]:
-        m = self.model
-        if m is None:
-            return []
-        width = shutil.get_terminal_size((100, 20)).columns
-        lines = [f"storyreel {pg.bar(m.shown_fraction(), 30)} {self._status_line()}"]
-        fractions = m.story_fractions()
-        stories = m.story_ids()
-        active = [s for s in stories if fractions.get(s, 1.0) < 1.0] or stories
-        for story in active[:MAX_STORIES]:
-            frac = fractions.get(story, 1.0)
-            lines.append(f"  {story[:20]:20} {pg.bar(frac, 20)} "
-                         f"{frac * 100:5.1f}%  {m.current(story)}")
-        if len(active) > MAX_STORIES:
-            lines.append(f"  … {len(active) - MAX_STORIES} more stories (storyreel monitor)")
-        now = time.monotonic()
-        running = [j for j in m.jobs.values() if j.state == "running"]
-        for job in running[:8]:
-            rss = job.rss_mb
-            lines.append(f"    ▸ {job.key.label:32} {now - (job.started or now):6.1f} s"
-                         + (f"  {rss:5.0f} MB" if rss else ""))
-        if len(running) > 8:
-            lines.append(f"    … {len(running) - 8} more running")
-        return [line[: width - 1] for line in lines]
-
-    def _erase(self) -> None:
-        if self.drawn:
-            self.stream.write(f"\x1b[{self.drawn}F\x1b[J")
-            self.drawn = 0
-
-    def _draw(self) -> None:
-        if not self.tty or self.model is None or self.closed:
-            return
-        lines = self._lines()
-        self.stream.write("\n".join(lines) + "\n")
-        self.stream.flush()
-        self.drawn = len(lines)
 
     # ------------------------------------------------------------------ state files
     def _save_state(self, snapshot: dict[str, Any], running: bool) -> None:
@@ -487,99 +419,3 @@ class LogHandler(LogHandlerBase):
                     pass
             self.closed = True
         super().close()
-
-    def _summary(self, ok: bool) -> str:
-        m = self.model
-        assert m is not None
-        counts = m.counts()
-        elapsed = time.monotonic() - m.started
-        head = "finished" if ok else ("failed" if self.failures else "stopped")
-        lines = [f"storyreel: {head}: {counts['done']} of {len(m.jobs)} jobs done in "
-                 f"{pg.fmt_duration(elapsed)}; peak RSS {self.peak_rss_mb:.0f} MB"
-                 + (f", peak GPU {self.peak_gpu_mb:.0f} MB" if self.peak_gpu_mb else "")]
-        for story in m.story_ids():
-            jobs = [j for j in m.jobs.values() if j.key.story == story]
-            done = sum(j.state == "done" for j in jobs)
-            seconds = sum((j.ended or 0) - (j.started or 0) for j in jobs if j.ended)
-            peak = max((j.peak_rss_mb for j in jobs), default=0.0)
-            final = Path("results") / story / "final.mp4"
-            where = f" → {final}" if (m.workdir / final).exists() and ok else ""
-            lines.append(f"  {story:20} {m.current(story):8} {done}/{len(jobs)} jobs, "
-                         f"{seconds:.1f} s of job time, peak {peak:.0f} MB{where}")
-        for failure in self.failures:
-            logs = ", ".join(failure["log"]) or "no log"
-            lines.append(f"  FAILED {failure['job']}: see {logs}")
-        return "\n".join(lines)
-
-
-PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-NVIDIA_SMI = shutil.which("nvidia-smi")
-
-
-def _proc_children(pid: int) -> list[int] | None:
-    """Child pids from /proc/PID/task/*/children (Linux): no scan of every process."""
-    try:
-        tasks = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return None
-    kids: list[int] = []
-    for tid in tasks:
-        try:
-            with open(f"/proc/{pid}/task/{tid}/children", encoding="ascii") as fh:
-                kids += [int(x) for x in fh.read().split()]
-        except OSError:
-            continue
-    return kids
-
-
-def _proc_rss(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/statm", encoding="ascii") as fh:
-            return int(fh.read().split()[1]) * PAGE / 2**20
-    except (OSError, ValueError, IndexError):
-        return 0.0
-
-
-def _tree_rss(pid: int, depth: int = 0) -> float:
-    rss = _proc_rss(pid)
-    if depth < 6:
-        for kid in _proc_children(pid) or []:
-            rss += _tree_rss(kid, depth + 1)
-    return rss
-
-
-def _job_processes() -> list[tuple[float, float, str]]:
-    """(start time, RSS MB of its process tree, command line) of each child of Snakemake."""
-    me = os.getpid()
-    kids = _proc_children(me)
-    found = []
-    if kids is not None:
-        for kid in kids:
-            try:
-                with open(f"/proc/{kid}/cmdline", "rb") as fh:
-                    cmdline = fh.read().replace(b"\0", b" ").decode(errors="replace")
-                with open(f"/proc/{kid}/stat", encoding="ascii", errors="replace") as fh:
-                    started = float(fh.read().rsplit(")", 1)[1].split()[19])
-            except (OSError, ValueError, IndexError):
-                continue
-            found.append((started, _tree_rss(kid), cmdline))
-        return found
-    try:  # not Linux: psutil (scans every process, so slower)
-        for child in psutil.Process(me).children():
-            tree = [child, *child.children(recursive=True)]
-            rss = sum(p.memory_info().rss for p in tree) / 2**20
-            found.append((child.create_time(), rss, " ".join(child.cmdline())))
-    except psutil.Error:
-        pass
-    return found
-
-
-def _benchmark_rss(path: Any) -> float:
-    if not path:
-        return 0.0
-    try:
-        with open(str(path).split(" ")[0], encoding="utf-8") as fh:
-            header, row = fh.readline().split("\t"), fh.readline().split("\t")
-        return float(dict(zip(header, row, strict=False)).get("max_rss", 0) or 0)
-    except (OSError, ValueError):
-        return 0.0

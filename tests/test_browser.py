@@ -56,9 +56,11 @@ def test_monitor_shows_the_jobs_of_a_running_story(tmp_path):
     import json
 
     work = Workdir(tmp_path / "live", [TINY_STORY])
-    proc = subprocess.Popen(work.command("--logger", "storyreel", "--cores", "1"),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env=work.env(), start_new_session=True)
+    log = tmp_path / "run.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(work.command("--logger", "storyreel", "--cores", "1"),
+                                stdout=out, stderr=subprocess.STDOUT, env=work.env(),
+                                start_new_session=True)
     server = webmonitor.make_server(work.path, "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/"
@@ -66,7 +68,8 @@ def test_monitor_shows_the_jobs_of_a_running_story(tmp_path):
 
     def running_with_history() -> bool:
         if proc.poll() is not None:
-            raise AssertionError("the run ended before the monitor could see it")
+            raise AssertionError("the run ended before the monitor could see it:\n"
+                                 + log.read_text(errors="replace")[-3000:])
         try:
             data = json.loads(state.read_text())
         except (OSError, ValueError):
@@ -80,8 +83,9 @@ def test_monitor_shows_the_jobs_of_a_running_story(tmp_path):
         chromium("--virtual-time-budget=4000", "--window-size=1200,900",
                  f"--screenshot={png}", url)
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=60)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=60)
         server.shutdown()
         server.server_close()
     assert 'data-loaded="1"' in dom, dom[-2000:]

@@ -222,3 +222,17 @@ def test_quiet_shows_only_progress_and_summary(tmp_path, monkeypatch):
     h.close()
     out = h.stream.getvalue()
     assert "· done" not in out and "storyreel: finished" in out
+
+
+def test_snakemake_finds_the_logger_plugin_from_any_folder(tmp_path):
+    # Snakemake looks for logger plugins with pkgutil.iter_modules, which sees the compat editable
+    # install's .pth but not setuptools' strict editable finder (`pip install -e` without
+    # `--config-settings editable_mode=compat`): `--logger storyreel` then fails outside the repo.
+    import subprocess
+    import sys
+
+    found = subprocess.run(
+        [sys.executable, "-c", "import pkgutil; print(sorted(m.name for m in pkgutil.iter_modules()"
+         " if m.name.startswith('snakemake_logger_plugin_')))"],
+        cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    assert "snakemake_logger_plugin_storyreel" in found, found

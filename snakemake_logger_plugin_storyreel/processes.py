@@ -1,0 +1,95 @@
+"""What the logger plugin samples of the running jobs: the RSS of each job's process tree (from
+/proc on Linux, psutil elsewhere), GPU memory, and the peak RSS that a job's benchmark file
+recorded."""
+
+import os
+import shutil
+import subprocess
+from typing import Any
+
+import psutil
+
+PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+NVIDIA_SMI = shutil.which("nvidia-smi")
+
+
+def _proc_children(pid: int) -> list[int] | None:
+    """Child pids from /proc/PID/task/*/children (Linux): no scan of every process."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return None
+    kids: list[int] = []
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children", encoding="ascii") as fh:
+                kids += [int(x) for x in fh.read().split()]
+        except OSError:
+            continue
+    return kids
+
+
+def _proc_rss(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/statm", encoding="ascii") as fh:
+            return int(fh.read().split()[1]) * PAGE / 2**20
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _tree_rss(pid: int, depth: int = 0) -> float:
+    rss = _proc_rss(pid)
+    if depth < 6:
+        for kid in _proc_children(pid) or []:
+            rss += _tree_rss(kid, depth + 1)
+    return rss
+
+
+def job_processes() -> list[tuple[float, float, str]]:
+    """(start time, RSS MB of its process tree, command line) of each child of Snakemake."""
+    me = os.getpid()
+    kids = _proc_children(me)
+    found = []
+    if kids is not None:
+        for kid in kids:
+            try:
+                with open(f"/proc/{kid}/cmdline", "rb") as fh:
+                    cmdline = fh.read().replace(b"\0", b" ").decode(errors="replace")
+                with open(f"/proc/{kid}/stat", encoding="ascii", errors="replace") as fh:
+                    started = float(fh.read().rsplit(")", 1)[1].split()[19])
+            except (OSError, ValueError, IndexError):
+                continue
+            found.append((started, _tree_rss(kid), cmdline))
+        return found
+    try:  # not Linux: psutil (scans every process, so slower)
+        for child in psutil.Process(me).children():
+            tree = [child, *child.children(recursive=True)]
+            rss = sum(p.memory_info().rss for p in tree) / 2**20
+            found.append((child.create_time(), rss, " ".join(child.cmdline())))
+    except psutil.Error:
+        pass
+    return found
+
+
+def benchmark_rss(path: Any) -> float:
+    if not path:
+        return 0.0
+    try:
+        with open(str(path).split(" ")[0], encoding="utf-8") as fh:
+            header, row = fh.readline().split("\t"), fh.readline().split("\t")
+        return float(dict(zip(header, row, strict=False)).get("max_rss", 0) or 0)
+    except (OSError, ValueError):
+        return 0.0
+
+
+def gpu_used_mb() -> float | None:
+    """GPU memory in use on every device (MB), from nvidia-smi; None when it cannot tell."""
+    if not NVIDIA_SMI:
+        return None
+    try:
+        out = subprocess.run(
+            [NVIDIA_SMI, "--query-gpu=memory.used", "--format=csv,noheader,nounits"],
+            capture_output=True, text=True, timeout=5, check=True).stdout
+        return sum(float(x) for x in out.split())
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return None
