@@ -173,6 +173,19 @@ def test_read_premise_heuristics():
     assert read_premise(PREMISES[1]).pronoun == "he"
 
 
+@pytest.mark.parametrize(("premise", "hero", "pronoun"), [
+    ("Ruth repairs an old clock tower before the festival.", "Ruth", "she"),  # was "he"
+    ("Dr. Aiko Tanaka rides the last train to Osaka.", "Dr. Aiko Tanaka", "she"),  # the title
+    ("Captain Noor guides a ship home through the fog.", "Captain Noor", "she"),
+    ("Kenji, a baker, wants to win the harvest contest.", "Kenji", "he"),
+    ("Jean-Luc sails north to find his brother.", "Jean-Luc", "he"),  # was "the jean-Luc..."
+    ("Dr. Zorblax must save the moon.", "Dr. Zorblax", "he"),  # unknown name: its ending
+])
+def test_hero_and_pronoun_from_names(premise, hero, pronoun):
+    read = read_premise(premise)
+    assert (read.hero, read.pronoun) == (hero, pronoun)
+
+
 @pytest.mark.parametrize(("goal", "spoken"), [
     ("guide the boat home", "guides the boat home"), ("fix it", "fixes it"),
     ("carry water", "carries water"), ("have hope", "has hope"), ("play", "plays"),

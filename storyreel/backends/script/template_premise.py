@@ -67,6 +67,7 @@ TITLE_RE = re.compile(r"^((?:Dr|Mr|Mrs|Ms|Prof|Capt|Lt|Sgt|Col|Gen|Rev|Sir|Dame|
                       r"Sheriff|Judge|Coach|Nurse|Sister|Brother|Father|Mother|Grandma|Grandpa|"
                       r"Queen|King|Prince|Princess|Granny|Chef|Admiral|Commander)\.?)\s+"
                       r"([A-Z][\w'-]+(?:\s[A-Z][\w'-]+)?)")
+NAME_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")  # Mara, Jean-Luc, O'Neil
 TIME_NOUNS = set("night day morning evening eve end middle way dark afternoon year moment time "
                  "hope search summer winter spring autumn dead".split())
 NIGHT_WORDS, DAY_WORDS = (("night", "midnight", "dark", "moon", "stars", "evening"),
@@ -200,8 +201,30 @@ def _pronoun(premise: str, name: str | None, descriptor: str) -> str:
     if not name and desc & IT_WORDS:
         return "it"
     if name:
-        return "she" if name.lower().endswith(SHE_ENDINGS) else "he"
+        return _name_pronoun(name)
     return "she"
+
+
+@functools.cache
+def _names():  # noqa: ANN202 - gender_guesser's Detector (40 000 first names, loaded once)
+    import gender_guesser.detector
+
+    return gender_guesser.detector.Detector(case_sensitive=False)
+
+
+def _name_pronoun(name: str) -> str:
+    """The pronoun a first name usually takes (gender-guesser's name dictionary); for names it
+    does not know or counts as unisex, the name's ending."""
+    words = [w.strip(".'’") for w in name.split()]
+    words = [w for w in words if w.replace("-", "").isalpha()] or ["?"]
+    for word in words:  # "Dr. Aiko Tanaka": the title is unknown, the first name is not
+        guess = _names().get_gender(word.split("-")[0])
+        if guess in ("female", "mostly_female"):
+            return "she"
+        if guess in ("male", "mostly_male"):
+            return "he"
+    first = words[1] if len(words) > 1 and TITLE_RE.match(name) else words[0]
+    return "she" if first.lower().endswith(SHE_ENDINGS) else "he"
 
 
 def words_only(phrase: str) -> str:
@@ -235,7 +258,8 @@ def _hero(premise: str, names: list[str]) -> tuple[str | None, str]:
         return f"{title.group(1)} {title.group(2)}", ""
     words = premise.split()
     first = words[0].strip(",") if words else ""
-    if first[:1].isupper() and first.isalpha() and first.lower() not in tx.PHRASE_STOP and \
+    if first[:1].isupper() and NAME_WORD.fullmatch(first) and first.lower() not in tx.PHRASE_STOP \
+            and \
             first not in names and len(words) > 1 and \
             (words[0].endswith(",") or tx.noun_phrase(words, 1) == "" or
              _looks_finite(words[1], "", words[2] if len(words) > 2 else "")):
