@@ -32,10 +32,10 @@ COPY pyproject.toml README.md LICENSE ./
 COPY storyreel/__init__.py storyreel/__init__.py
 RUN python3 -m venv venv \
  && venv/bin/pip install --quiet --upgrade pip \
- && venv/bin/pip install --quiet --config-settings editable_mode=compat -e ".${EXTRAS:+[$EXTRAS]}"
+ && venv/bin/pip install --quiet -e ".${EXTRAS:+[$EXTRAS]}"
 # then the workflow: Snakefile, rules, stage adapters, schemas, profiles, the package
 COPY . .
-RUN venv/bin/pip install --quiet --no-deps --config-settings editable_mode=compat -e . && venv/bin/storyreel backends >/dev/null
+RUN venv/bin/pip install --quiet --no-deps -e . && venv/bin/storyreel backends >/dev/null
 
 WORKDIR /work
 ENTRYPOINT ["snakemake", "-s", "/opt/storyreel/Snakefile"]

@@ -1,14 +1,13 @@
 # Two commands on a fresh machine: `make demo` (the example videos) and `make test`.
 # Each creates its own virtual environment from nothing (PyPI only, no system packages).
-# The editable install is in "compat" mode (a .pth with the project folder) so that Snakemake
-# finds the bundled logger plugin, snakemake_logger_plugin_storyreel, for `--logger storyreel`.
+# The editable install puts the project folder on sys.path with a plain .pth (pyproject.toml's
+# package-dir), so that Snakemake finds the bundled logger plugin for `--logger storyreel`.
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# every install of the project, extras included, keeps the compat editable mode (see above)
-INSTALL := $(BIN)/pip install --quiet --config-settings editable_mode=compat -e
+INSTALL := $(BIN)/pip install --quiet -e
 
 .PHONY: demo test test-browser test-extras test-diffusers test-slurm lint bench bench-models bench-scale resume verify chaos docs clean
 

@@ -225,9 +225,9 @@ def test_quiet_shows_only_progress_and_summary(tmp_path, monkeypatch):
 
 
 def test_snakemake_finds_the_logger_plugin_from_any_folder(tmp_path):
-    # Snakemake looks for logger plugins with pkgutil.iter_modules, which sees the compat editable
-    # install's .pth but not setuptools' strict editable finder (`pip install -e` without
-    # `--config-settings editable_mode=compat`): `--logger storyreel` then fails outside the repo.
+    # Snakemake looks for logger plugins with pkgutil.iter_modules, which sees a .pth with the
+    # project folder but not setuptools' import-hook editable finder: without pyproject.toml's
+    # package-dir, `--logger storyreel` fails outside the repository after `pip install -e .`.
     import subprocess
     import sys
 
