@@ -162,6 +162,13 @@ def music_input(wildcards):
     return [music] if music else []
 
 
+def reference_image(wildcards):
+    """The keyframes IP-Adapter's reference image, an input so that a new picture reruns them."""
+    options = STAGES["keyframes"]
+    adapter = options["ip_adapter"] if options["backend"] == "diffusers" else None
+    return [adapter["image"]] if adapter else []
+
+
 def provenance():
     """Every stage's settings, recorded in the manifest (and rerunning post when they change)."""
     return {"seed": config["seed"], "output": config["output"], "stages": STAGES}

@@ -60,6 +60,7 @@ checkpoint vision:
 rule keyframes:
     input:
         plan=shot_plan,
+        reference=reference_image,
     output:
         png="results/{story}/keyframes/{shot}.png",
     log:

@@ -134,9 +134,12 @@ TINY_MODELS = REPO / ".cache" / "tiny-pipelines"  # built once, kept under the w
 
 @pytest.fixture(scope="session")
 def tiny_models() -> dict[str, Path]:
-    """Tiny random diffusers pipelines (SD 1.5-style text-to-image, Stable Video Diffusion),
-    built offline from configs and saved with save_pretrained, once per machine."""
+    """Tiny random diffusers pipelines (SD 1.5-style text-to-image, Stable Video Diffusion) and
+    an IP-Adapter for the first, built offline from configs and saved with save_pretrained,
+    once per machine."""
     pytest.importorskip("diffusers", reason="needs the diffusers extra")
-    from storyreel.tiny_models import build_tiny_sd, build_tiny_svd
+    from storyreel.tiny_models import build_tiny_ip_adapter, build_tiny_sd, build_tiny_svd
 
-    return {"sd": build_tiny_sd(TINY_MODELS), "svd": build_tiny_svd(TINY_MODELS)}
+    sd = build_tiny_sd(TINY_MODELS)
+    return {"sd": sd, "svd": build_tiny_svd(TINY_MODELS),
+            "ip_adapter": build_tiny_ip_adapter(TINY_MODELS, sd)}

@@ -78,6 +78,24 @@ def test_keyframe_is_seeded_and_has_the_headroom_size(tiny_models, in_workdir):
     assert diffusion.count_loads(in_workdir, "keyframes") == 1
 
 
+def test_ip_adapter_reference_image_conditions_the_keyframe(tiny_models, in_workdir):
+    from PIL import Image
+
+    from storyreel.tiny_models import IP_ADAPTER_WEIGHTS
+
+    DiffusersKeyframes(keyframe_options(tiny_models)).save(plan(), in_workdir / "plain.png")
+    for colour in ("red", "blue"):
+        Image.new("RGB", (64, 64), colour).save(in_workdir / f"{colour}.png")
+        adapter = {"model": str(tiny_models["ip_adapter"]), "subfolder": "models",
+                   "weight_name": IP_ADAPTER_WEIGHTS, "image": str(in_workdir / f"{colour}.png"),
+                   "scale": 1.0}
+        backend = DiffusersKeyframes(keyframe_options(tiny_models, ip_adapter=adapter))
+        assert backend.reference is not None
+        backend.save(plan(), in_workdir / f"{colour}-ref.png")
+    pictures = {(in_workdir / f"{n}.png").read_bytes() for n in ("plain", "red-ref", "blue-ref")}
+    assert len(pictures) == 3  # the adapter changes the picture, and so does its reference
+
+
 def test_fit_plan_trims_or_slows_down_to_the_exact_count():
     trimmed = fit_plan(25, 25, 10, 25)  # long enough: real time, end trimmed
     assert [a for a, _, _ in trimmed] == list(range(10))
