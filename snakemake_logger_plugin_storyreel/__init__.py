@@ -65,10 +65,8 @@ class LogHandlerSettings(LogHandlerSettingsBase):
     )
 
 
-def _quiet(settings: Any) -> bool:
-    quiet = getattr(settings, "quiet", None) or ()
-    names = {str(q).lower().split(".")[-1] for q in quiet}
-    return bool(names & {"progress", "rules", "all"})
+def _quietness(settings: Any) -> set[str]:
+    return {str(q).lower().split(".")[-1] for q in getattr(settings, "quiet", None) or ()}
 
 
 class LogHandler(Display, LogHandlerBase):
@@ -81,7 +79,10 @@ class LogHandler(Display, LogHandlerBase):
         self.stream = sys.stdout if getattr(cs, "stdout", False) else sys.stderr
         self.dryrun = bool(getattr(cs, "dryrun", False))
         self.verbose = bool(getattr(cs, "verbose", False))
-        self.quiet = _quiet(cs)
+        quietness = _quietness(cs)
+        self.quiet = bool(quietness & {"progress", "rules", "all"})
+        # `-q` (quiet about progress): Snakemake sends no job-finished events; the DAG tells.
+        self.finish_events = "progress" not in quietness
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)()) and \
             os.environ.get("TERM") != "dumb"
         self.refresh = getattr(self.settings, "refresh", 0.5) or 0.5
@@ -258,6 +259,7 @@ class LogHandler(Display, LogHandlerBase):
     def _job_started(self, record: logging.LogRecord) -> None:
         if self.model is None:
             return
+        self._reconcile()
         key = self._key(record)
         if key.rule == "all":
             return
@@ -269,10 +271,28 @@ class LogHandler(Display, LogHandlerBase):
         self._tick(force=True)
 
     def _job_finished(self, record: logging.LogRecord) -> None:
+        self._finished(getattr(record, "job_id", -1))
+
+    def _reconcile(self) -> None:
+        """Mark done the running jobs that the DAG has finished (no events under ``-q``)."""
+        dag = getattr(self.workflow, "dag", None)
+        if self.finish_events or self.model is None or dag is None:
+            return
+        try:
+            finished = {job.jobid for job in list(dag._finished)}
+        except (RuntimeError, AttributeError):
+            return
+        with self.lock:
+            done = [j.jobid for j in self.model.jobs.values()
+                    if j.state == "running" and j.jobid in finished]
+        for jobid in done:
+            self._finished(jobid)
+
+    def _finished(self, jobid: int) -> None:
         if self.model is None:
             return
         with self.lock:
-            job = self.model.finish(getattr(record, "job_id", -1), ok=True)
+            job = self.model.finish(jobid, ok=True)
             if job is not None:
                 bench_rss = processes.benchmark_rss(job.benchmark)
                 job.peak_rss_mb = max(job.peak_rss_mb, bench_rss)
@@ -306,6 +326,7 @@ class LogHandler(Display, LogHandlerBase):
                 if now - self.last_sample >= self.sample_every:
                     self.last_sample = now
                     self._sample()
+                self._reconcile()
                 self._tick()
             except Exception:  # noqa: S110 - keep drawing
                 pass
@@ -395,6 +416,7 @@ class LogHandler(Display, LogHandlerBase):
         self.stop_event.set()
         if self.thread is not None:
             self.thread.join(timeout=2)
+        self._reconcile()
         with self.lock:
             if self.model is not None:
                 self._erase()

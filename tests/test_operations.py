@@ -177,3 +177,11 @@ def test_failure_notifies_and_status_names_the_log(tmp_path, hook):
     status = json.loads(storyreel("status", "-d", str(work.path), "--json").stdout)
     assert status[0]["state"] == "failed"
     assert status[0]["failure"]["log"] == "logs/script/broken.log"
+
+
+def test_quiet_run_counts_its_jobs_done(tmp_path):
+    # -q: Snakemake sends no job-finished events; the summary must still count every job done.
+    work = Workdir(tmp_path / "quiet", [TINY_STORY])
+    result = work.run("--until", "revise", "--logger", "storyreel", "-q")
+    assert "storyreel: finished: 3 of 3 jobs done" in result.output, result.output[-3000:]
+    assert "Finished jobid" not in result.output and "rule idea" not in result.output

@@ -209,8 +209,13 @@ def test_plugin_reports_a_failed_job_with_its_log(handler):
 
 
 def test_quiet_shows_only_progress_and_summary(tmp_path, monkeypatch):
+    # Under -q Snakemake sends no job-finished events (its print_progress is off): the plugin
+    # reads the DAG's finished jobs instead.
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(pg, "_ATTACHED", {})
+    idea = SimpleNamespace(jobid=1, **vars(fake_job("idea", story="a")))
+    dag = SimpleNamespace(_needrun=[idea], _finished=[])
+    monkeypatch.setattr(pg, "_ATTACHED", {"workflow": SimpleNamespace(
+        dag=dag, config={}, resource_settings=SimpleNamespace(cores=1)), "stories": {}})
     settings = MockOutputSettings()
     settings.quiet = {"progress", "rules"}
     h = plugin.LogHandler(common_settings=settings, settings=plugin.LogHandlerSettings())
@@ -218,10 +223,10 @@ def test_quiet_shows_only_progress_and_summary(tmp_path, monkeypatch):
     h.emit(record(LogEvent.RUN_INFO, "Job stats", stats={"total": 1}))
     h.emit(record(LogEvent.JOB_INFO, jobid=1, rule_name="idea", wildcards={"story": "a"},
                   log=[], benchmark=None))
-    h.emit(record(LogEvent.JOB_FINISHED, job_id=1))
+    dag._finished.append(idea)
     h.close()
     out = h.stream.getvalue()
-    assert "· done" not in out and "storyreel: finished" in out
+    assert "· done" not in out and "storyreel: finished: 1 of 1 jobs" in out, out
 
 
 def test_snakemake_finds_the_logger_plugin_from_any_folder(tmp_path):
