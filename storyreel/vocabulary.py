@@ -29,8 +29,9 @@ TRANSITIONS = ("cut", "crossfade")
 # planner finds these in a prompt by keyword; the animatic renderer has a drawing for each.
 SCENERY = ("interior", "sea", "island", "mountains", "hills", "forest", "city", "village",
            "water", "desert", "snow")
-PROPS = ("lighthouse", "boat", "tree", "lamp", "rain", "castle", "mill", "moon", "stars")
-FIGURES = ("fox", "dog", "cat", "deer", "bird", "small", "person")
+PROPS = ("lighthouse", "boat", "tree", "lamp", "rain", "castle", "mill", "moon", "stars",
+         "train", "garden")
+FIGURES = ("fox", "dog", "cat", "deer", "bird", "small", "whale", "dragon", "robot", "person")
 DRAWABLE = {"scenery": SCENERY, "props": PROPS, "figures": FIGURES}
 
 # Sky bodies the lighting of a time of day names.

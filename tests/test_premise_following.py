@@ -136,8 +136,15 @@ def test_a_space_station_is_not_drawn_as_a_city():
     for plan in plans:
         assert "city" not in plan["elements"]["scenery"], plan["prompt"]
     assert any("stars" in p["elements"]["props"] for p in plans)
-    assert any("tree" in p["elements"]["props"] for p in plans)  # the garden
+    assert any("garden" in p["elements"]["props"] for p in plans)
     assert all("person" in p["elements"]["figures"] or p["cast"] for p in plans)
+    assert {c["kind"] for p in plans for c in p["cast"]} == {"robot"}  # drawn as a robot
+
+
+def test_the_whale_of_the_premise_is_drawn():
+    _, _, plans = story(WHALE)
+    assert any("whale" in p["elements"]["figures"] and "sea" in p["elements"]["scenery"]
+               for p in plans)
 
 
 def test_a_space_story_without_a_named_place_is_not_drawn_as_a_city():

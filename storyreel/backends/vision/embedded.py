@@ -47,8 +47,8 @@ SCENERY: dict[str, tuple[str, ...]] = {
 PROPS: dict[str, tuple[str, ...]] = {
     "lighthouse": ("lighthouse", "beacon"),
     "boat": ("boat", "ship", "sail", "canoe", "raft", "vessel", "trawler", "fishing boat"),
-    "tree": ("tree", "oak", "orchard", "willow", "birch", "acorn", "garden", "plant",
-             "flower", "seedling", "sapling", "vine", "greenhouse"),
+    "tree": ("tree", "oak", "orchard", "willow", "birch", "acorn", "plant", "seedling",
+             "sapling", "vine", "greenhouse"),
     "lamp": ("lamp", "lantern", "candle", "fire", "torch", "light"),
     "rain": ("rain", "storm", "downpour", "thunder", "stormy", "gale"),
     "castle": ("castle", "fortress", "palace", "tower", "kingdom", "throne"),
@@ -56,6 +56,10 @@ PROPS: dict[str, tuple[str, ...]] = {
     "moon": ("moon", "moonlight", "moonlit"),
     "stars": ("star", "starlight", "starry", "space", "space_station", "spaceship", "orbit",
               "galaxy", "planet", "asteroid", "comet", "astronaut", "starship", "nebula"),
+    "train": ("train", "locomotive", "railway", "railroad", "train_station", "train_carriage",
+              "tram", "steam engine"),
+    "garden": ("garden", "flower", "flowerbed", "blossom", "bloom", "allotment", "vegetable",
+               "tulip", "daisy", "sunflower"),
 }
 FIGURES: dict[str, tuple[str, ...]] = {
     "fox": ("fox", "vixen"),
@@ -66,15 +70,18 @@ FIGURES: dict[str, tuple[str, ...]] = {
              "parrot", "pigeon", "dove", "swan", "duck", "heron", "penguin", "hen", "goose"),
     "small": ("rabbit", "hare", "hedgehog", "mouse", "squirrel", "badger", "frog", "hamster",
               "rat", "mole", "otter", "beaver", "toad", "lizard"),
+    "whale": ("whale", "orca", "humpback"),
+    "dragon": ("dragon", "wyvern", "dragonling"),
+    "robot": ("robot", "android", "droid", "automaton"),
     "person": ("man", "woman", "girl", "boy", "child", "children", "keeper", "king", "queen",
                "fisherman", "sailor", "people", "villager", "crowd", "traveller", "stranger",
                "mother", "father", "grandmother", "grandfather", "friend", "knight",
                "farmer", "captain", "figure", "person", "baker", "doctor", "scientist",
                "detective", "pilot", "engineer", "teacher", "student", "nurse", "musician",
                "painter", "soldier", "prince", "princess", "witch", "wizard", "thief",
-               "inventor", "explorer", "astronaut", "mechanic", "librarian", "robot",
-               "android", "sister", "brother", "daughter", "son", "grandson",
-               "granddaughter", "chef", "gardener", "miner", "courier", "clerk"),
+               "inventor", "explorer", "astronaut", "mechanic", "librarian", "sister",
+               "brother", "daughter", "son", "grandson", "granddaughter", "chef", "gardener",
+               "miner", "courier", "clerk"),
 }
 
 # Curated base palettes per style name; the story seed shifts their hue a little.
@@ -113,6 +120,10 @@ KIND_DESCRIPTORS: dict[str, tuple[str, ...]] = {
     "deer": ("slender deer with tall legs", "bay horse with a dark mane"),
     "bird": ("round-bodied owl", "small dark bird"),
     "small": ("small round hedgehog", "quick grey rabbit"),
+    "whale": ("vast blue-grey whale with a pale belly", "young humpback whale with long flippers"),
+    "dragon": ("green dragon with leathery wings", "small copper-scaled dragon with a spiked tail"),
+    "robot": ("small dented maintenance robot with lamp eyes",
+              "tall brass robot with a square head"),
 }
 NEGATIVE = ("photorealistic, text, watermark, logo, extra limbs, deformed hands, "
             "blurry, oversaturated, modern objects out of period")
@@ -229,7 +240,7 @@ def _clause(tokens: Any) -> list[str]:
 
 
 def _first_kind(words: list[str]) -> str | None:
-    for kind in ("fox", "dog", "cat", "deer", "bird", "small"):
+    for kind in ("fox", "dog", "cat", "deer", "bird", "small", "whale", "dragon", "robot"):
         if _matches(words, FIGURES[kind]):
             return kind
     return None

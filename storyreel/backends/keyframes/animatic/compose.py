@@ -12,6 +12,7 @@ from PIL import Image
 
 from storyreel.artifacts import atomic_path
 from storyreel.backends.keyframes.animatic.canvas import Canvas, glow, hex_rgb, land, ridge
+from storyreel.backends.keyframes.animatic.creatures import dragon, garden, robot, train, whale
 from storyreel.backends.keyframes.animatic.figures import bird, person, quadruped
 from storyreel.backends.keyframes.animatic.props import boat, castle, lighthouse, rain, tree
 from storyreel.backends.keyframes.animatic.scenery import (
@@ -64,9 +65,11 @@ DRAWINGS: dict[str, dict[str, Callable[..., Any]]] = {
                 "hills": hills, "forest": forest, "city": buildings, "village": buildings,
                 "water": pond, "desert": ground, "snow": ground},
     "props": {"lighthouse": lighthouse, "boat": boat, "tree": tree, "lamp": glow, "rain": rain,
-              "castle": castle, "mill": castle, "moon": celestial, "stars": stars},
+              "castle": castle, "mill": castle, "moon": celestial, "stars": stars,
+              "train": train, "garden": garden},
     "figures": {"fox": quadruped, "dog": quadruped, "cat": quadruped, "deer": quadruped,
-                "small": quadruped, "bird": bird, "person": person},
+                "small": quadruped, "bird": bird, "person": person, "whale": whale,
+                "robot": robot, "dragon": dragon},
 }
 LANDSCAPE = ("sea", "island", "city", "village", "forest", "desert", "mountains", "hills",
              "water")  # scenery that makes a landscape; with none of it: hills and forest
@@ -105,6 +108,8 @@ def landscape(canvas: Canvas, elements: dict[str, list[str]]) -> None:
     if "castle" in props or "mill" in props:
         castle(canvas, canvas.w * canvas.rng.uniform(0.6, 0.8), base - u * 0.01, u * 0.2,
                "mill" in props)
+    if "train" in props and not coastal:
+        train(canvas, hz + u * 0.16, u * 0.16)
     if "tree" in props or "forest" in scenery:
         for k in range(2):
             tree(canvas, canvas.w * (0.08 + 0.84 * k) + canvas.rng.uniform(-1, 1) * u * 0.05,
@@ -146,6 +151,13 @@ def figures(canvas: Canvas, plan: dict[str, Any]) -> None:
         facing = 1 if x < canvas.w / 2 else -1
         if kind == "person":
             person(canvas, x, ground_y, size, colour, variant)
+        elif kind == "robot":
+            robot(canvas, x, ground_y, size, colour, variant)
+        elif kind == "whale":
+            whale(canvas, x, canvas.horizon + (canvas.h - canvas.horizon) * 0.3, size * 0.6,
+                  colour, facing)
+        elif kind == "dragon":
+            dragon(canvas, x, ground_y, size * 0.8, colour, facing)
         elif kind == "bird":
             perched = i < len(cast) or canvas.night
             bird(canvas, x, ground_y if perched else canvas.horizon * 0.4, size * 0.5,
@@ -196,6 +208,8 @@ class AnimaticRenderer:
             night_sky_by_day(canvas, lighting, elements["props"], seed)
             clouds(canvas, max(tone[2], 0.9 if storm else 0.0), storm)
             landscape(canvas, elements)
+        if "garden" in elements["props"]:  # a flower bed, outdoors or in a greenhouse
+            garden(canvas, canvas.u)
         figures(canvas, plan)
         if "rain" in elements["props"]:
             rain(canvas)

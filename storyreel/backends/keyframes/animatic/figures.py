@@ -41,10 +41,11 @@ def person(canvas: Canvas, x: float, base: float, size: float, colour: tuple[int
 
 def quadruped(canvas: Canvas, x: float, base: float, size: float, colour: tuple[int, int, int],
               kind: str, facing: int) -> None:
-    """A four-legged animal in profile; fox, dog, cat, deer and small ones differ in build."""
+    """A four-legged animal in profile; fox, dog, cat, deer, small ones and dragons differ in
+    build."""
     build = {"fox": (0.55, 0.2, 0.16, 0.55), "dog": (0.55, 0.28, 0.25, 0.4),
              "cat": (0.45, 0.22, 0.2, 0.7), "deer": (0.6, 0.26, 0.55, 0.15),
-             "small": (0.4, 0.28, 0.06, 0.1)}[kind]
+             "small": (0.4, 0.28, 0.06, 0.1), "dragon": (0.7, 0.3, 0.22, 0.9)}[kind]
     length, body_h, leg, tail = (v * size for v in build)
     mask, draw = new_mask(canvas)
     top = base - leg - body_h
