@@ -247,3 +247,18 @@ def test_text_modules_stay_small():
 
     for module in Path(tx.__file__).parent.glob("*.py"):
         assert len(module.read_text().splitlines()) < 450, module.name
+
+
+def test_stages_that_read_text_import_no_typechecked_inflect():
+    # inflect 7's @typechecked re-compiles its methods from source at every import (2.5 s of CPU
+    # per text job); storyreel imports it on first use, without typeguard's instrumentation.
+    import subprocess
+    import sys
+
+    code = ("import sys, storyreel.stages.idea, storyreel.stages.script, storyreel.stages.revise,"
+            " storyreel.stages.asr; assert 'inflect' not in sys.modules;"
+            " from storyreel.text import indefinite_article as a; words = a('hour'), a('unicorn');"
+            " import inflect; print(*words, inflect.engine.a.__code__.co_names)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.startswith("an a ") and "typeguard" not in out, out
