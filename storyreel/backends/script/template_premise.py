@@ -258,9 +258,8 @@ def _hero(premise: str, names: list[str]) -> tuple[str | None, str]:
         return f"{title.group(1)} {title.group(2)}", ""
     words = premise.split()
     first = words[0].strip(",") if words else ""
-    if first[:1].isupper() and NAME_WORD.fullmatch(first) and first.lower() not in tx.PHRASE_STOP \
-            and \
-            first not in names and len(words) > 1 and \
+    if first[:1].isupper() and NAME_WORD.fullmatch(first) and \
+            first.lower() not in tx.PHRASE_STOP and first not in names and len(words) > 1 and \
             (words[0].endswith(",") or tx.noun_phrase(words, 1) == "" or
              _looks_finite(words[1], "", words[2] if len(words) > 2 else "")):
         return first, ""  # a sentence-initial name followed by a verb: "Mara must..."
