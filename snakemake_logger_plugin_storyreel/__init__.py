@@ -282,11 +282,10 @@ class LogHandler(Display, LogHandlerBase):
             finished = {job.jobid for job in list(dag._finished)}
         except (RuntimeError, AttributeError):
             return
-        with self.lock:
-            done = [j.jobid for j in self.model.jobs.values()
-                    if j.state == "running" and j.jobid in finished]
-        for jobid in done:
-            self._finished(jobid)
+        with self.lock:  # (an RLock) the drawing thread reconciles too: each job once
+            for jobid in [j.jobid for j in self.model.jobs.values()
+                          if j.state == "running" and j.jobid in finished]:
+                self._finished(jobid)
 
     def _finished(self, jobid: int) -> None:
         if self.model is None:
