@@ -31,7 +31,8 @@ import jsonschema
 import yaml
 
 from storyreel import text as tx
-from storyreel.backends.script.template_premise import HAZARDS, PRONOUNS, Premise, third_person
+from storyreel.backends.script.lexicon import PRONOUNS
+from storyreel.backends.script.template_premise import HAZARDS, Premise, third_person
 from storyreel.backends.script.template_premise import read_premise as _read
 from storyreel.types import Budget
 

@@ -12,21 +12,10 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
-from importlib import resources
-
-import yaml
 
 from storyreel import text as tx
+from storyreel.backends.script.lexicon import LEXICON, PRONOUNS, hero_pronoun
 
-# Word tables (package data, validated with the rest of the story data by template.py's loader).
-LEXICON = yaml.safe_load((resources.files("storyreel") / "data/story/lexicon.yaml").read_text())
-SHE_WORDS, HE_WORDS, IT_WORDS = (set(LEXICON[k]) for k in ("she_words", "he_words", "it_words"))
-SHE_ENDINGS = tuple(LEXICON["she_endings"])
-PRONOUNS = {
-    "she": {"she": "she", "her": "her", "her_obj": "her", "herself": "herself"},
-    "he": {"she": "he", "her": "his", "her_obj": "him", "herself": "himself"},
-    "it": {"she": "it", "her": "its", "her_obj": "it", "herself": "itself"},
-}
 # Where a goal ends and the trouble (or the time) begins.
 _GOAL_END = (r"(?=\s+(?:on the (?:night|day|morning|evening|eve)|when|before|after|while|until|"
              r"but|because|even though|although|just as|as soon as|only to|despite|"
@@ -189,42 +178,6 @@ def _finite_at(words: list[str], limit: int = 12, copula: bool = False) -> int |
         if _looks_finite(word, before, after, copula):
             return i
     return None
-
-
-def _pronoun(premise: str, name: str | None, descriptor: str) -> str:
-    words = {w.lower() for w in tx.tokenize(premise)}
-    desc = {w.lower() for w in tx.tokenize(descriptor)}
-    if words & SHE_WORDS:
-        return "she"
-    if words & HE_WORDS:
-        return "he"
-    if not name and desc & IT_WORDS:
-        return "it"
-    if name:
-        return _name_pronoun(name)
-    return "she"
-
-
-@functools.cache
-def _names():  # noqa: ANN202 - gender_guesser's Detector (40 000 first names, loaded once)
-    import gender_guesser.detector
-
-    return gender_guesser.detector.Detector(case_sensitive=False)
-
-
-def _name_pronoun(name: str) -> str:
-    """The pronoun a first name usually takes (gender-guesser's name dictionary); for names it
-    does not know or counts as unisex, the name's ending."""
-    words = [w.strip(".'’") for w in name.split()]
-    words = [w for w in words if w.replace("-", "").isalpha()] or ["?"]
-    for word in words:  # "Dr. Aiko Tanaka": the title is unknown, the first name is not
-        guess = _names().get_gender(word.split("-")[0])
-        if guess in ("female", "mostly_female"):
-            return "she"
-        if guess in ("male", "mostly_male"):
-            return "he"
-    first = words[1] if len(words) > 1 and TITLE_RE.match(name) else words[0]
-    return "she" if first.lower().endswith(SHE_ENDINGS) else "he"
 
 
 def words_only(phrase: str) -> str:
@@ -454,7 +407,7 @@ def read_premise(premise: str, worlds: dict[str, tuple[str, ...]],
     goal = _goal(body, hero_end, f"{prep} {place}")
     lower = body.lower()
     night = any(w in lower for w in NIGHT_WORDS) or not any(w in lower for w in DAY_WORDS)
-    pronoun = _pronoun(body, name, descriptor)
+    pronoun = hero_pronoun(body, name, descriptor, titled=bool(name and TITLE_RE.match(name)))
     goal_at = body.find(_plain(goal).split()[-1]) if goal else 0
     allies = [p for p in people if p != name and p not in (hero or "")]
     fallback_stake = "everyone who is counting on " + PRONOUNS[pronoun]["her_obj"]
