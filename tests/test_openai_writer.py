@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import SimpleNamespace
 
 import pytest
@@ -19,6 +18,8 @@ from storyreel.config import load_config
 from storyreel.errors import StoryreelError
 from storyreel.stages import script as sc
 from storyreel.vocabulary import MOODS, TIMES_OF_DAY
+
+from conftest import local_server
 
 SECRET = "sk-test-very-secret-123"
 SCENE = {"beat": "setup", "narration": "Mara keeps the lamp on the island.",
@@ -65,12 +66,8 @@ def completion(content: str, finish: str = "stop") -> tuple[int, bytes]:
 
 @pytest.fixture(scope="module")
 def server():
-    httpd = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/v1"
-    httpd.shutdown()
-    httpd.server_close()
+    with local_server(Handler) as url:
+        yield f"{url}/v1"
 
 
 @pytest.fixture

@@ -7,8 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import random
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -23,7 +22,7 @@ from storyreel.errors import (
     TransientError,
 )
 
-from conftest import TINY_STORY, Workdir
+from conftest import TINY_STORY, Workdir, local_server
 
 SECRET = "sk-live-0123456789abcdef-secret"
 
@@ -69,11 +68,8 @@ class Echo(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def echo_server():
-    httpd = HTTPServer(("127.0.0.1", 0), Echo)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/v1"
-    httpd.shutdown()
+    with local_server(Echo) as url:
+        yield f"{url}/v1"
 
 
 @pytest.mark.workflow
