@@ -27,7 +27,7 @@
 #
 #   logs/{stage}/{story}.log, logs/{stage}/{story}/{shot}.log             one log per job
 #   logs/{stage}/{story}.attemptN.log ...                                  one log per attempt
-#   logs/summary.json                      the end-of-run summary (storyreel/summary.py)
+#   logs/summary.json                      the end-of-run summary (storyreel/ops/summary.py)
 #   benchmarks/{stage}/{story}.tsv, benchmarks/{stage}/{story}/{shot}.tsv one benchmark per job
 
 
@@ -35,7 +35,7 @@ from pathlib import Path
 
 from snakemake.utils import min_version
 
-from storyreel import notify
+from storyreel.ops import notify
 
 min_version("9.0")
 

@@ -46,8 +46,8 @@ RUNS = [("script", "template", "template", None),
 
 def job(stage: str, backend: str, story: Path, model: str, out: Path) -> dict:
     """Run one stage for one story in this process; return its figures (the child side)."""
-    from storyreel.artifacts import read_json
-    from storyreel.config import load_config
+    from storyreel.core.artifacts import read_json
+    from storyreel.core.config import load_config
 
     started = time.perf_counter()
     options: dict = {"backend": backend}
@@ -79,7 +79,7 @@ def job(stage: str, backend: str, story: Path, model: str, out: Path) -> dict:
                       read_json(story / "voice.json", "voice"), story / "narration.wav",
                       options, out / "words.json", out / "subtitles.srt", out / "subtitles.vtt")
         loads = doc.get("model", {}).get("loads")
-    from storyreel.modelstats import peak_rss_mb
+    from storyreel.models.loadstats import peak_rss_mb
 
     record.update({"wall_s": time.perf_counter() - started, "loads": loads,
                    "peak_rss_mb": peak_rss_mb()})
@@ -90,8 +90,8 @@ def asr_quality(story: Path, out: Path) -> dict:
     """Cue-start error against the voice's sentence onsets, worst cue reading speed, WER."""
     import numpy as np
 
-    from storyreel.artifacts import read_json
-    from storyreel.subtitles import parse_subtitles
+    from storyreel.core.artifacts import read_json
+    from storyreel.media.subtitles import parse_subtitles
 
     voice = read_json(story / "voice.json", "voice")
     words = read_json(out / "words.json", "words")

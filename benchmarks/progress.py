@@ -28,7 +28,7 @@ from pathlib import Path
 
 from watched import run_watched
 
-from storyreel import joblog
+from storyreel.ops import joblog
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from watched import run_watched
 
-from storyreel import joblog
+from storyreel.ops import joblog
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -67,8 +67,8 @@ def stage_times(workdir: Path) -> dict[str, list[tuple[float, float]]]:
 
 
 def stage_peaks(workdir: Path, stage: str) -> dict[str, float | None]:
-    """Highest peak RSS and GPU memory of a stage's jobs (storyreel.monitor's peak files)."""
-    from storyreel.monitor import read_peaks
+    """Highest peak RSS and GPU memory of a stage's jobs (storyreel.models.peaks's peak files)."""
+    from storyreel.models.peaks import read_peaks
 
     return read_peaks([str(p) for p in (workdir / "logs" / stage).rglob("*.log")])
 
@@ -153,7 +153,7 @@ def main() -> None:
     for stage in STAGES:
         runs = times.get(stage, [])
         if runs:
-            peaks = stage_peaks(workdir, stage)  # storyreel.monitor, beside each job's log
+            peaks = stage_peaks(workdir, stage)  # storyreel.models.peaks, beside each job's log
             gpu = f"{peaks['peak_gpu_mb']:11.0f}" if peaks["peak_gpu_mb"] is not None else \
                 f"{'-':>11}"
             print(f"{stage:10} {len(runs):5d} {statistics.median(s for s, _ in runs):9.2f} "
@@ -173,9 +173,9 @@ def quality_report(workdir: Path) -> None:
     """Per story: the figures the issue's floors name, measured on the finished artifacts."""
     import numpy as np
 
-    from storyreel.artifacts import read_json
-    from storyreel.quality import cue_start_errors, cut_offsets
-    from storyreel.subtitles import parse_subtitles
+    from storyreel.core.artifacts import read_json
+    from storyreel.media.quality import cue_start_errors, cut_offsets
+    from storyreel.media.subtitles import parse_subtitles
 
     print()
     print(f"{'story':14} {'LUFS':>6} {'dBTP':>6} {'A/V s':>6} {'WER':>5} {'cue ms med/p95':>15} "

@@ -15,7 +15,7 @@ params) costs. The two dry runs of one
 size alternate, ``--repeats`` times each, and the fastest of each is kept (the machine may be
 shared), so the ratio compares runs made under the same load; CPU seconds (user + system) are
 steadier than wall time on a busy machine. Each storyreel dry run starts cold, without the
-validated stories a previous parse cached (``storyreel/stories_cache.py``). Peak RSS is the
+validated stories a previous parse cached (``storyreel/core/stories.py``). Peak RSS is the
 Snakemake process's own maximum resident set (``wait4``).
 
 ``--slurm`` runs the two-story workflow test's stories to ``final.mp4`` twice, once locally

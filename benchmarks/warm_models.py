@@ -3,7 +3,7 @@
     python benchmarks/warm_models.py [--cores 2] [--keep DIR]
 
 Needs the extra (pip install '.[diffusers]'); downloads nothing. One 12-shot story is made with
-tiny random pipelines (storyreel.tiny_models: an SD 1.5-style text-to-image and a Stable Video
+tiny random pipelines (storyreel.models.tiny: an SD 1.5-style text-to-image and a Stable Video
 Diffusion image-to-video pipeline, built offline) on whatever device ``auto`` finds, in the same
 invocation, twice from the same finished vision stage:
 
@@ -13,7 +13,7 @@ invocation, twice from the same finished vision stage:
 Printed per mode: wall time of the shot stages and post (keyframes, clips, final video), model
 loads per stage (logs/models/loads.jsonl), the sum of the keyframe and clip job times, and the
 highest peak RSS of a shot job (its process tree plus the model worker's during its request, from
-storyreel.monitor) and of Snakemake's benchmark files. With an NVIDIA GPU: peak GPU memory, and
+storyreel.models.peaks) and of Snakemake's benchmark files. With an NVIDIA GPU: peak GPU memory, and
 the share of the diffusion phase in which the GPU was busy (NVML utilisation sampled every 0.1 s).
 """
 
@@ -60,7 +60,7 @@ class GpuBusy:
     """Share of samples in which the GPU was busy, and peak GPU memory used (NVML)."""
 
     def __init__(self) -> None:
-        from storyreel.monitor import _nvml
+        from storyreel.models.peaks import _nvml
 
         self.nvml = _nvml()
         self.busy = self.samples = 0
@@ -103,9 +103,9 @@ def main() -> None:
     parser.add_argument("--keep", help="keep the working directories here")
     args = parser.parse_args()
 
-    from storyreel import diffusion, worker
-    from storyreel.artifacts import read_json
-    from storyreel.tiny_models import build_tiny_sd, build_tiny_svd
+    from storyreel.core.artifacts import read_json
+    from storyreel.models import diffusion, worker
+    from storyreel.models.tiny import build_tiny_sd, build_tiny_svd
 
     cache = REPO / ".cache" / "tiny-pipelines"
     models = {"sd": build_tiny_sd(cache), "svd": build_tiny_svd(cache)}

@@ -4,16 +4,19 @@
 import time
 from pathlib import Path
 
-from storyreel import config as srconfig
-from storyreel import diffusion, registry, stories_cache, summary
-from storyreel import progress as srprogress
-from storyreel.errors import ConfigError
+from storyreel.core import config as srconfig
+from storyreel.models import diffusion
+from storyreel.core import registry
+from storyreel.core import stories
+from storyreel.ops import summary
+from storyreel.ops import progress as srprogress
+from storyreel.core.errors import ConfigError
 
 # Validate once, before any job runs: one clear line naming the key path, defaults filled in.
 try:
     srconfig.load_config(config)
     # validated once, then read from .snakemake/storyreel/ by every later parse (cluster jobs)
-    STORIES = stories_cache.load_stories(config["stories"], config)
+    STORIES = stories.load_stories(config["stories"], config)
 except ConfigError as exc:
     raise WorkflowError(str(exc)) from None
 
@@ -51,7 +54,7 @@ def story_voice(wildcards):
 
 def stage_options(stage):
     """A stage's validated config block (params: changing it reruns that stage). For the
-    per-shot stages, only what shapes the output (storyreel.diffusion.output_options).
+    per-shot stages, only what shapes the output (storyreel.models.diffusion.output_options).
     """
     if stage in ("keyframes", "video"):
         return diffusion.output_options(STAGES[stage], bool(gpu_for(stage)))
@@ -175,7 +178,7 @@ def provenance():
 
 
 def peak_files(wildcards):
-    """Log files of the story's jobs, beside which storyreel.monitor writes their peaks."""
+    """Log files of the story's jobs, beside which storyreel.models.peaks writes their peaks."""
     story = wildcards.story
     files = {
         s: f"logs/{s}/{story}.log"

@@ -1,6 +1,6 @@
-"""Snakemake adapter: the contact sheet of a story's keyframes (storyreel.report)."""
+"""Snakemake adapter: the contact sheet of a story's keyframes (storyreel.ops.report)."""
 
-from storyreel import report
-from storyreel.runner import run
+from storyreel.job.runner import run
+from storyreel.ops import report
 
 run(snakemake, report.main_contactsheet)

@@ -1,6 +1,6 @@
 """Snakemake adapter: runs storyreel.stages.post inside the rule's job."""
 
-from storyreel.runner import run
+from storyreel.job.runner import run
 from storyreel.stages import post
 
 run(snakemake, post.main)

@@ -1,6 +1,6 @@
-"""Snakemake adapter: the per-stage time and memory table with provenance (storyreel.report)."""
+"""Snakemake adapter: the per-stage time and memory table with provenance (storyreel.ops.report)."""
 
-from storyreel import report
-from storyreel.runner import run
+from storyreel.job.runner import run
+from storyreel.ops import report
 
 run(snakemake, report.main_stagetable)

@@ -30,8 +30,8 @@ from snakemake_interface_logger_plugins.base import LogHandlerBase
 from snakemake_interface_logger_plugins.common import LogEvent
 from snakemake_interface_logger_plugins.settings import LogHandlerSettingsBase
 
-from storyreel import costs
-from storyreel import progress as pg
+from storyreel.ops import costs
+from storyreel.ops import progress as pg
 
 from . import processes
 from .display import Display

@@ -5,7 +5,7 @@ import shutil
 import time
 from pathlib import Path
 
-from storyreel import progress as pg
+from storyreel.ops import progress as pg
 
 MAX_STORIES = 12  # on the terminal; the web monitor shows them all
 

@@ -25,8 +25,11 @@ from pathlib import Path
 
 import click
 
-from storyreel import docgen, recovery, registry
-from storyreel.recovery import other_snakemake_running, resume, workdir_of
+from storyreel.core import registry
+from storyreel.ops import docs as docgen
+from storyreel.recovery import resume as recovery
+from storyreel.recovery.resume import other_snakemake_running, resume, workdir_of
+from storyreel.recovery.verify import verify as verify_artifacts
 
 __all__ = ["cli", "main", "other_snakemake_running", "resume", "workdir_of"]
 
@@ -91,7 +94,7 @@ def resume_cmd(args: tuple[str, ...]) -> None:
 def status(workdir: Path, stories: tuple[str, ...], as_json: bool) -> None:
     """Each story's state from the files on disk (runs nothing): the stage it has reached,
     stale and incomplete outputs, the last failure and its log."""
-    from storyreel import status as st
+    from storyreel.ops import status as st
 
     statuses = st.collect(workdir.resolve(), list(stories) or None)
     if as_json:
@@ -108,7 +111,7 @@ def verify(workdir: Path, stories: tuple[str, ...], dry_run: bool) -> None:
     """Check every artifact of every story (schemas, media decode, the manifest's sha256 of
     finished films); remove what is corrupt and what depends on it, so that the next run
     remakes exactly that. Exit status 2 when something was corrupt."""
-    report = recovery.verify(workdir.resolve(), list(stories) or None, dry_run=dry_run)
+    report = verify_artifacts(workdir.resolve(), list(stories) or None, dry_run=dry_run)
     for line in report.lines():
         click.echo(line)
     sys.exit(0 if report.ok else 2)
@@ -124,7 +127,7 @@ def clean(workdir: Path, stories: tuple[str, ...], older_than: str | None,
           dry_run: bool) -> None:
     """Remove intermediates of finished stories (keeps final.*, poster.jpg, manifest.json and
     the report's contact sheet and stage table) and the orphans of killed runs."""
-    from storyreel import clean as cl
+    from storyreel.ops import clean as cl
 
     workdir = workdir.resolve()
     try:
@@ -158,9 +161,9 @@ def monitor(workdir: Path, host: str, port: int) -> None:
 
     Runs started with the storyreel logger (profiles/default) feed it; open the printed
     address in a browser. Ctrl-C stops it."""
-    from storyreel import webmonitor
+    from storyreel.ops import monitor as web
 
-    webmonitor.serve(workdir.resolve(), host, port)
+    web.serve(workdir.resolve(), host, port)
 
 
 @cli.command()

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from storyreel import joblog
+from storyreel.ops import joblog
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -142,7 +142,7 @@ def tiny_models() -> dict[str, Path]:
     an IP-Adapter for the first, built offline from configs and saved with save_pretrained,
     once per machine."""
     pytest.importorskip("diffusers", reason="needs the diffusers extra")
-    from storyreel.tiny_models import build_tiny_ip_adapter, build_tiny_sd, build_tiny_svd
+    from storyreel.models.tiny import build_tiny_ip_adapter, build_tiny_sd, build_tiny_svd
 
     sd = build_tiny_sd(TINY_MODELS)
     return {"sd": sd, "svd": build_tiny_svd(TINY_MODELS),

@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 from test_voice import OPTIONS, tiny_revised
 
-from storyreel.artifacts import read_json
-from storyreel.audio import Audio
 from storyreel.backends import options_for
 from storyreel.backends.asr.sphinx import SphinxAligner, ipa_to_arpabet, letters_to_arpabet
 from storyreel.backends.voice.piper import PiperTTS
-from storyreel.errors import StoryreelError
+from storyreel.core.artifacts import read_json
+from storyreel.core.errors import StoryreelError
+from storyreel.media.audio import Audio
+from storyreel.media.subtitles import parse_subtitles
 from storyreel.stages.asr import (
     align_sentence,
     distribute,
@@ -20,7 +21,6 @@ from storyreel.stages.asr import (
     word_error_rate,
 )
 from storyreel.stages.voice import run_voice
-from storyreel.subtitles import parse_subtitles
 from storyreel.text.words import normalised_words, written_words
 
 ASR_OPTIONS = {"backend": "pocketsphinx", "wer_threshold": 0.45, "on_wer_fail": "warn",

@@ -1,11 +1,11 @@
-"""WAV I/O, resampling, silence and trimming (storyreel.audio)."""
+"""WAV I/O, resampling, silence and trimming (storyreel.media.audio)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from storyreel.audio import (
+from storyreel.media.audio import (
     AudioError,
     read_wav,
     resample,

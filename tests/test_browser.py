@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from storyreel import webmonitor
+from storyreel.ops import monitor
 
 from conftest import BIN, REPO, TINY_STORY, Workdir
 
@@ -61,10 +61,10 @@ def test_monitor_shows_the_jobs_of_a_running_story(tmp_path):
         proc = subprocess.Popen(work.command("--logger", "storyreel", "--cores", "1"),
                                 stdout=out, stderr=subprocess.STDOUT, env=work.env(),
                                 start_new_session=True)
-    server = webmonitor.make_server(work.path, "127.0.0.1", 0)
+    server = monitor.make_server(work.path, "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/"
-    state = work.path / webmonitor.STATE
+    state = work.path / monitor.STATE
 
     def running_with_history() -> bool:
         if proc.poll() is not None:

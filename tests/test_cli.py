@@ -7,7 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from storyreel import cli, joblog
+from storyreel import cli
+from storyreel.ops import joblog
 
 
 def test_workdir_of_reads_directory_flags(tmp_path):
@@ -80,7 +81,7 @@ def test_shell_completion_script():
 
 
 def test_clean_parses_ages():
-    from storyreel.clean import parse_age
+    from storyreel.ops.clean import parse_age
 
     assert parse_age("30m") == 1800 and parse_age("7d") == 7 * 86400 and parse_age("90") == 90
     assert cli.main(["clean", "--older-than", "soon", "--dry-run"]) != 0
@@ -92,7 +93,7 @@ def test_status_of_an_empty_directory(tmp_path, capsys):
 
 
 def test_notification_urls_come_from_the_environment_only():
-    from storyreel import notify
+    from storyreel.ops import notify
 
     assert notify.destinations({}) == []
     urls = notify.destinations({notify.ENV: "json://a.example/x, ntfy://ntfy.sh/t"})

@@ -7,8 +7,8 @@ import copy
 import pytest
 import yaml
 
-from storyreel import config as srconfig
-from storyreel.errors import ConfigError
+from storyreel.core import config as srconfig
+from storyreel.core.errors import ConfigError
 
 
 def test_defaults_fill_every_stage():

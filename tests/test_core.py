@@ -14,16 +14,17 @@ import types
 import pytest
 import yaml
 
-from storyreel import artifacts, docgen, registry
 from storyreel.backends import options_for
-from storyreel.errors import (
+from storyreel.core import artifacts, registry
+from storyreel.core.errors import (
     ArtifactError,
     ConfigError,
     MissingExtraError,
     StoryreelError,
     UnknownBackendError,
 )
-from storyreel.types import stable_seed
+from storyreel.core.types import stable_seed
+from storyreel.ops import docs
 
 
 def test_unknown_backend_lists_known_ones():
@@ -152,9 +153,10 @@ def test_import_storyreel_stays_light(tmp_path):
         (tmp_path / f"{name}.py").write_text("")
     env = dict(os.environ, PYTHONPATH=str(tmp_path))
     interfaces = ", ".join(f"storyreel.backends.{kind}" for kind in registry.KINDS)
-    probe = ("import sys, storyreel, storyreel.registry, storyreel.config, storyreel.artifacts,"
-             f" storyreel.types, storyreel.vocabulary, {interfaces};"
-             "storyreel.registry.known('keyframes');"
+    probe = ("import sys, storyreel, storyreel.core.registry, storyreel.core.config,"
+             " storyreel.core.artifacts, storyreel.core.types, storyreel.core.vocabulary,"
+             f" {interfaces};"
+             "storyreel.core.registry.known('keyframes');"
              f"print(sorted(set({HEAVY!r}) & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          check=True, env=env)
@@ -207,11 +209,11 @@ def test_stable_seed_is_sha256_based_and_31_bit():
 
 
 def test_config_docs_are_current():
-    assert not docgen.is_stale(), "docs/config.md is stale: run `storyreel docs`"
+    assert not docs.is_stale(), "docs/config.md is stale: run `storyreel docs`"
 
 
 def test_config_docs_cover_every_key(repo):
-    text = docgen.render()
+    text = docs.render()
     for key in ("stages.asr.wer_threshold", "stages.post.loudness_lufs", "stories[].id",
                 "stories[].duration_s", "shots"):
         assert f"`{key}`" in text
@@ -265,7 +267,7 @@ def test_options_for_gives_the_validated_block():
 
 
 def test_config_accepts_a_backend_registered_by_a_package():
-    from storyreel.config import load_config
+    from storyreel.core.config import load_config
 
     with pytest.raises(ConfigError, match="'flat' is not one of"):
         load_config({"stages": {"keyframes": {"backend": "flat"}}})
@@ -280,14 +282,14 @@ def test_config_accepts_a_backend_registered_by_a_package():
 
 def test_config_docs_mark_only_required_fields_required():
     rows = {line.split("|")[1].strip(" `"): line.split("|")[3].strip()
-            for line in docgen.render().splitlines() if line.startswith("| `")}
+            for line in docs.render().splitlines() if line.startswith("| `")}
     assert rows["stories[].id"] == rows["stories[].idea"] == "required"
     assert rows["stories[].title"] == rows["stories[].voice"] == "optional"
     assert rows["stories[].duration_s"] == "optional"
 
 
 def test_job_lines_are_read_with_their_shot():
-    from storyreel import joblog
+    from storyreel.ops import joblog
 
     output = "\n".join([
         "rule voice:", "    input: results/a/revised.json", "    wildcards: story=a", "",

@@ -1,6 +1,6 @@
 """The diffusers backends on tiny random pipelines (built offline, no download): model family,
 sizes, seeding, the character sheet, frame fitting, memory savers and fallback on an injected
-out-of-memory error, the warm worker (one load for many shots) and the memory monitor."""
+out-of-memory error, the warm worker (one load for many shots) and the memory peaks."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from storyreel import diffusion, media, monitor, worker
 from storyreel.backends import options_for, output_for
+from storyreel.media import ffmpeg
+from storyreel.models import diffusion, peaks, worker
 
 pytest.importorskip("diffusers", reason="needs the diffusers extra: pip install '.[diffusers]'")
 pytest.importorskip("torch", reason="needs the diffusers extra: pip install '.[diffusers]'")
@@ -71,8 +72,8 @@ def test_keyframe_is_seeded_and_has_the_headroom_size(tiny_models, in_workdir):
     backend = DiffusersKeyframes(keyframe_options(tiny_models))
     sizes = [backend.save(plan(seed), in_workdir / f"{i}.png")
              for i, seed in enumerate((7, 7, 8))]
-    w, h = media.frame_size("16:9")
-    assert sizes[0] == (media.even(w * 1.2), media.even(h * 1.2))
+    w, h = ffmpeg.frame_size("16:9")
+    assert sizes[0] == (ffmpeg.even(w * 1.2), ffmpeg.even(h * 1.2))
     data = [(in_workdir / f"{i}.png").read_bytes() for i in range(3)]
     assert data[0] == data[1] and data[0] != data[2]  # same seed, same picture
     assert diffusion.count_loads(in_workdir, "keyframes") == 1
@@ -81,7 +82,7 @@ def test_keyframe_is_seeded_and_has_the_headroom_size(tiny_models, in_workdir):
 def test_ip_adapter_reference_image_conditions_the_keyframe(tiny_models, in_workdir):
     from PIL import Image
 
-    from storyreel.tiny_models import IP_ADAPTER_WEIGHTS
+    from storyreel.models.tiny import IP_ADAPTER_WEIGHTS
 
     DiffusersKeyframes(keyframe_options(tiny_models)).save(plan(), in_workdir / "plain.png")
     for colour in ("red", "blue"):
@@ -111,8 +112,8 @@ def test_clip_has_the_shots_exact_frames(tiny_models, in_workdir):
     video = DiffusersVideo(video_options(tiny_models))
     shot = plan(start=0.3, end=1.1)
     info = video.render_shot(in_workdir / "k.png", shot, in_workdir / "c.mp4", output_for(), 0.2)
-    expected = media.shot_frames(0.3, 1.1, 25) + round(0.2 * 25)  # body plus crossfade overlap
-    assert info["frames"] == expected == media.count_frames(in_workdir / "c.mp4")
+    expected = ffmpeg.shot_frames(0.3, 1.1, 25) + round(0.2 * 25)  # body plus crossfade overlap
+    assert info["frames"] == expected == ffmpeg.count_frames(in_workdir / "c.mp4")
     assert diffusion.count_loads(in_workdir, "video") == 1
 
 
@@ -126,7 +127,7 @@ def test_memory_savers_then_fallback_on_injected_oom(tiny_models, in_workdir, mo
     # through the stage: every saver fails, the shot falls back to the animatic and is flagged
     from test_keyframes import plans_for
 
-    from storyreel import fallback, runner
+    from storyreel.job import fallback, runner
 
     shot = plans_for("16:9")[0]
     options = keyframe_options(tiny_models, warm=False)
@@ -154,7 +155,7 @@ def test_warm_worker_loads_once_for_many_shots(tiny_models, in_workdir):
 
 def test_monitor_samples_the_process_tree():
     code = "import time; b = bytearray(200 * 2**20); time.sleep(0.6)"
-    with monitor.Monitor() as mon:
+    with peaks.Monitor() as mon:
         subprocess.run([sys.executable, "-c", code], check=True)
     assert mon.peak_rss_mb > 200
     assert mon.record()["peak_rss_mb"] >= mon.peak_rss_mb - 0.1
@@ -167,7 +168,7 @@ def test_keyframe_on_cuda_reports_gpu_memory(tiny_models, in_workdir):
     if not torch.cuda.is_available():
         pytest.skip("no CUDA device")
     backend = DiffusersKeyframes(keyframe_options(tiny_models, device="cuda"))
-    with monitor.Monitor() as mon:
+    with peaks.Monitor() as mon:
         backend.save(plan(), in_workdir / "k.png")
     assert backend.device == "cuda"
     assert mon.peak_gpu_mb is not None and mon.peak_gpu_mb > 0

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from storyreel.artifacts import validate
+from storyreel.core.artifacts import validate
 from storyreel.stages import idea as idea_stage
 
 OPTIONS = {"premise_max_words": 60}

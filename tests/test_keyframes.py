@@ -10,12 +10,12 @@ import pytest
 from PIL import Image
 from test_vision import OPTIONS, make_story
 
-from storyreel.artifacts import write_json
 from storyreel.backends.keyframes.animatic import DRAWINGS, AnimaticRenderer
 from storyreel.backends.vision.embedded import LIGHTING
-from storyreel.media import PRESETS
+from storyreel.core.artifacts import write_json
+from storyreel.core.vocabulary import DRAWABLE, TIMES_OF_DAY
+from storyreel.media.ffmpeg import PRESETS
 from storyreel.stages import keyframes, vision
-from storyreel.vocabulary import DRAWABLE, TIMES_OF_DAY
 
 KEY_OPTIONS = {"backend": "animatic", "headroom": 1.2}
 
@@ -73,7 +73,7 @@ def test_bare_shot_renders_without_a_style_bible(tmp_path: Path):
 
 
 def test_every_subject_a_plan_may_name_has_a_drawing_that_shows():
-    """Adding a word the planner may name (storyreel.vocabulary.DRAWABLE) to a plain hillside
+    """Adding a word the planner may name (storyreel.core.vocabulary.DRAWABLE) to a plain hillside
     changes the picture, in the light of at least one time of day: a word with no drawing fails
     here. ``hills`` is that hillside, the layer every landscape off the coast stands on."""
     renderer = AnimaticRenderer(KEY_OPTIONS)

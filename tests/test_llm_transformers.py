@@ -8,8 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from storyreel.artifacts import validate, write_json
-from storyreel.config import load_config
+from storyreel.core.artifacts import validate, write_json
+from storyreel.core.config import load_config
 from storyreel.stages import script as sc
 
 from tiny_models import tiny_causal_lm
@@ -87,8 +87,8 @@ def test_vision_transformers_keeps_the_embedded_bible_on_garbage(model_dir):
 def test_missing_extra_names_it(monkeypatch):
     import sys
 
-    from storyreel import registry
-    from storyreel.errors import MissingExtraError
+    from storyreel.core import registry
+    from storyreel.core.errors import MissingExtraError
 
     monkeypatch.setitem(sys.modules, "transformers", None)
     monkeypatch.delitem(sys.modules, "storyreel.backends.script.transformers", raising=False)

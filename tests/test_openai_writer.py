@@ -11,13 +11,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from storyreel import structured
-from storyreel.artifacts import validate, write_json
 from storyreel.backends.script.openai_compat import OpenAIClient, OpenAIWriter
-from storyreel.config import load_config
-from storyreel.errors import StoryreelError
+from storyreel.core.artifacts import validate, write_json
+from storyreel.core.config import load_config
+from storyreel.core.errors import StoryreelError
+from storyreel.core.vocabulary import MOODS, TIMES_OF_DAY
+from storyreel.models import structured
 from storyreel.stages import script as sc
-from storyreel.vocabulary import MOODS, TIMES_OF_DAY
 
 from conftest import local_server
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from storyreel import joblog
+from storyreel.ops import joblog
 
 from conftest import BIN, REPO, TINY_STORY, Workdir
 

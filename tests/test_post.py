@@ -12,13 +12,13 @@ import pytest
 from PIL import Image
 from test_vision import OPTIONS, make_story
 
-from storyreel import manifest, media
-from storyreel.artifacts import read_json, sha256_file, write_json
-from storyreel.audio import write_wav
 from storyreel.backends.keyframes.animatic import AnimaticRenderer
 from storyreel.backends.post import ffmpeg as fp
-from storyreel.stages import post, video, vision
-from storyreel.subtitles import Cue, write_srt, write_vtt
+from storyreel.core.artifacts import read_json, sha256_file, write_json
+from storyreel.media import ffmpeg
+from storyreel.media.audio import write_wav
+from storyreel.media.subtitles import Cue, write_srt, write_vtt
+from storyreel.stages import manifest, post, video, vision
 
 POST_OPTIONS = {"backend": "ffmpeg", "loudness_lufs": -14.0, "true_peak_db": -1.0,
                 "music": None, "music_db": -18.0, "burn_subtitles": True}
@@ -77,7 +77,7 @@ def build_story(root: Path, aspect: str, shots: int, duration: float, music: boo
     bench.write_text("s\th:m:s\tmax_rss\tmax_vms\n1.5\t0:00:01\t120.5\t300\n", encoding="utf-8")
     tracks = []
     if music:
-        media.run_ffmpeg(["-y", "-f", "lavfi", "-i", "sine=f=220:d=3", "-f", "lavfi", "-i",
+        ffmpeg.run_ffmpeg(["-y", "-f", "lavfi", "-i", "sine=f=220:d=3", "-f", "lavfi", "-i",
                           "sine=f=330:d=3", "-filter_complex", "amix=inputs=2",
                           str(root / "music.wav")], "make music")
         tracks = [str(root / "music.wav")]
@@ -116,20 +116,20 @@ def finished(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 def test_final_video_meets_the_quality_floors(finished):
     aspect, smk = finished
     mp4 = smk.output.mp4
-    info = media.probe(mp4)
+    info = ffmpeg.probe(mp4)
     v, a = info.first("video"), info.first("audio")
     assert (v.codec, v.profile, v.pix_fmt) == ("h264", "High", "yuv420p")
-    assert (v.width, v.height) == media.PRESETS[aspect]
+    assert (v.width, v.height) == ffmpeg.PRESETS[aspect]
     assert (a.codec, a.sample_rate) == ("aac", 48000)
     assert any(s.kind == "subtitle" and s.codec == "mov_text" for s in info.streams)
-    assert media.has_faststart(mp4)
+    assert ffmpeg.has_faststart(mp4)
     duration = CASES[aspect][1]
-    video_s, audio_s = media.video_duration(mp4), media.audio_duration(mp4)
+    video_s, audio_s = ffmpeg.video_duration(mp4), ffmpeg.audio_duration(mp4)
     assert abs(video_s - duration) <= 1 / 25 and abs(video_s - audio_s) <= 0.1
-    loud = media.measure_loudness(mp4)
+    loud = ffmpeg.measure_loudness(mp4)
     assert abs(loud.integrated_lufs - -14.0) <= 1.0
     assert loud.true_peak_db <= -1.0
-    assert media.detect_black(mp4) == []
+    assert ffmpeg.detect_black(mp4) == []
 
 
 def test_manifest_records_artifacts_settings_and_figures(finished):
@@ -147,19 +147,19 @@ def test_manifest_records_artifacts_settings_and_figures(finished):
     assert manifest["stages"]["script"]["model"] == "m"
     assert Path(smk.output.srt).read_bytes() == Path(smk.input.srt).read_bytes()
     aspect = read_json(smk.input.shotlist, "shotlist")["aspect"]
-    assert Image.open(smk.output.poster).size == media.PRESETS[aspect]
+    assert Image.open(smk.output.poster).size == ffmpeg.PRESETS[aspect]
 
 
 def test_crossfade_keeps_the_length_and_cuts_add_up():
     shots = make_story("16:9", shots=3, duration=10.0)[1]["shots"]
-    counts = [media.shot_frames(s["start"], s["end"], 25) for s in shots]
+    counts = [ffmpeg.shot_frames(s["start"], s["end"], 25) for s in shots]
     counts[1] += 10  # sh002 crossfades into sh003
     segments = fp.plan_segments(shots, counts, 0.4, 25)
     assert [s.overlap for s in segments] == [0, 10, 0]
     assert fp.timeline_frames(segments) == 250
     chains, label = fp.join_graph(segments, 25)
     assert "xfade" in chains[-1] and "concat" in chains[-2] and label == "j2"
-    with pytest.raises(media.MediaError, match="frames"):
+    with pytest.raises(ffmpeg.MediaError, match="frames"):
         fp.plan_segments(shots, [c - 5 for c in counts], 0.4, 25)
 
 
@@ -168,23 +168,23 @@ def test_clips_without_cut_points_are_joined_by_encoding(tmp_path: Path):
     smk = build_story(tmp_path / "story", "16:9", 3, 6.0, False)
     for clip in smk.input.clips:
         plain = Path(clip).with_suffix(".plain.mp4")
-        media.run_ffmpeg(["-y", "-i", clip, *media.x264_args(OUTPUT), "-x264-params",
+        ffmpeg.run_ffmpeg(["-y", "-i", clip, *ffmpeg.x264_args(OUTPUT), "-x264-params",
                           "keyint=1000:min-keyint=1000:scenecut=0", str(plain)], "re-encode")
         plain.replace(clip)
     post.main(smk)
     quality = read_json(smk.output.manifest, "manifest")["quality"]
     assert quality["picture_stream_copied"] is False
-    assert quality["frames"] == 150 == media.count_frames(smk.output.mp4)
+    assert quality["frames"] == 150 == ffmpeg.count_frames(smk.output.mp4)
     assert quality["av_diff_s"] <= 0.1
 
 
-@pytest.mark.parametrize("aspect", sorted(media.PRESETS))
+@pytest.mark.parametrize("aspect", sorted(ffmpeg.PRESETS))
 def test_burned_subtitles_stay_inside_the_title_safe_area(aspect: str, tmp_path: Path):
-    w, h = media.PRESETS[aspect]
-    (tmp_path / media.SUBS_NAME).write_text(LONG_CUE, encoding="utf-8")
-    font = media.install_subtitle_font(tmp_path)
-    media.run_ffmpeg(["-y", "-f", "lavfi", "-i", f"color=c=black:s={w}x{h}:d=1:r=25",
-                      "-vf", media.subtitle_filter((w, h), font), "-frames:v", "1", "frame.png"],
+    w, h = ffmpeg.PRESETS[aspect]
+    (tmp_path / ffmpeg.SUBS_NAME).write_text(LONG_CUE, encoding="utf-8")
+    font = ffmpeg.install_subtitle_font(tmp_path)
+    ffmpeg.run_ffmpeg(["-y", "-f", "lavfi", "-i", f"color=c=black:s={w}x{h}:d=1:r=25",
+                      "-vf", ffmpeg.subtitle_filter((w, h), font), "-frames:v", "1", "frame.png"],
                      "burn a test subtitle", cwd=tmp_path)
     pixels = np.asarray(Image.open(tmp_path / "frame.png").convert("L"))
     ys, xs = np.nonzero(pixels > 40)
@@ -213,12 +213,12 @@ def test_subtitles_are_burned_on_a_machine_without_fonts(tmp_path: Path, monkeyp
     conf.write_text(f'<?xml version="1.0"?><fontconfig><dir>{empty}</dir>'
                     f"<cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>", encoding="utf-8")
     monkeypatch.setenv("FONTCONFIG_FILE", str(conf))
-    monkeypatch.setattr(media, "SYSTEM_FONTS", ())
-    (tmp_path / media.SUBS_NAME).write_text(LONG_CUE, encoding="utf-8")
-    font = media.install_subtitle_font(tmp_path)
+    monkeypatch.setattr(ffmpeg, "SYSTEM_FONTS", ())
+    (tmp_path / ffmpeg.SUBS_NAME).write_text(LONG_CUE, encoding="utf-8")
+    font = ffmpeg.install_subtitle_font(tmp_path)
     assert font == "Aileron"
-    media.run_ffmpeg(["-y", "-f", "lavfi", "-i", "color=c=black:s=640x360:d=1:r=25",
-                      "-vf", media.subtitle_filter((640, 360), font), "-frames:v", "1",
+    ffmpeg.run_ffmpeg(["-y", "-f", "lavfi", "-i", "color=c=black:s=640x360:d=1:r=25",
+                      "-vf", ffmpeg.subtitle_filter((640, 360), font), "-frames:v", "1",
                       "frame.png"], "burn a test subtitle", cwd=tmp_path)
     pixels = np.asarray(Image.open(tmp_path / "frame.png").convert("L"))
     assert (pixels > 40).sum() > 0.002 * 640 * 360  # the text is there

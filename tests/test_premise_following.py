@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from storyreel.artifacts import validate
+from storyreel.core.artifacts import validate
 from storyreel.stages import idea as idea_stage
 from storyreel.stages import revise as rv
 from storyreel.stages import script as sc

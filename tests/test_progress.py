@@ -13,9 +13,9 @@ from snakemake_interface_logger_plugins.common import LogEvent
 from snakemake_interface_logger_plugins.tests import MockOutputSettings, TestLogHandlerBase
 
 import snakemake_logger_plugin_storyreel as plugin
-from storyreel import costs
-from storyreel import progress as pg
-from storyreel.progress import JobKey
+from storyreel.ops import costs
+from storyreel.ops import progress as pg
+from storyreel.ops.progress import JobKey
 
 TEXT = ["idea", "script", "revise", "voice", "asr", "shotlist"]
 

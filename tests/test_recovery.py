@@ -11,8 +11,9 @@ import subprocess
 
 import pytest
 
-from storyreel import recovery
-from storyreel.artifacts import sha256_file
+from storyreel.core.artifacts import sha256_file
+from storyreel.recovery import resume as recovery
+from storyreel.recovery import verify
 
 from conftest import BIN, REPO, TINY_FILM, Workdir, copy_tree
 
@@ -78,14 +79,14 @@ def test_corrupt_artifact_heals(reference, tmp_path, case, name, keep_mtime, mak
         assert "Traceback" not in plain.output
         assert "not retried" in plain.output  # the second attempt exits at once
         assert "FAILED at" in plain.output  # the end-of-run summary names the story's stage
-    report = recovery.verify(work.path, dry_run=True)
+    report = verify.verify(work.path, dry_run=True)
     assert any(name in path for path, _ in report.corrupt), report.lines()
     proc = resume(work)
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert f"corrupt: results/{STORY}/{name}: " in proc.stderr
     assert sha256_file(results / "final.mp4") == sha256_file(reference.results(STORY)
                                                              / "final.mp4")
-    assert recovery.verify(work.path, dry_run=True).ok
+    assert verify.verify(work.path, dry_run=True).ok
     assert artifacts(work) == artifacts(reference)  # every artifact is back, and identical
     assert work.run().jobs() == []  # and up to date
 
@@ -145,10 +146,10 @@ def test_resume_cleans_leftovers_and_stale_markers(reference, tmp_path):
     # a job that finished after Snakemake was killed: output present, stale incomplete
     # marker, no metadata (a later parameter change could not be detected for it)
     key = f"results/{STORY}/keyframes/sh002.png"
-    marker = work.path / ".snakemake" / "incomplete" / recovery._record_key(key)
+    marker = work.path / ".snakemake" / "incomplete" / verify._record_key(key)
     marker.write_text("{}")
-    (work.path / ".snakemake" / "metadata" / recovery._record_key(key)).unlink()
-    report = recovery.verify(work.path, dry_run=True)
+    (work.path / ".snakemake" / "metadata" / verify._record_key(key)).unlink()
+    report = verify.verify(work.path, dry_run=True)
     assert any(path == key for path, _ in report.untrusted), report.lines()
     reader = subprocess.Popen(["tail", "-f", str(work.path / "logs" / "post" / "film.log")],
                               cwd=work.path)

@@ -13,14 +13,16 @@ from types import SimpleNamespace
 
 import pytest
 
-from storyreel import fallback, faults, redact, runner, summary
-from storyreel.errors import (
+from storyreel.core import redact
+from storyreel.core.errors import (
     ConfigError,
     MissingExtraError,
     PermanentError,
     StoryreelError,
     TransientError,
 )
+from storyreel.job import fallback, faults, runner
+from storyreel.ops import summary
 
 from conftest import TINY_STORY, Workdir, local_server
 

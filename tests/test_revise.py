@@ -9,9 +9,9 @@ from types import SimpleNamespace
 import pytest
 
 from storyreel import text as tx
-from storyreel.artifacts import validate, write_json
+from storyreel.core.artifacts import validate, write_json
+from storyreel.core.types import Budget
 from storyreel.stages import revise as rv
-from storyreel.types import Budget
 
 WPM = 165.0
 PAUSES = {"sentence": 0.3, "scene": 0.7}

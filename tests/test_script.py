@@ -8,11 +8,11 @@ from types import SimpleNamespace
 import pytest
 
 from storyreel import text as tx
-from storyreel.artifacts import validate
 from storyreel.backends.script.template import read_premise, third_person
+from storyreel.core.artifacts import validate
+from storyreel.core.types import LEAD_S, Budget
+from storyreel.core.vocabulary import MOODS
 from storyreel.stages import script as sc
-from storyreel.types import LEAD_S, Budget
-from storyreel.vocabulary import MOODS
 
 WPM = 165.0
 PAUSES = {"sentence": 0.3, "scene": 0.7}
@@ -205,7 +205,7 @@ def test_budget_estimate_and_target():
 
 
 def test_main_writes_script(tmp_path):
-    from storyreel.artifacts import write_json
+    from storyreel.core.artifacts import write_json
 
     idea_path, out = tmp_path / "idea.json", tmp_path / "script.json"
     write_json(idea_path, idea(), "idea")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from storyreel.artifacts import validate
-from storyreel.errors import ConfigError
-from storyreel.quality import cut_offsets
+from storyreel.core.artifacts import validate
+from storyreel.core.errors import ConfigError
+from storyreel.media.quality import cut_offsets
 from storyreel.stages import shotlist as sl
 
 OPTIONS = {"max_shot_s": 4.0, "crossfade_s": 0.5}

@@ -1,10 +1,10 @@
-"""Subtitle cues from word timings, SRT/WebVTT writing and parsing (storyreel.subtitles)."""
+"""Subtitle cues from word timings, SRT/WebVTT writing and parsing (storyreel.media.subtitles)."""
 
 from __future__ import annotations
 
 import pytest
 
-from storyreel.subtitles import (
+from storyreel.media.subtitles import (
     Cue,
     build_cues,
     parse_subtitles,
@@ -131,8 +131,8 @@ def test_parser_ignores_vtt_notes_identifiers_and_settings():
 
 
 def test_cue_start_errors_follow_the_words_and_refuse_other_text():
-    from storyreel.quality import cue_start_errors
-    from storyreel.subtitles import Cue
+    from storyreel.media.quality import cue_start_errors
+    from storyreel.media.subtitles import Cue
 
     words = [{"text": t, "start": s} for t, s in
              [("The", 0.2), ("fox", 0.5), ("ran.", 0.8), ("It", 1.6), ("rained.", 1.9)]]

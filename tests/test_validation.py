@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from storyreel import config as srconfig
-from storyreel.errors import ConfigError
+from storyreel.core import config as srconfig
+from storyreel.core.errors import ConfigError
 
 from conftest import REPO, TINY_STORY, Workdir
 

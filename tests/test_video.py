@@ -8,11 +8,11 @@ import pytest
 from media_helpers import gray_frames
 from test_vision import OPTIONS, make_story
 
-from storyreel import media
 from storyreel.backends import output_for
 from storyreel.backends.keyframes.animatic import AnimaticRenderer
 from storyreel.backends.video import kenburns as kb
-from storyreel.media import count_frames, probe, shot_frames
+from storyreel.media import ffmpeg
+from storyreel.media.ffmpeg import count_frames, probe, shot_frames
 from storyreel.stages import video, vision
 
 SIZE = (1536, 864)
@@ -93,7 +93,7 @@ def test_cut_points_are_where_post_cuts():
 
 def test_clip_burns_the_subtitles_of_its_own_time(tmp_path: Path):
     """A shot at 2-3 s shows the cue of 2.0-2.4 s on its first frames and no other cue."""
-    from storyreel.subtitles import Cue, write_srt
+    from storyreel.media.subtitles import Cue, write_srt
 
     idea, shotlist = make_story("16:9", shots=2, duration=4.0)
     plan = vision.plan_story(idea, shotlist, OPTIONS)[1][1]
@@ -125,7 +125,7 @@ def test_yuv_planes_match_ffmpegs_bt709_conversion(rgb: tuple[int, int, int]):
     y, cb, cr = kb.yuv_planes(img)
     assert (y.size, cb.size, cr.size) == ((64, 36), (32, 18), (32, 18))
     ours = [int(p.getpixel((0, 0))) for p in (y, cb, cr)]
-    raw = subprocess.run(media.ffmpeg_command(
+    raw = subprocess.run(ffmpeg.ffmpeg_command(
         ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "64x36", "-i", "-", "-vf",
          "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p", "-f", "rawvideo", "-"]),
         input=img.tobytes(), capture_output=True, check=True).stdout

@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-from storyreel.artifacts import validate
 from storyreel.backends.vision import embedded
+from storyreel.core.artifacts import validate
 from storyreel.stages import vision
 
 PROMPTS = (

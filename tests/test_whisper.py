@@ -8,9 +8,9 @@ import json
 import numpy as np
 import pytest
 
-from storyreel.alignment import map_words
-from storyreel.artifacts import validate
-from storyreel.audio import write_wav
+from storyreel.core.artifacts import validate
+from storyreel.media.audio import write_wav
+from storyreel.text.alignment import map_words
 
 
 def test_heard_words_keep_the_script_spelling_and_take_the_heard_times():
@@ -49,7 +49,7 @@ def whisper_dir(tmp_path_factory):
 def test_tiny_whisper_through_the_asr_stage(whisper_dir, tmp_path):
     """A random Whisper hears garbage: words.json keeps the script's words (interpolated where
     nothing matched), the WER gate flags it, the model is loaded once for every sentence."""
-    from storyreel.config import load_config
+    from storyreel.core.config import load_config
     from storyreel.stages.asr import run_asr
 
     sr = 16000
@@ -87,8 +87,8 @@ def test_tiny_whisper_through_the_asr_stage(whisper_dir, tmp_path):
 def test_missing_whisper_extra_names_it(monkeypatch):
     import sys
 
-    from storyreel import registry
-    from storyreel.errors import MissingExtraError
+    from storyreel.core import registry
+    from storyreel.core.errors import MissingExtraError
 
     monkeypatch.setitem(sys.modules, "faster_whisper", None)
     monkeypatch.delitem(sys.modules, "storyreel.backends.asr.faster_whisper", raising=False)

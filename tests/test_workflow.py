@@ -6,9 +6,9 @@ import subprocess
 
 import pytest
 
-from storyreel.artifacts import read_json, sha256_file
-from storyreel.quality import cue_start_errors
-from storyreel.subtitles import parse_subtitles
+from storyreel.core.artifacts import read_json, sha256_file
+from storyreel.media.quality import cue_start_errors
+from storyreel.media.subtitles import parse_subtitles
 
 from conftest import BIN, REPO, TINY_STORY, Workdir
 

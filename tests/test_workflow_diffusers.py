@@ -13,8 +13,9 @@ import time
 import pytest
 import yaml
 
-from storyreel import diffusion, media, worker
-from storyreel.artifacts import read_json
+from storyreel.core.artifacts import read_json
+from storyreel.media import ffmpeg
+from storyreel.models import diffusion, worker
 
 from conftest import BIN, REPO, TINY_STORY, Result, Workdir, copy_tree
 
@@ -61,7 +62,7 @@ def test_story_is_made_with_one_load_per_stage(film):
     timings = manifest["timings"]["keyframes"]
     assert timings["peak_rss_mb"] > 100  # the model worker's memory is counted
     fps = manifest["output"]["fps"]
-    total = media.count_frames(results / "final.mp4")
+    total = ffmpeg.count_frames(results / "final.mp4")
     plan = read_json(results / "shotlist.json", "shotlist")
     assert total == round(plan["shots"][-1]["end"] * fps)  # cuts and length stay exact
     log = (film.path / "logs" / "keyframes" / "tiny" / f"{ids[0]}.log").read_text()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from storyreel.artifacts import read_json
+from storyreel.core.artifacts import read_json
 
 from conftest import Workdir
 

@@ -11,10 +11,10 @@ import pytest
 import yaml
 from media_helpers import content_hash, gray_frames
 
-from storyreel import media
-from storyreel.artifacts import read_json, sha256_file
-from storyreel.quality import cue_start_errors, cut_offsets
-from storyreel.subtitles import parse_subtitles
+from storyreel.core.artifacts import read_json, sha256_file
+from storyreel.media import ffmpeg
+from storyreel.media.quality import cue_start_errors, cut_offsets
+from storyreel.media.subtitles import parse_subtitles
 
 from conftest import BIN, REPO, TINY_FILM, Result, Workdir, copy_tree
 
@@ -60,22 +60,22 @@ def test_final_file_meets_the_delivery_floors(finished):
     aspect, work = finished
     results = work.results("film")
     mp4 = results / "final.mp4"
-    info = media.probe(mp4)
+    info = ffmpeg.probe(mp4)
     video, audio = info.first("video"), info.first("audio")
     assert (video.codec, video.profile, video.pix_fmt) == ("h264", "High", "yuv420p")
-    assert (video.width, video.height) == media.PRESETS[aspect]
+    assert (video.width, video.height) == ffmpeg.PRESETS[aspect]
     assert round(video.fps) == 25
     assert (audio.codec, audio.sample_rate) == ("aac", 48000)
     assert any(s.kind == "subtitle" and s.codec == "mov_text" for s in info.streams)
-    assert media.has_faststart(mp4)
+    assert ffmpeg.has_faststart(mp4)
     narration = read_json(results / "voice.json", "voice")["duration_s"]
-    video_s, audio_s = media.video_duration(mp4), media.audio_duration(mp4)
+    video_s, audio_s = ffmpeg.video_duration(mp4), ffmpeg.audio_duration(mp4)
     assert abs(video_s - audio_s) <= 0.1
     assert abs(video_s - narration) <= 1 / 25
-    loudness = media.measure_loudness(mp4)
+    loudness = ffmpeg.measure_loudness(mp4)
     assert abs(loudness.integrated_lufs - -14.0) <= 1.0
     assert loudness.true_peak_db <= -1.0
-    assert media.detect_black(mp4) == []
+    assert ffmpeg.detect_black(mp4) == []
     for name in ("final.srt", "final.vtt", "poster.jpg", "manifest.json"):
         assert (results / name).stat().st_size > 0, name
 

@@ -13,12 +13,12 @@ import re
 import pytest
 
 from storyreel import text as tx
-from storyreel.artifacts import validate
 from storyreel.backends.script.template import TemplateWriter, read_premise
+from storyreel.core.artifacts import validate
+from storyreel.core.types import Budget
 from storyreel.stages import idea as idea_stage
 from storyreel.stages import revise as rv
 from storyreel.stages import script as sc
-from storyreel.types import Budget
 
 hypothesis = pytest.importorskip("hypothesis", reason="property tests need hypothesis (dev extra)")
 from hypothesis import HealthCheck, given, note, settings  # noqa: E402

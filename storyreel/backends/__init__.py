@@ -4,9 +4,9 @@ A backend *kind* is named after its stage (``script``, ``revise``, ``voice``, ``
 ``vision``, ``keyframes``, ``video``, ``post``). Each kind's interface is a ``typing.Protocol`` in
 ``storyreel/backends/<stage>/__init__.py``: every backend is built as ``Backend(options)`` from
 the stage's validated config block (schema defaults filled in) and offers the kind's method(s).
-Backends are found through :mod:`storyreel.registry` (built-ins and the ``storyreel.backends``
+Backends are found through :mod:`storyreel.core.registry` (built-ins and the ``storyreel.backends``
 entry-point group). No backend imports :mod:`storyreel.stages`; what they exchange with the stages
-lives in :mod:`storyreel.types`.
+lives in :mod:`storyreel.core.types`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ STAGES_WITH_BACKENDS = ("script", "revise", "voice", "asr", "vision", "keyframes
 
 @cache
 def _defaults() -> dict[str, Any]:
-    from storyreel.config import load_config
+    from storyreel.core.config import load_config
 
     return load_config({})
 
@@ -30,7 +30,7 @@ def options_for(stage: str, **overrides: Any) -> dict[str, Any]:
     """A stage's config block as the workflow hands it to a backend: the schema's defaults with
     ``overrides`` on top (for tests, notebooks and third-party backends)."""
     if overrides:
-        from storyreel.config import load_config
+        from storyreel.core.config import load_config
 
         return load_config({"stages": {stage: dict(overrides)}})["stages"][stage]
     return copy.deepcopy(_defaults()["stages"][stage])
@@ -38,6 +38,6 @@ def options_for(stage: str, **overrides: Any) -> dict[str, Any]:
 
 def output_for(**overrides: Any) -> dict[str, Any]:
     """The ``output`` config block (fps, crf, x264 preset) with defaults, ``overrides`` on top."""
-    from storyreel.config import load_config
+    from storyreel.core.config import load_config
 
     return load_config({"output": dict(overrides)})["output"]

@@ -7,7 +7,8 @@
 2. Free recognition of each sentence gives what a listener would hear; the word error rate
    (WER) against the script flags the narration (or fails the job with ``on_wer_fail: fail``)
    when it is above ``wer_threshold``.
-3. Subtitles (SRT and WebVTT) are built from the word timings (see :mod:`storyreel.subtitles`).
+3. Subtitles (SRT and WebVTT) are built from the word timings (see
+   :mod:`storyreel.media.subtitles`).
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ from typing import Any
 import jiwer
 import numpy as np
 
-from storyreel import registry
-from storyreel.artifacts import read_json, write_json
-from storyreel.audio import Audio, read_wav, segment
 from storyreel.backends.asr import AsrBackend
-from storyreel.errors import StoryreelError
-from storyreel.subtitles import build_cues, write_srt, write_vtt
+from storyreel.core import registry
+from storyreel.core.artifacts import read_json, write_json
+from storyreel.core.errors import StoryreelError
+from storyreel.media.audio import Audio, read_wav, segment
+from storyreel.media.subtitles import build_cues, write_srt, write_vtt
 from storyreel.text.words import normalised_words, written_words
 
 log = logging.getLogger(__name__)

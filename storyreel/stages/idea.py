@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from storyreel import text as tx
-from storyreel.artifacts import write_json
+from storyreel.core.artifacts import write_json
 
 log = logging.getLogger(__name__)
 

@@ -13,10 +13,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from storyreel import registry, worker
-from storyreel.artifacts import read_json, validate
-from storyreel.diffusion import injected_ooms, job_options
-from storyreel.fallback import record, with_fallback
+from storyreel.core import registry
+from storyreel.core.artifacts import read_json, validate
+from storyreel.job.fallback import record, with_fallback
+from storyreel.models import worker
+from storyreel.models.diffusion import injected_ooms, job_options
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +32,9 @@ def read_plan(path: str | Path) -> dict[str, Any]:
 def render_keyframe(plan: dict[str, Any], out: str | Path, options: dict[str, Any]) -> float:
     """Render one keyframe PNG with the configured backend; returns the seconds it took.
 
-    A backend that holds a model renders in its warm worker (``storyreel.worker``); when it runs
-    out of GPU memory even with its memory savers, the shot falls back to the next backend of
-    ``fallback`` and is flagged (``storyreel.fallback``).
+    A backend that holds a model renders in its warm worker (``storyreel.models.worker``); when it
+    runs out of GPU memory even with its memory savers, the shot falls back to the next backend of
+    ``fallback`` and is flagged (``storyreel.job.fallback``).
     """
     started = time.perf_counter()
     def call(backend: str) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 The post backend joins the clips, masters the audio and makes the one final encode (the edit).
 This module then copies the story's subtitles beside the video (the film's timeline is the
 narration's), takes a poster frame from the most representative shot, measures the result
-(:mod:`storyreel.quality`) and writes ``manifest.json`` (:mod:`storyreel.manifest`).
+(:mod:`storyreel.media.quality`) and writes ``manifest.json`` (:mod:`storyreel.stages.manifest`).
 """
 
 from __future__ import annotations
@@ -14,11 +14,13 @@ from typing import Any
 
 from PIL import Image
 
-from storyreel import fallback, media, redact, registry
-from storyreel.artifacts import atomic_path, read_json, write_json
-from storyreel.manifest import build_manifest
-from storyreel.quality import check_quality, measure
-from storyreel.types import EditJob
+from storyreel.core import redact, registry
+from storyreel.core.artifacts import atomic_path, read_json, write_json
+from storyreel.core.types import EditJob
+from storyreel.job import fallback
+from storyreel.media import ffmpeg
+from storyreel.media.quality import check_quality, measure
+from storyreel.stages.manifest import build_manifest
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +81,7 @@ def model_records(smk: Any, words: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def degradations(story_dir: Path, shotlist: dict[str, Any], meta: dict[str, Any]
                  ) -> list[dict[str, Any]]:
     """The film's degradations: the stages' and shots' fallback records
-    (``storyreel.fallback``), and a voice that fell back while loading."""
+    (``storyreel.job.fallback``), and a voice that fell back while loading."""
     records = fallback.gather(story_dir, {s["id"] for s in shotlist["shots"]})
     voice_reason = meta.get("fallback_reason")
     if voice_reason and not any(d["stage"] == "voice" for d in records):
@@ -105,7 +107,7 @@ def main(smk: Any) -> None:
     copy_file(smk.input.srt, smk.output.srt)
     copy_file(smk.input.vtt, smk.output.vtt)
     poster = write_poster(list(smk.input.keyframes), shotlist["shots"], smk.output.poster,
-                          media.frame_size(shotlist["aspect"]))
+                          ffmpeg.frame_size(shotlist["aspect"]))
     quality = measure(smk.output.mp4, float(options["loudness_lufs"]),
                       float(options["true_peak_db"]))
     quality["frames"] = edit["frames"]

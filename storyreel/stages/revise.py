@@ -18,11 +18,11 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from storyreel import registry
 from storyreel import text as tx
-from storyreel.artifacts import read_json, write_json
+from storyreel.core import registry
+from storyreel.core.artifacts import read_json, write_json
+from storyreel.core.types import Budget
 from storyreel.stages.script import budget_for
-from storyreel.types import Budget
 
 log = logging.getLogger(__name__)
 

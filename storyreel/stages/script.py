@@ -15,13 +15,13 @@ import logging
 import re
 from typing import Any
 
-from storyreel import registry
 from storyreel import text as tx
-from storyreel.artifacts import read_json, write_json
-from storyreel.errors import StoryreelError
-from storyreel.fallback import with_fallback
-from storyreel.types import MAX_SCENES, Budget
-from storyreel.vocabulary import BEATS, MOODS, SINGLE_BEAT, TIME_PHRASES, TIMES_OF_DAY
+from storyreel.core import registry
+from storyreel.core.artifacts import read_json, write_json
+from storyreel.core.errors import StoryreelError
+from storyreel.core.types import MAX_SCENES, Budget
+from storyreel.core.vocabulary import BEATS, MOODS, SINGLE_BEAT, TIME_PHRASES, TIMES_OF_DAY
+from storyreel.job.fallback import with_fallback
 
 log = logging.getLogger(__name__)
 

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from storyreel.artifacts import read_json, write_json
-from storyreel.errors import ConfigError
-from storyreel.types import stable_seed
-from storyreel.vocabulary import CAMERA_MOVES
+from storyreel.core.artifacts import read_json, write_json
+from storyreel.core.errors import ConfigError
+from storyreel.core.types import stable_seed
+from storyreel.core.vocabulary import CAMERA_MOVES
 
 log = logging.getLogger(__name__)
 

@@ -12,11 +12,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from storyreel import registry, worker
-from storyreel.diffusion import injected_ooms, job_options
-from storyreel.fallback import record, with_fallback
+from storyreel.core import registry
+from storyreel.job.fallback import record, with_fallback
+from storyreel.media.subtitles import parse_subtitles
+from storyreel.models import worker
+from storyreel.models.diffusion import injected_ooms, job_options
 from storyreel.stages.keyframes import read_plan
-from storyreel.subtitles import parse_subtitles
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +33,9 @@ def render_clip(png: str | Path, plan: dict[str, Any], out: str | Path, options:
                 subtitles: str | Path | None = None) -> int:
     """Render one clip with the configured video backend; returns its frame count.
 
-    A backend that holds a model renders in its warm worker (``storyreel.worker``); when it runs
-    out of GPU memory even with its memory savers, the shot falls back to the next backend of
-    ``fallback`` and is flagged (``storyreel.fallback``).
+    A backend that holds a model renders in its warm worker (``storyreel.models.worker``); when it
+    runs out of GPU memory even with its memory savers, the shot falls back to the next backend of
+    ``fallback`` and is flagged (``storyreel.job.fallback``).
     """
     def call(backend: str) -> dict[str, Any]:
         opts = {**options, "backend": backend}

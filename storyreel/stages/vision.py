@@ -13,8 +13,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from storyreel import registry
-from storyreel.artifacts import read_json, write_json
+from storyreel.core import registry
+from storyreel.core.artifacts import read_json, write_json
 
 log = logging.getLogger(__name__)
 

@@ -18,14 +18,14 @@ from typing import Any
 
 import numpy as np
 
-from storyreel import registry
-from storyreel.artifacts import read_json, write_json
-from storyreel.audio import TTSLoadError, silence, trim_silence, write_wav
 from storyreel.backends.voice import VoiceBackend
-from storyreel.errors import StoryreelError
-from storyreel.fallback import chain as fallback_chain
-from storyreel.fallback import with_fallback
-from storyreel.types import LEAD_S
+from storyreel.core import registry
+from storyreel.core.artifacts import read_json, write_json
+from storyreel.core.errors import StoryreelError
+from storyreel.core.types import LEAD_S
+from storyreel.job.fallback import chain as fallback_chain
+from storyreel.job.fallback import with_fallback
+from storyreel.media.audio import TTSLoadError, silence, trim_silence, write_wav
 
 log = logging.getLogger(__name__)
 

@@ -23,10 +23,10 @@ from typing import Any
 import numpy as np
 from faster_whisper import WhisperModel
 
-from storyreel.alignment import map_words, normalise
-from storyreel.audio import resample
-from storyreel.errors import StoryreelError
-from storyreel.modelstats import LoadStats
+from storyreel.core.errors import StoryreelError
+from storyreel.media.audio import resample
+from storyreel.models.loadstats import LoadStats
+from storyreel.text.alignment import map_words, normalise
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from storyreel.audio import resample, to_int16
-from storyreel.errors import StoryreelError
+from storyreel.core.errors import StoryreelError
+from storyreel.media.audio import resample, to_int16
 
 log = logging.getLogger(__name__)
 

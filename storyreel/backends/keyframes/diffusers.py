@@ -11,10 +11,10 @@ member's ``descriptors``) leads every prompt verbatim, so a character is describ
 words in every shot. An IP-Adapter with a reference image is used when configured.
 
 On an out-of-memory error the shot is retried with memory savers switched on one after another
-(``storyreel.diffusion.with_savers``); the savers stay on for later shots of the same worker.
+(``storyreel.models.diffusion.with_savers``); the savers stay on for later shots of the same worker.
 
 The model is loaded once per process; the keyframes stage keeps that process warm across
-shots (``storyreel.worker``).
+shots (``storyreel.models.worker``).
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from storyreel import diffusion
-from storyreel.artifacts import atomic_path
-from storyreel.media import even, frame_size
+from storyreel.core.artifacts import atomic_path
+from storyreel.media.ffmpeg import even, frame_size
+from storyreel.models import diffusion
 
 log = logging.getLogger(__name__)
 

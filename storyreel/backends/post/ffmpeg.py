@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from storyreel.artifacts import atomic_path
-from storyreel.media import (
+from storyreel.core.artifacts import atomic_path
+from storyreel.core.types import EditJob
+from storyreel.media.ffmpeg import (
     SUBS_NAME,
     Loudness,
     MediaError,
@@ -36,7 +37,6 @@ from storyreel.media import (
     shot_frames,
     x264_args,
 )
-from storyreel.types import EditJob
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ def join_graph(segments: list[Segment], fps: int) -> tuple[list[str], str]:
 
 def has_cues(srt: str | Path) -> bool:
     """True when an SRT file holds at least one cue (an empty track would fail the mux)."""
-    from storyreel.subtitles import parse_subtitles
+    from storyreel.media.subtitles import parse_subtitles
 
     return bool(parse_subtitles(srt))
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
-from storyreel.types import Budget
+from storyreel.core.types import Budget
 
 
 @runtime_checkable

@@ -25,8 +25,8 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from storyreel import structured
-from storyreel.errors import StoryreelError
+from storyreel.core.errors import StoryreelError
+from storyreel.models import structured
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ MAX_DETAIL = 200
 def redact_text(text: str, secrets: list[str]) -> str:
     """``text`` without the secrets' values and without any Authorization header value."""
     try:  # the project-wide redaction (helper `reliability`), when present
-        from storyreel.redact import redact  # type: ignore[import-not-found]
+        from storyreel.core.redact import redact  # type: ignore[import-not-found]
 
         text = redact(text)
     except ImportError:
@@ -52,7 +52,8 @@ def redact_text(text: str, secrets: list[str]) -> str:
 
 
 class OpenAIClient:
-    """A chat model behind an OpenAI-compatible server (:class:`storyreel.structured.ChatModel`).
+    """A chat model behind an OpenAI-compatible server
+    (:class:`storyreel.models.structured.ChatModel`).
 
     Options: model, base_url, api_key_env, temperature, timeout_s, max_tokens, max_retries,
     backoff_s, response_format.

@@ -34,7 +34,7 @@ from storyreel import text as tx
 from storyreel.backends.script.lexicon import PRONOUNS
 from storyreel.backends.script.template_premise import HAZARDS, Premise, third_person
 from storyreel.backends.script.template_premise import read_premise as _read
-from storyreel.types import Budget
+from storyreel.core.types import Budget
 
 BEAT_ORDER = ("setup", "turn", "climax", "resolution")
 # How many scenes each beat gets, by total scene count.

@@ -22,9 +22,9 @@ from typing import Any
 import torch
 import transformers
 
-from storyreel import structured
-from storyreel.errors import StoryreelError
-from storyreel.modelstats import LoadStats
+from storyreel.core.errors import StoryreelError
+from storyreel.models import structured
+from storyreel.models.loadstats import LoadStats
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def plain_prompt(messages: list[dict[str, str]]) -> str:
 
 
 class TransformersChat:
-    """A local causal LM as a :class:`storyreel.structured.ChatModel`.
+    """A local causal LM as a :class:`storyreel.models.structured.ChatModel`.
 
     Options: model, device_map, torch_dtype, temperature, max_new_tokens.
     """

@@ -1,9 +1,9 @@
 """Video backends (stage ``video``): animate a shot's keyframe into a clip.
 
 A clip covers the shot's share of the narration timeline in frames
-(:func:`storyreel.media.shot_frames`) plus the crossfade overlap when the shot crossfades into the
-next; it is encoded with the film's settings (:func:`storyreel.media.x264_args`) with the
-subtitles burned in, so post joins the clips without encoding them again (docs/media.md).
+(:func:`storyreel.media.ffmpeg.shot_frames`) plus the crossfade overlap when the shot crossfades
+into the next; it is encoded with the film's settings (:func:`storyreel.media.ffmpeg.x264_args`)
+with the subtitles burned in, so post joins the clips without encoding them again (docs/media.md).
 """
 
 from __future__ import annotations

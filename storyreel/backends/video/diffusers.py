@@ -16,7 +16,7 @@ exact. Frames are scaled to the film's size and go through the one clip encoder
 (``storyreel.backends.video.kenburns.encode_clip``: the film's x264 settings, forced key frames
 at the cut points, burned subtitles).
 
-On an out-of-memory error the shot is retried with memory savers (``storyreel.diffusion``).
+On an out-of-memory error the shot is retried with memory savers (``storyreel.models.diffusion``).
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from storyreel import diffusion
 from storyreel.backends.keyframes.diffusers import generation_size, shot_prompt
 from storyreel.backends.video.kenburns import encode_clip, overlap_frames, yuv420_frame, yuv_planes
-from storyreel.media import frame_size, shot_frames
+from storyreel.media.ffmpeg import frame_size, shot_frames
+from storyreel.models import diffusion
 
 log = logging.getLogger(__name__)
 

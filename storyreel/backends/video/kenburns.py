@@ -5,7 +5,7 @@ area-weighted resampling of exactly that rectangle), so slow moves glide without
 stepping of ffmpeg's ``zoompan``. The keyframe is converted once to BT.709 limited-range Y'CbCr
 (chroma at half size), each plane is cut per frame, and the yuv420p frames are piped to ffmpeg
 (half the pixels of RGB, no per-frame colour conversion), which encodes them with the film's own
-settings (``storyreel.media.x264_args``),
+settings (``storyreel.media.ffmpeg.x264_args``),
 burning the subtitles that fall inside the shot at their narration times. Post joins the clips
 by stream copy, so every frame of the film is encoded once (see docs/media.md).
 
@@ -30,8 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from storyreel.artifacts import atomic_path
-from storyreel.media import (
+from storyreel.core.artifacts import atomic_path
+from storyreel.core.vocabulary import CAMERA_MOVES
+from storyreel.media.ffmpeg import (
     LINE_CHARS,
     SUBS_NAME,
     MediaError,
@@ -43,8 +44,7 @@ from storyreel.media import (
     tail,
     x264_args,
 )
-from storyreel.subtitles import parse_subtitles
-from storyreel.vocabulary import CAMERA_MOVES
+from storyreel.media.subtitles import parse_subtitles
 
 log = logging.getLogger(__name__)
 
@@ -202,9 +202,9 @@ def encode_clip(frames: Iterable[bytes], plan: dict[str, Any], out: str | Path,
     """Encode a shot's yuv420p frames (the film's size) into its clip, atomically.
 
     The one clip encoder of every video backend: the film's x264 settings
-    (``storyreel.media.x264_args``), forced key frames at post's cut points, and the subtitles
-    that fall inside the shot burned at their narration times. ``frames`` must hold exactly the
-    shot's frames plus its crossfade overlap.
+    (``storyreel.media.ffmpeg.x264_args``), forced key frames at post's cut points, and the
+    subtitles that fall inside the shot burned at their narration times. ``frames`` must hold
+    exactly the shot's frames plus its crossfade overlap.
     """
     fps = int(output["fps"])
     w, h = frame_size(plan["aspect"])

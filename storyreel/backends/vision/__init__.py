@@ -1,6 +1,6 @@
 """Vision backends (stage ``vision``): a story's style bible and each shot's render plan.
 
-A plan's ``elements`` name only words of :data:`storyreel.vocabulary.DRAWABLE`, which the
+A plan's ``elements`` name only words of :data:`storyreel.core.vocabulary.DRAWABLE`, which the
 keyframe renderers draw.
 """
 

@@ -21,7 +21,7 @@ from typing import Any
 from PIL import ImageColor
 
 from storyreel import text as tx
-from storyreel.types import stable_seed
+from storyreel.core.types import stable_seed
 
 # What the renderer can draw, and the words in a prompt that ask for it (singular forms; an
 # "s" or "es" plural also matches).

@@ -10,7 +10,8 @@ asks the model for
 * **one prompt per shot** that follows that shot's narration span (the words spoken while the
   shot is on screen).
 
-The call goes through :mod:`storyreel.structured` (JSON schema, parse, validate, repair turns).
+The call goes through :mod:`storyreel.models.structured` (JSON schema, parse, validate, repair
+turns).
 When no answer is usable the embedded bible is kept and the reason is recorded in
 ``style.json["fallback"]``; the film never depends on the model's good behaviour. Only inputs
 that per-shot overrides cannot change reach the model (the idea, and each shot's narration,
@@ -22,9 +23,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from storyreel import structured
 from storyreel.backends.vision.embedded import EmbeddedPlanner
-from storyreel.errors import StoryreelError
+from storyreel.core.errors import StoryreelError
+from storyreel.models import structured
 
 log = logging.getLogger(__name__)
 

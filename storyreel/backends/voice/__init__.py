@@ -2,8 +2,8 @@
 
 The voice stage builds a backend from its options plus two keys of the story: ``voice`` (the
 story's voice name, ``None`` for the backend's default) and ``seed``. A backend that cannot load
-(missing or corrupt model) raises :class:`storyreel.audio.TTSLoadError`, which lets the stage fall
-back; an unknown voice name is a user error (:func:`storyreel.audio.check_voice`).
+(missing or corrupt model) raises :class:`storyreel.media.audio.TTSLoadError`, which lets the
+stage fall back; an unknown voice name is a user error (:func:`storyreel.media.audio.check_voice`).
 """
 
 from __future__ import annotations

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from storyreel.audio import TTSLoadError, check_voice
-from storyreel.errors import StoryreelError
+from storyreel.core.errors import StoryreelError
+from storyreel.media.audio import TTSLoadError, check_voice
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from storyreel.audio import TTSLoadError, check_voice
+from storyreel.media.audio import TTSLoadError, check_voice
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ cast and other figures (people, animals, whales, robots, dragons), with ink outl
 atmospheric perspective (far layers fade into the horizon haze), a soft vignette and paper
 grain. Colours come from the story's palette, so shots hold one look.
 
-Every subject a plan may name (:data:`storyreel.vocabulary.DRAWABLE`) has its drawing in
+Every subject a plan may name (:data:`storyreel.core.vocabulary.DRAWABLE`) has its drawing in
 :data:`DRAWINGS`; a test renders each one and checks that it shows.
 
 Deterministic: every random choice comes from ``numpy.random.default_rng(plan["seed"])``.

@@ -10,7 +10,6 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from storyreel.artifacts import atomic_path
 from storyreel.backends.keyframes.animatic.canvas import Canvas, glow, hex_rgb, land, ridge
 from storyreel.backends.keyframes.animatic.creatures import dragon, garden, robot, train, whale
 from storyreel.backends.keyframes.animatic.figures import bird, person, quadruped
@@ -33,7 +32,8 @@ from storyreel.backends.keyframes.animatic.sky import (
     sky,
     stars,
 )
-from storyreel.media import even, frame_size
+from storyreel.core.artifacts import atomic_path
+from storyreel.media.ffmpeg import even, frame_size
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def hills(canvas: Canvas) -> None:
     land(canvas, ridge(canvas, hz - u * 0.05, u * 0.06, 3), canvas.palette["land_far"], 0.6)
 
 
-# What draws each subject a vision plan may name (storyreel.vocabulary.DRAWABLE). Subjects that
+# What draws each subject a vision plan may name (storyreel.core.vocabulary.DRAWABLE). Subjects that
 # change a layer rather than add one: desert and snow colour the ground; moon and stars are drawn
 # by the sky (at night always, by day when the plan names them).
 DRAWINGS: dict[str, dict[str, Callable[..., Any]]] = {

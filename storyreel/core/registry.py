@@ -8,7 +8,7 @@ Protocol in ``storyreel/backends/<stage>/__init__.py`` (see :func:`interface`).
 Targets are lazy ``module:attribute`` strings, so listing or validating backends never imports a
 heavy dependency; :func:`get` imports on demand. An unknown name fails with one line naming the
 known ones; a backend whose optional dependency is missing raises
-:class:`~storyreel.errors.MissingExtraError`, naming the pip extra.
+:class:`~storyreel.core.errors.MissingExtraError`, naming the pip extra.
 
 A separate package adds a backend by declaring an entry point whose value is a
 :class:`BackendSpec` (or a callable returning one or a list of them)::
@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from storyreel.errors import MissingExtraError, StoryreelError, UnknownBackendError
+from storyreel.core.errors import MissingExtraError, StoryreelError, UnknownBackendError
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def _specs_of(value: Any) -> Iterable[BackendSpec]:
     values = value if isinstance(value, list | tuple) else [value]
     for item in values:
         if not isinstance(item, BackendSpec):
-            raise TypeError(f"not a storyreel.registry.BackendSpec: {item!r}")
+            raise TypeError(f"not a storyreel.core.registry.BackendSpec: {item!r}")
         yield item
 
 

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from storyreel import status as st
+from storyreel.ops import status as st
 
 PART = re.compile(r"^\..+\.[^.]*\.part(\.[A-Za-z0-9]+)?$")
 TEMP_PREFIXES = ("storyreel-post-", "storyreel-clip-")

@@ -38,9 +38,10 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from storyreel import monitor, registry
-from storyreel.diffusion import ModelOutOfMemory
-from storyreel.errors import StoryreelError
+from storyreel.core import registry
+from storyreel.core.errors import StoryreelError
+from storyreel.models import peaks
+from storyreel.models.diffusion import ModelOutOfMemory
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +133,7 @@ def _spawn(path: Path, stage: str, options: dict[str, Any]) -> socket.socket:
     scratch.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "TMPDIR": str(scratch)}
     with open(log_path, "a", encoding="utf-8") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "storyreel.worker", str(path)],
+        proc = subprocess.Popen([sys.executable, "-m", "storyreel.models.worker", str(path)],
                                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True, close_fds=True, env=env)
     deadline = time.monotonic() + START_TIMEOUT_S
@@ -170,7 +171,7 @@ def _request(sock: socket.socket, method: str, kwargs: dict[str, Any]) -> Any:
             answer = _receive(sock)
         except (BrokenPipeError, ConnectionResetError) as exc:
             raise ConnectionError(str(exc)) from exc
-    monitor.observe(answer.get("peak_rss_mb"), answer.get("peak_gpu_mb"), "worker")
+    peaks.observe(answer.get("peak_rss_mb"), answer.get("peak_gpu_mb"), "worker")
     if answer["ok"]:
         return answer["result"]
     if answer["type"] == "oom":
@@ -212,7 +213,7 @@ def serve(path: Path) -> None:
     idle_s = float(options["idle_s"])
     log.info("worker %s for %s: pid %d, exits after %.0f s idle", path.name, stage, os.getpid(),
              idle_s)
-    from storyreel.diffusion import free_memory, is_oom
+    from storyreel.models.diffusion import free_memory, is_oom
 
     factory = registry.get(stage, options["backend"])
     try:
@@ -273,7 +274,7 @@ def _answer(conn: socket.socket, backend: Any, stage: str) -> bool:
         _send(conn, {"ok": True, "result": None})
         return False
     started = time.perf_counter()
-    with monitor.Monitor() as mon:
+    with peaks.Monitor() as mon:
         try:
             result = getattr(backend, request["method"])(**request["kwargs"])
             answer: dict[str, Any] = {"ok": True, "result": result}
@@ -287,7 +288,7 @@ def _answer(conn: socket.socket, backend: Any, stage: str) -> bool:
     answer.update(peak_rss_mb=mon.peak_rss_mb, peak_gpu_mb=mon.peak_gpu_mb)
     log.info("%s %s: %s in %.2f s (peak RSS %.0f MB%s)", stage, request["method"],
              "ok" if answer["ok"] else answer["error"], time.perf_counter() - started,
-             mon.peak_rss_mb, monitor.gpu_text(mon.peak_gpu_mb))
+             mon.peak_rss_mb, peaks.gpu_text(mon.peak_gpu_mb))
     with contextlib.suppress(OSError):  # the job may have been killed meanwhile
         _send(conn, answer)
     return True

@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from storyreel import media
-from storyreel.subtitles import Cue
+from storyreel.media import ffmpeg
+from storyreel.media.subtitles import Cue
 
 AV_TOLERANCE_S = 0.1  # audio and video lengths may differ by at most this
 LOUDNESS_TOLERANCE_LU = 1.0  # integrated loudness may miss its target by at most this
@@ -20,24 +20,24 @@ LOUDNESS_TOLERANCE_LU = 1.0  # integrated loudness may miss its target by at mos
 def measure(video: str | Path, loudness_target: float, true_peak_target: float
             ) -> dict[str, Any]:
     """The figures the manifest records, measured on the finished file."""
-    info = media.probe(video)
+    info = ffmpeg.probe(video)
     v, a = info.first("video"), info.first("audio")
     if v is None or a is None:
-        raise media.MediaError(f"{video}: the final video lacks a video or audio stream")
-    loud = media.measure_loudness(video)
-    video_s, audio_s = media.video_duration(video), media.audio_duration(video)
+        raise ffmpeg.MediaError(f"{video}: the final video lacks a video or audio stream")
+    loud = ffmpeg.measure_loudness(video)
+    video_s, audio_s = ffmpeg.video_duration(video), ffmpeg.audio_duration(video)
     return {
         "integrated_lufs": loud.integrated_lufs, "true_peak_db": loud.true_peak_db,
         "loudness_range_lu": loud.lra, "target_lufs": loudness_target,
         "target_true_peak_db": true_peak_target,
         "video_duration_s": round(video_s, 3), "audio_duration_s": round(audio_s, 3),
         "av_diff_s": round(abs(video_s - audio_s), 3),
-        "black_segments": [[round(s, 3), round(e, 3)] for s, e in media.detect_black(video)],
+        "black_segments": [[round(s, 3), round(e, 3)] for s, e in ffmpeg.detect_black(video)],
         "video": {"codec": v.codec, "profile": v.profile, "pix_fmt": v.pix_fmt,
                   "width": v.width, "height": v.height, "fps": v.fps},
         "audio": {"codec": a.codec, "sample_rate": a.sample_rate, "channels": a.channels},
         "subtitle_tracks": sum(1 for s in info.streams if s.kind == "subtitle"),
-        "faststart": media.has_faststart(video),
+        "faststart": ffmpeg.has_faststart(video),
     }
 
 

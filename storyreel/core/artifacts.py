@@ -24,7 +24,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from storyreel import SCHEMA_DIR
-from storyreel.errors import ArtifactError
+from storyreel.core.errors import ArtifactError
 
 
 @cache

@@ -31,9 +31,9 @@ from typing import Any, Protocol
 import jsonschema
 
 from storyreel import text as tx
-from storyreel.errors import StoryreelError
-from storyreel.types import MAX_SCENES
-from storyreel.vocabulary import BEATS, MOODS, SINGLE_BEAT, TIMES_OF_DAY
+from storyreel.core.errors import StoryreelError
+from storyreel.core.types import MAX_SCENES
+from storyreel.core.vocabulary import BEATS, MOODS, SINGLE_BEAT, TIMES_OF_DAY
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from storyreel.artifacts import atomic_path
-from storyreel.errors import StoryreelError
+from storyreel.core.artifacts import atomic_path
+from storyreel.core.errors import StoryreelError
 
 _INT16_MAX = 32767.0
 

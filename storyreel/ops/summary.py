@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from storyreel import redact
-from storyreel.integrity import STAGE_ORDER
+from storyreel.core import redact
+from storyreel.job.integrity import STAGE_ORDER
 
 POST_OUTPUTS = ("final.mp4", "final.srt", "final.vtt", "poster.jpg", "manifest.json")
 # The file whose existence shows a stage has run for a story.

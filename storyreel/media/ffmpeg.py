@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from storyreel.errors import StoryreelError
+from storyreel.core.errors import StoryreelError
 
 log = logging.getLogger(__name__)
 

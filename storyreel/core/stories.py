@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from storyreel import config as srconfig
+from storyreel.core import config as srconfig
 
 CACHE_DIR = Path(".snakemake") / "storyreel"
 
@@ -37,7 +37,7 @@ def _key(raw: bytes, config: dict[str, Any]) -> str:
 
 def load_stories(path: str | Path, config: dict[str, Any],
                  cache_dir: Path = CACHE_DIR) -> dict[str, dict[str, Any]]:
-    """:func:`storyreel.config.load_stories`, answered from the cache when nothing changed.
+    """:func:`storyreel.core.config.load_stories`, answered from the cache when nothing changed.
 
     ``config`` must already be validated (defaults filled in).
     """

@@ -15,7 +15,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
-from storyreel.artifacts import atomic_path, read_json, write_text
+from storyreel.core.artifacts import atomic_path, read_json, write_text
 
 THUMB_W = 320
 COLUMNS = 4

@@ -20,7 +20,7 @@ STATE = Path(".snakemake") / "storyreel" / "progress.json"
 
 
 def page() -> bytes:
-    return resources.files("storyreel").joinpath("web/monitor.html").read_bytes()
+    return resources.files("storyreel.ops").joinpath("web/monitor.html").read_bytes()
 
 
 def state(workdir: Path) -> bytes:

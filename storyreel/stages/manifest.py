@@ -13,8 +13,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from storyreel import __version__, media, monitor, registry
-from storyreel.artifacts import sha256_file
+from storyreel import __version__
+from storyreel.core import registry
+from storyreel.core.artifacts import sha256_file
+from storyreel.media import ffmpeg
 
 # a whole word of a key name (api_key, token, ...), so that `keyframes` is not taken for a secret
 SECRET = re.compile(r"(?:^|_)(?:key|token|secret|password|credentials?)(?:$|_)", re.I)
@@ -37,7 +39,7 @@ def read_benchmarks(benchmarks: dict[str, Any],
                     peaks: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
     """Per-stage wall time (sum over jobs, s) and peak memory (MB) from benchmark TSVs; with
     ``peaks`` (per stage, the jobs' log files), the highest peak RSS and GPU memory that
-    ``storyreel.monitor`` sampled (a warm model worker's included)."""
+    ``storyreel.models.peaks`` sampled (a warm model worker's included)."""
     timings: dict[str, dict[str, Any]] = {}
     for stage, paths in benchmarks.items():
         files = [paths] if isinstance(paths, str) else list(paths)
@@ -55,7 +57,7 @@ def read_benchmarks(benchmarks: dict[str, Any],
         }
         logs = (peaks or {}).get(stage)
         if logs:
-            timings[stage].update(monitor.read_peaks([logs] if isinstance(logs, str) else
+            timings[stage].update(peaks.read_peaks([logs] if isinstance(logs, str) else
                                                      list(logs)))
     return timings
 
@@ -70,7 +72,7 @@ def _number(text: Any) -> float:
 def tool_versions() -> dict[str, str]:
     """Versions of the tools that made the video."""
     versions = {"storyreel": __version__, "python": platform.python_version(),
-                "ffmpeg": media.ffmpeg_version()}
+                "ffmpeg": ffmpeg.ffmpeg_version()}
     for name, dist in TOOLS.items():
         try:
             versions[name] = importlib.metadata.version(dist)

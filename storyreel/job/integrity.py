@@ -2,8 +2,8 @@
 
 Used twice: by the runner, which checks every input of a job before the stage runs (so a
 corrupt file fails fast with one line naming it and the rule that makes it, and is not
-retried), and by ``storyreel verify`` (:mod:`storyreel.recovery`), which checks every artifact
-of every story and removes what is corrupt together with what depends on it.
+retried), and by ``storyreel verify`` (:mod:`storyreel.recovery.verify`), which checks every
+artifact of every story and removes what is corrupt together with what depends on it.
 
 Checks: JSON against its schema; WAV header, frame count and size (and the duration
 ``voice.json`` records); PNG fully decoded; MP4 fully decoded, with the frame count its shot
@@ -18,8 +18,8 @@ import wave
 from pathlib import Path
 from typing import Any
 
-from storyreel.artifacts import validate
-from storyreel.errors import ArtifactError, CorruptInputError, StoryreelError
+from storyreel.core.artifacts import validate
+from storyreel.core.errors import ArtifactError, CorruptInputError, StoryreelError
 
 # Story-relative path pattern -> (rule that makes it, JSON schema or None).
 PRODUCERS: list[tuple[re.Pattern[str], str, str | None]] = [
@@ -130,18 +130,18 @@ def check_png(path: str | Path) -> tuple[int, int]:
 def check_mp4(path: str | Path, min_frames: int | None = None, max_frames: int | None = None,
               ) -> int:
     """The video's frame count, after decoding every frame (errors are fatal)."""
-    from storyreel import media
+    from storyreel.media import ffmpeg
 
     if not Path(path).is_file() or Path(path).stat().st_size == 0:
         raise corrupt(path, "empty or missing video")
-    result = media.run_ffmpeg(["-v", "error", "-xerror", "-i", str(path), "-map", "0:v:0",
+    result = ffmpeg.run_ffmpeg(["-v", "error", "-xerror", "-i", str(path), "-map", "0:v:0",
                                "-f", "null", "-"], f"decode {path}", check=False)
     errors = result.stderr.strip()
     if result.returncode != 0 or errors:
         reason = (errors.splitlines() or [f"ffmpeg exit {result.returncode}"])[-1]
         raise corrupt(path, f"video does not decode ({reason})")
     try:
-        frames = media.count_frames(path)
+        frames = ffmpeg.count_frames(path)
     except StoryreelError as exc:
         raise corrupt(path, f"video frames cannot be counted ({_first_line(exc)})") from None
     if min_frames is not None and frames < min_frames:
@@ -152,7 +152,7 @@ def check_mp4(path: str | Path, min_frames: int | None = None, max_frames: int |
 
 
 def check_subtitles(path: str | Path) -> None:
-    from storyreel.subtitles import parse_subtitles
+    from storyreel.media.subtitles import parse_subtitles
 
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -167,7 +167,7 @@ def check_subtitles(path: str | Path) -> None:
 
 def _shot_frames(story_dir: Path, shot: str, fps: int) -> tuple[int, int] | None:
     """(min, max) frames a clip of the shot may have, from its shot file."""
-    from storyreel.media import shot_frames
+    from storyreel.media.ffmpeg import shot_frames
 
     try:
         data = json.loads((story_dir / "shots" / f"{shot}.json").read_text(encoding="utf-8"))

@@ -39,7 +39,7 @@ def summary(workdir: Path) -> list[dict[str, Any]]:
         data = None
     if isinstance(data, dict) and isinstance(data.get("stories"), list):
         return [_from_summary(workdir, s) for s in data["stories"] if isinstance(s, dict)]
-    from storyreel import status as st
+    from storyreel.ops import status as st
 
     lines = []
     for s in st.collect(workdir):
@@ -55,13 +55,13 @@ def summary(workdir: Path) -> list[dict[str, Any]]:
     return lines
 
 
-# storyreel.summary's status -> the words of a notification
+# storyreel.ops.summary's status -> the words of a notification
 STATES = {"done": "finished", "degraded": "finished (degraded)", "failed": "failed",
           "incomplete": "incomplete"}
 
 
 def _from_summary(workdir: Path, entry: dict[str, Any]) -> dict[str, Any]:
-    """One story of logs/summary.json (storyreel.summary) as a notification line's fields."""
+    """One story of logs/summary.json (storyreel.ops.summary) as a notification line's fields."""
     item: dict[str, Any] = {"story": entry.get("story"),
                             "state": STATES.get(entry.get("status", ""), "?"),
                             "reached": entry.get("stage")}

@@ -8,8 +8,8 @@ fallback in turn:
   to the next backend at once;
 - any other error moves on only on the job's last attempt (earlier attempts fail, so that
   Snakemake retries the preferred backend after the backoff);
-- bad input or config (:class:`~storyreel.errors.ConfigError`,
-  :class:`~storyreel.errors.ArtifactError`) never falls back: another backend would not help.
+- bad input or config (:class:`~storyreel.core.errors.ConfigError`,
+  :class:`~storyreel.core.errors.ArtifactError`) never falls back: another backend would not help.
 
 Every degradation is recorded as ``{"stage", "shot", "backend", "reason"}`` in a side file
 ``results/{story}/.degradations/{stage}[-{shot}].json`` (hidden: not an artifact), which a
@@ -26,8 +26,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from storyreel import faults, redact
-from storyreel.errors import PERMANENT, ArtifactError, ConfigError, StoryreelError
+from storyreel.core import redact
+from storyreel.core.errors import PERMANENT, ArtifactError, ConfigError, StoryreelError
+from storyreel.job import faults
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ NEVER_FALL_BACK = (ConfigError, ArtifactError)
 
 @cache
 def _default_backend(stage: str) -> str | None:
-    from storyreel.config import load_config
+    from storyreel.core.config import load_config
 
     return load_config({})["stages"].get(stage, {}).get("backend")
 
@@ -60,7 +61,7 @@ def side_file(results: str | Path, story: str, stage: str, shot: str | None = No
 
 
 def _job() -> Any:
-    from storyreel import runner
+    from storyreel.job import runner
 
     return runner.current
 
@@ -130,7 +131,7 @@ def record(stage: str, backend: str, reason: str, shot: str | None = None,
 def gather(story_dir: str | Path, shots: set[str] | None = None) -> list[dict[str, Any]]:
     """The story's recorded degradations, in stage order (those of shots it no longer has
     are left out)."""
-    from storyreel.integrity import STAGE_ORDER
+    from storyreel.job.integrity import STAGE_ORDER
 
     records = []
     for path in sorted((Path(story_dir) / SIDE_DIR).glob("*.json")):

@@ -16,8 +16,8 @@ import jsonschema
 import yaml
 
 from storyreel import SCHEMA_DIR
-from storyreel.artifacts import error_path
-from storyreel.errors import ConfigError
+from storyreel.core.artifacts import error_path
+from storyreel.core.errors import ConfigError
 
 STORY_ID = r"[a-z0-9][a-z0-9_-]{0,63}"
 SHOT_ID = r"sh[0-9]{3}"
@@ -117,7 +117,7 @@ def validate_with_defaults(data: Any, schema_path: Path, where: str,
 def config_schema() -> dict[str, Any]:
     """The config schema, each stage's ``backend`` enum listing every registered backend
     (the built-in ones the file lists, plus those of installed packages' entry points)."""
-    from storyreel import registry
+    from storyreel.core import registry
 
     schema = _load_yaml(CONFIG_SCHEMA)
     stages = schema["properties"]["stages"]["properties"]

@@ -4,8 +4,8 @@ present (``nvidia-ml-py``), the GPU memory its processes hold.
 ``runner.run`` wraps every stage in a :class:`Monitor`; the peaks go into the job's log, a small
 JSON beside the log (``logs/.../{job}.peak.json``) that post gathers into the manifest's
 timings, and the benchmark output. A job whose model lives in a warm worker
-(``storyreel.worker``) adds the worker's peaks during its request with :func:`observe`, so the
-model's memory is counted where it is used.
+(``storyreel.models.worker``) adds the worker's peaks during its request with :func:`observe`,
+so the model's memory is counted where it is used.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ import signal
 import time
 from dataclasses import dataclass
 
-from storyreel.errors import ConfigError, PermanentError, TransientError
+from storyreel.core.errors import ConfigError, PermanentError, TransientError
 
 ENV = "STORYREEL_FAULTS"
 SEED_ENV = "STORYREEL_FAULTS_SEED"

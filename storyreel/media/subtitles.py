@@ -30,7 +30,7 @@ from typing import Any
 
 import srt
 
-from storyreel.artifacts import write_text
+from storyreel.core.artifacts import write_text
 
 MIN_CUE_S = 0.8
 GAP_S = 0.04  # a short gap kept before the next cue when a cue is extended

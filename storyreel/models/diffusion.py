@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from storyreel.errors import MissingExtraError, PermanentError, StoryreelError
+from storyreel.core.errors import MissingExtraError, PermanentError, StoryreelError
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ INJECT_ENV = "STORYREEL_INJECT_OOM"  # tests: "stage:shot[:n]" raises CUDA OOM n
 
 class ModelOutOfMemory(PermanentError):
     """A shot ran out of GPU memory even with every memory saver (a retry would not help: the
-    shot falls back at once, see ``storyreel.fallback``)."""
+    shot falls back at once, see ``storyreel.job.fallback``)."""
 
 
 def require(backend: str) -> tuple[Any, Any]:

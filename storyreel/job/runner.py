@@ -4,20 +4,20 @@ Each ``scripts/<stage>.py`` is two lines: it passes the ``snakemake`` object and
 ``main`` to :func:`run`, which, around the stage:
 
 - logs to the rule's ``log:`` file and to a numbered copy per attempt
-  (``logs/voice/tiny.attempt2.log``), every line redacted (:mod:`storyreel.redact`);
+  (``logs/voice/tiny.attempt2.log``), every line redacted (:mod:`storyreel.core.redact`);
 - keeps temporary work under the project (``.snakemake/storyreel-tmp/``, removed by
   ``storyreel resume``), never in the system's temporary directory;
 - turns telemetry off (onnxruntime, Hugging Face);
 - on a retry, waits with exponential backoff and jitter (config ``retry``), and fails at once
-  when the previous attempt hit an error a retry cannot cure (``storyreel.errors.PERMANENT``:
+  when the previous attempt hit an error a retry cannot cure (``storyreel.core.errors.PERMANENT``:
   bad input or config, a missing model or extra) — Snakemake retries regardless, so the later
   attempt exits immediately and cheaply;
-- checks every input file (:mod:`storyreel.integrity`): a corrupt one fails with one line
+- checks every input file (:mod:`storyreel.job.integrity`): a corrupt one fails with one line
   naming it and the rule that makes it;
-- injects faults when ``STORYREEL_FAULTS`` asks (:mod:`storyreel.faults`), and ends a job that
+- injects faults when ``STORYREEL_FAULTS`` asks (:mod:`storyreel.job.faults`), and ends a job that
   runs past the stage's ``retry.timeout_s``;
 - records the job's outcome in ``logs/.status/`` for the end-of-run summary
-  (:mod:`storyreel.summary`), and turns errors into one clear line instead of a traceback
+  (:mod:`storyreel.ops.summary`), and turns errors into one clear line instead of a traceback
   (the traceback goes to the log).
 """
 
@@ -38,8 +38,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from storyreel import faults, integrity, monitor, redact
-from storyreel.errors import PERMANENT, StoryreelError, TransientError
+from storyreel.core import redact
+from storyreel.core.errors import PERMANENT, StoryreelError, TransientError
+from storyreel.job import faults, integrity
+from storyreel.models import peaks
 
 log = logging.getLogger("storyreel")
 
@@ -53,7 +55,7 @@ DEFAULT_RETRY = {"backoff_s": [2, 8, 30], "jitter": 0.5, "timeout_s": {}}
 
 @dataclass
 class Job:
-    """What the runner knows about the job it runs (read by :mod:`storyreel.fallback`)."""
+    """What the runner knows about the job it runs (read by :mod:`storyreel.job.fallback`)."""
 
     stage: str
     story: str | None
@@ -289,7 +291,7 @@ def run(smk: Any, main: Callable[[Any], None]) -> None:
         output = dict(config.get("output") or {})
         integrity.check_inputs([str(p) for p in smk.input], output.get("fps"))
         faults.inject(smk.rule, job.story, key, attempt)
-        with monitor.Monitor() as mon:  # peak RSS and GPU memory (storyreel.monitor)
+        with peaks.Monitor() as mon:  # peak RSS and GPU memory (storyreel.models.peaks)
             main(smk)
         if timeout:
             signal.setitimer(signal.ITIMER_REAL, 0)
@@ -301,5 +303,5 @@ def run(smk: Any, main: Callable[[Any], None]) -> None:
         _restore_tmp(tmp)
     _write_status(job, "done", log_path)
     if log_path:
-        monitor.write_peaks(log_path, mon.record())
+        peaks.write_peaks(log_path, mon.record())
     log.info("rule %s done in %.2f s, %s", smk.rule, time.perf_counter() - started, mon.text())

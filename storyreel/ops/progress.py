@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from storyreel.costs import (
+from storyreel.ops.costs import (
     PER_SHOT,
     STAGES,
     Costs,
