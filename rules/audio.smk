@@ -3,14 +3,14 @@
 
 rule voice:
     input:
-        revised="results/{story}/revised.json",
+        revised=out("revise"),
     output:
-        wav="results/{story}/narration.wav",
-        meta="results/{story}/voice.json",
+        wav=out("voice"),
+        meta=out("voice", "meta"),
     log:
-        "logs/voice/{story}.log",
+        log_of("voice"),
     benchmark:
-        "benchmarks/voice/{story}.tsv"
+        benchmark_of("voice")
     retries: RETRIES
     conda:
         "../envs/storyreel.yaml"
@@ -28,17 +28,17 @@ rule voice:
 
 rule asr:
     input:
-        revised="results/{story}/revised.json",
-        meta="results/{story}/voice.json",
-        wav="results/{story}/narration.wav",
+        revised=out("revise"),
+        meta=out("voice", "meta"),
+        wav=out("voice"),
     output:
-        words="results/{story}/words.json",
-        srt="results/{story}/subtitles.srt",
-        vtt="results/{story}/subtitles.vtt",
+        words=out("asr"),
+        srt=out("asr", "srt"),
+        vtt=out("asr", "vtt"),
     log:
-        "logs/asr/{story}.log",
+        log_of("asr"),
     benchmark:
-        "benchmarks/asr/{story}.tsv"
+        benchmark_of("asr")
     retries: RETRIES
     conda:
         "../envs/storyreel.yaml"

@@ -1,16 +1,17 @@
 # Rule helpers: config validation, wildcard constraints, config lookups and input functions.
 # Rules call these by name; none of them holds stage logic (that lives in storyreel/stages).
+# Every path comes from the stage table (storyreel/core/pipeline.py): out(), log_of(),
+# benchmark_of().
 
 import time
-from pathlib import Path
 
 from storyreel.core import config as srconfig
-from storyreel.models import diffusion
-from storyreel.core import registry
-from storyreel.core import stories
-from storyreel.ops import summary
-from storyreel.ops import progress as srprogress
+from storyreel.core import pipeline, registry, stories
 from storyreel.core.errors import ConfigError
+from storyreel.core.pipeline import benchmark_of, log_of, out
+from storyreel.models import diffusion
+from storyreel.ops import progress as srprogress
+from storyreel.ops import summary
 
 # Validate once, before any job runs: one clear line naming the key path, defaults filled in.
 try:
@@ -24,13 +25,13 @@ except ConfigError as exc:
 srprogress.attach(workflow, STORIES)
 
 RETRIES = config["retries"]
-STAGES = config["stages"]
+SETTINGS = config["stages"]  # every stage's validated settings
 RUN_STARTED = time.time()  # the end-of-run summary reports the jobs of this run
 
 
 wildcard_constraints:
-    story=srconfig.STORY_ID,
-    shot=srconfig.SHOT_ID,
+    story=pipeline.STORY_ID,
+    shot=pipeline.SHOT_ID,
 
 
 def attempt_number(wildcards, attempt):
@@ -56,47 +57,47 @@ def stage_options(stage):
     """A stage's validated config block (params: changing it reruns that stage). For the
     per-shot stages, only what shapes the output (storyreel.models.diffusion.output_options).
     """
-    if stage in ("keyframes", "video"):
-        return diffusion.output_options(STAGES[stage], bool(gpu_for(stage)))
-    return STAGES[stage]
+    if pipeline.stage(stage).per_shot:
+        return diffusion.output_options(SETTINGS[stage], bool(gpu_for(stage)))
+    return SETTINGS[stage]
 
 
 def gpu_for(stage):
     """1 when the stage's configured backend wants a GPU, else 0 (resources: gpu=...)."""
-    backend = registry.stage_spec(stage, STAGES[stage])
+    backend = registry.stage_spec(stage, SETTINGS[stage])
     return int(backend.gpu) if backend else 0
 
 
 def voice_natural_rate():
     """The configured voice's measured speaking rate at length_scale 1."""
-    return float(registry.spec("voice", STAGES["voice"]["backend"]).words_per_minute)
+    return float(registry.spec("voice", SETTINGS["voice"]["backend"]).words_per_minute)
 
 
 def mem_for(stage, embedded_mb):
     """Host memory of a per-shot job: the model's (config mem_mb) when the backend holds one."""
-    return STAGES[stage]["mem_mb"] if gpu_for(stage) else embedded_mb
+    return SETTINGS[stage]["mem_mb"] if gpu_for(stage) else embedded_mb
 
 
-def model_priority(stage):
+def model_priority():
     """Keyframes before clips when both hold a model: each worker is used in one stretch."""
     return 1 if gpu_for("keyframes") and gpu_for("video") else 0
 
 
 def vram_for(stage):
     """GPU memory of a per-shot job (resources: vram_mb): the model's, or 0."""
-    return STAGES[stage]["vram_mb"] if gpu_for(stage) else 0
+    return SETTINGS[stage]["vram_mb"] if gpu_for(stage) else 0
 
 
 def voice_words_per_minute():
     """The narration pace (stages.voice.words_per_minute, else the voice's natural rate):
     script writes for it and revise fits the text and the voice's length_scale to it."""
-    pace = STAGES["voice"]["words_per_minute"]
+    pace = SETTINGS["voice"]["words_per_minute"]
     return float(pace) if pace else voice_natural_rate()
 
 
 def voice_pauses():
     """Silences the voice puts between sentences and scenes (length fitting counts them)."""
-    voice = STAGES["voice"]
+    voice = SETTINGS["voice"]
     return {"sentence": voice["sentence_pause_s"], "scene": voice["scene_pause_s"]}
 
 
@@ -107,36 +108,37 @@ def shot_overrides(wildcards):
 
 def shot_ids(story):
     """The shots of a story, known once its shotlist checkpoint has run."""
-    shots_dir = checkpoints.shotlist.get(story=story).output.shots
-    return sorted(p.stem for p in Path(shots_dir).glob("sh[0-9][0-9][0-9].json"))
+    return pipeline.shot_ids_in(checkpoints.shotlist.get(story=story).output.shots)
 
 
 def active_story_ids():
     """Stories the default target makes: all but those `storyreel clean` archived (their
     intermediates are gone; ask for results/{story}/final.mp4 to make one again)."""
-    return [s for s in story_ids() if not Path(f"results/{s}/.archived").exists()]
+    return [
+        s
+        for s in story_ids()
+        if not (pipeline.story_dir(".", s) / pipeline.ARCHIVED).exists()
+    ]
 
 
 def all_targets(wildcards):
     """The default target: every story's finished video and manifest."""
-    return expand(
-        "results/{story}/{name}",
-        story=active_story_ids(),
-        name=["final.mp4", "manifest.json", "contactsheet.jpg", "stages.html"],
-    )
+    final = pipeline.FINAL
+    patterns = [out(final.name), out(final.name, "manifest")]
+    patterns += [out(r.name) for r in pipeline.REPORTS]
+    return expand(patterns, story=active_story_ids())
 
 
 def vision_enabled():
-    return bool(STAGES["vision"]["enabled"])
+    return bool(SETTINGS["vision"]["enabled"])
 
 
 def shot_plan(wildcards):
     """The per-shot plan keyframes and video read: vision's when enabled, else shotlist's."""
-    if vision_enabled():
-        checkpoints.vision.get(story=wildcards.story)
-        return f"results/{wildcards.story}/vision/{wildcards.shot}.json"
-    checkpoints.shotlist.get(story=wildcards.story)
-    return f"results/{wildcards.story}/shots/{wildcards.shot}.json"
+    made_by = checkpoints.vision if vision_enabled() else checkpoints.shotlist
+    made_by.get(story=wildcards.story)
+    story = pipeline.story_dir("", wildcards.story)
+    return pipeline.plan_path(story, wildcards.shot, vision_enabled()).as_posix()
 
 
 def per_shot(pattern):
@@ -161,45 +163,42 @@ def per_shot(pattern):
 
 def music_input(wildcards):
     """The optional music bed, as an input so that changing the file reruns post."""
-    music = STAGES["post"]["music"]
+    music = SETTINGS["post"]["music"]
     return [music] if music else []
 
 
 def reference_image(wildcards):
     """The keyframes IP-Adapter's reference image, an input so that a new picture reruns them."""
-    options = STAGES["keyframes"]
+    options = SETTINGS["keyframes"]
     adapter = options["ip_adapter"] if options["backend"] == "diffusers" else None
     return [adapter["image"]] if adapter else []
 
 
 def provenance():
     """Every stage's settings, recorded in the manifest (and rerunning post when they change)."""
-    return {"seed": config["seed"], "output": config["output"], "stages": STAGES}
+    return {"seed": config["seed"], "output": config["output"], "stages": SETTINGS}
+
+
+def _job_files(story, pattern):
+    """``pattern`` (log_of or benchmark_of) filled in for every job of a story, by stage."""
+    files = {}
+    for stage in pipeline.STAGES:
+        if stage.optional and not vision_enabled():
+            continue
+        if stage.per_shot:
+            files[stage.name] = [
+                pattern(stage.name).format(story=story, shot=s) for s in shot_ids(story)
+            ]
+        elif stage is not pipeline.FINAL:
+            files[stage.name] = pattern(stage.name).format(story=story)
+    return files
 
 
 def peak_files(wildcards):
     """Log files of the story's jobs, beside which storyreel.models.peaks writes their peaks."""
-    story = wildcards.story
-    files = {
-        s: f"logs/{s}/{story}.log"
-        for s in ("idea", "script", "revise", "voice", "asr", "shotlist")
-    }
-    if vision_enabled():
-        files["vision"] = f"logs/vision/{story}.log"
-    for stage in ("keyframes", "video"):
-        files[stage] = [f"logs/{stage}/{story}/{s}.log" for s in shot_ids(story)]
-    return files
+    return _job_files(wildcards.story, log_of)
 
 
 def benchmark_files(wildcards):
     """Benchmark files of the story's jobs, read by post for the manifest's timings."""
-    story = wildcards.story
-    files = {
-        s: f"benchmarks/{s}/{story}.tsv"
-        for s in ("idea", "script", "revise", "voice", "asr", "shotlist")
-    }
-    if vision_enabled():
-        files["vision"] = f"benchmarks/vision/{story}.tsv"
-    for stage in ("keyframes", "video"):
-        files[stage] = [f"benchmarks/{stage}/{story}/{s}.tsv" for s in shot_ids(story)]
-    return files
+    return _job_files(wildcards.story, benchmark_of)

@@ -9,20 +9,20 @@ localrules:
 
 rule contactsheet:
     input:
-        keyframes=per_shot("results/{story}/keyframes/{shot}.png"),
-        shotlist="results/{story}/shotlist.json",
+        keyframes=per_shot(out("keyframes")),
+        shotlist=out("shotlist"),
     output:
         sheet=report(
-            "results/{story}/contactsheet.jpg",
+            out("contactsheet"),
             caption="../report/contactsheet.rst",
             category="Stories",
             subcategory="{story}",
             labels={"story": "{story}", "item": "3 contact sheet"},
         ),
     log:
-        "logs/contactsheet/{story}.log",
+        log_of("contactsheet"),
     benchmark:
-        "benchmarks/contactsheet/{story}.tsv"
+        benchmark_of("contactsheet")
     retries: RETRIES
     conda:
         "../envs/storyreel.yaml"
@@ -36,21 +36,21 @@ rule contactsheet:
 
 rule stagetable:
     input:
-        manifest="results/{story}/manifest.json",
-        shotlist="results/{story}/shotlist.json",
-        post_benchmark="benchmarks/post/{story}.tsv",
+        manifest=out("post", "manifest"),
+        shotlist=out("shotlist"),
+        post_benchmark=benchmark_of("post"),
     output:
         html=report(
-            "results/{story}/stages.html",
+            out("stagetable"),
             caption="../report/stages.rst",
             category="Stories",
             subcategory="{story}",
             labels={"story": "{story}", "item": "6 time and memory per stage"},
         ),
     log:
-        "logs/stagetable/{story}.log",
+        log_of("stagetable"),
     benchmark:
-        "benchmarks/stagetable/{story}.tsv"
+        benchmark_of("stagetable")
     retries: RETRIES
     conda:
         "../envs/storyreel.yaml"

@@ -7,16 +7,16 @@ localrules:
 
 checkpoint shotlist:
     input:
-        idea="results/{story}/idea.json",
-        revised="results/{story}/revised.json",
-        words="results/{story}/words.json",
+        idea=out("idea"),
+        revised=out("revise"),
+        words=out("asr"),
     output:
-        shotlist="results/{story}/shotlist.json",
-        shots=directory("results/{story}/shots"),
+        shotlist=out("shotlist"),
+        shots=directory(out("shotlist", "shots")),
     log:
-        "logs/shotlist/{story}.log",
+        log_of("shotlist"),
     benchmark:
-        "benchmarks/shotlist/{story}.tsv"
+        benchmark_of("shotlist")
     retries: RETRIES
     conda:
         "../envs/storyreel.yaml"
@@ -34,15 +34,15 @@ checkpoint shotlist:
 
 checkpoint vision:
     input:
-        idea="results/{story}/idea.json",
-        shotlist="results/{story}/shotlist.json",
-        shots="results/{story}/shots",
+        idea=out("idea"),
+        shotlist=out("shotlist"),
+        shots=out("shotlist", "shots"),
     output:
-        plan=directory("results/{story}/vision"),
+        plan=directory(out("vision")),
     log:
-        "logs/vision/{story}.log",
+        log_of("vision"),
     benchmark:
-        "benchmarks/vision/{story}.tsv"
+        benchmark_of("vision")
     retries: RETRIES
     conda:
         "../envs/storyreel.yaml"
@@ -62,12 +62,12 @@ rule keyframes:
         plan=shot_plan,
         reference=reference_image,
     output:
-        png="results/{story}/keyframes/{shot}.png",
+        png=out("keyframes"),
     log:
-        "logs/keyframes/{story}/{shot}.log",
+        log_of("keyframes"),
     benchmark:
-        "benchmarks/keyframes/{story}/{shot}.tsv"
-    priority: model_priority("keyframes")
+        benchmark_of("keyframes")
+    priority: model_priority()
     retries: RETRIES
     conda:
         "../envs/storyreel.yaml"
@@ -85,15 +85,15 @@ rule keyframes:
 
 rule video:
     input:
-        png="results/{story}/keyframes/{shot}.png",
+        png=out("keyframes"),
         plan=shot_plan,
-        srt="results/{story}/subtitles.srt",
+        srt=out("asr", "srt"),
     output:
-        clip="results/{story}/clips/{shot}.mp4",
+        clip=out("video"),
     log:
-        "logs/video/{story}/{shot}.log",
+        log_of("video"),
     benchmark:
-        "benchmarks/video/{story}/{shot}.tsv"
+        benchmark_of("video")
     retries: RETRIES
     conda:
         "../envs/storyreel.yaml"
@@ -114,53 +114,53 @@ rule video:
 
 rule post:
     input:
-        clips=per_shot("results/{story}/clips/{shot}.mp4"),
-        keyframes=per_shot("results/{story}/keyframes/{shot}.png"),
-        shotlist="results/{story}/shotlist.json",
-        idea="results/{story}/idea.json",
-        script="results/{story}/script.json",
-        wav="results/{story}/narration.wav",
-        meta="results/{story}/voice.json",
-        words="results/{story}/words.json",
-        srt="results/{story}/subtitles.srt",
-        vtt="results/{story}/subtitles.vtt",
+        clips=per_shot(out("video")),
+        keyframes=per_shot(out("keyframes")),
+        shotlist=out("shotlist"),
+        idea=out("idea"),
+        script=out("script"),
+        wav=out("voice"),
+        meta=out("voice", "meta"),
+        words=out("asr"),
+        srt=out("asr", "srt"),
+        vtt=out("asr", "vtt"),
         music=music_input,
     output:
         # update(): Snakemake keeps the last good film while post runs and puts it back when
         # post fails (summary.finish then dates it to the epoch so the next run remakes it).
         mp4=report(
-            update("results/{story}/final.mp4"),
+            update(out("post")),
             caption="../report/film.rst",
             category="Stories",
             subcategory="{story}",
             labels={"story": "{story}", "item": "1 film"},
         ),
         srt=report(
-            update("results/{story}/final.srt"),
+            update(out("post", "srt")),
             caption="../report/subtitles.rst",
             category="Stories",
             subcategory="{story}",
             labels={"story": "{story}", "item": "4 subtitles"},
         ),
-        vtt=update("results/{story}/final.vtt"),
+        vtt=update(out("post", "vtt")),
         poster=report(
-            update("results/{story}/poster.jpg"),
+            update(out("post", "poster")),
             caption="../report/poster.rst",
             category="Stories",
             subcategory="{story}",
             labels={"story": "{story}", "item": "2 poster"},
         ),
         manifest=report(
-            update("results/{story}/manifest.json"),
+            update(out("post", "manifest")),
             caption="../report/manifest.rst",
             category="Stories",
             subcategory="{story}",
             labels={"story": "{story}", "item": "5 manifest (provenance)"},
         ),
     log:
-        "logs/post/{story}.log",
+        log_of("post"),
     benchmark:
-        "benchmarks/post/{story}.tsv"
+        benchmark_of("post")
     retries: RETRIES
     conda:
         "../envs/storyreel.yaml"

@@ -7,11 +7,11 @@ localrules:
 
 rule idea:
     output:
-        idea="results/{story}/idea.json",
+        idea=out("idea"),
     log:
-        "logs/idea/{story}.log",
+        log_of("idea"),
     benchmark:
-        "benchmarks/idea/{story}.tsv"
+        benchmark_of("idea")
     retries: RETRIES
     conda:
         "../envs/storyreel.yaml"
@@ -29,13 +29,13 @@ rule idea:
 
 rule script:
     input:
-        idea="results/{story}/idea.json",
+        idea=out("idea"),
     output:
-        script="results/{story}/script.json",
+        script=out("script"),
     log:
-        "logs/script/{story}.log",
+        log_of("script"),
     benchmark:
-        "benchmarks/script/{story}.tsv"
+        benchmark_of("script")
     retries: RETRIES
     conda:
         "../envs/storyreel.yaml"
@@ -54,14 +54,14 @@ rule script:
 
 rule revise:
     input:
-        script="results/{story}/script.json",
-        idea="results/{story}/idea.json",
+        script=out("script"),
+        idea=out("idea"),
     output:
-        revised="results/{story}/revised.json",
+        revised=out("revise"),
     log:
-        "logs/revise/{story}.log",
+        log_of("revise"),
     benchmark:
-        "benchmarks/revise/{story}.tsv"
+        benchmark_of("revise")
     retries: RETRIES
     conda:
         "../envs/storyreel.yaml"

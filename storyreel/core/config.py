@@ -17,10 +17,9 @@ import yaml
 
 from storyreel import SCHEMA_DIR
 from storyreel.core.artifacts import error_path
+from storyreel.core.pipeline import STORY_ID
 from storyreel.core.errors import ConfigError
 
-STORY_ID = r"[a-z0-9][a-z0-9_-]{0,63}"
-SHOT_ID = r"sh[0-9]{3}"
 STORY_ID_RE = re.compile(rf"{STORY_ID}\Z")  # with match(): \Z, since $ matches before "\n"
 
 # Languages the whole pipeline handles (text stages, voice, alignment, subtitles).

@@ -17,6 +17,7 @@ from storyreel import __version__
 from storyreel.core import registry
 from storyreel.core.artifacts import sha256_file
 from storyreel.media import ffmpeg
+from storyreel.models.peaks import read_peaks
 
 # a whole word of a key name (api_key, token, ...), so that `keyframes` is not taken for a secret
 SECRET = re.compile(r"(?:^|_)(?:key|token|secret|password|credentials?)(?:$|_)", re.I)
@@ -57,7 +58,7 @@ def read_benchmarks(benchmarks: dict[str, Any],
         }
         logs = (peaks or {}).get(stage)
         if logs:
-            timings[stage].update(peaks.read_peaks([logs] if isinstance(logs, str) else
+            timings[stage].update(read_peaks([logs] if isinstance(logs, str) else
                                                      list(logs)))
     return timings
 

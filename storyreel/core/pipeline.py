@@ -1,0 +1,268 @@
+"""The stage table: every stage of the workflow, in order, with the artifacts it writes.
+
+This is the one place where stages and output paths are written down. The rules read their
+paths from it (``out``, ``log_of``, ``benchmark_of`` in ``rules/common.smk``), and so do the
+input checks (:mod:`storyreel.job.integrity`), ``storyreel status``, ``verify`` and ``clean``,
+the end-of-run summary, the progress model, the backend registry and the docs generator
+(``docs/output.md``). A new stage is a row here plus its rule, its stage module and (when it has
+any) its backends.
+
+Paths are relative to a story's folder ``results/{story}/``; a per-shot artifact has ``{shot}``
+in its path (``keyframes/{shot}.png``). Story ids match :data:`STORY_ID` and shot ids
+:data:`SHOT_ID`, so no wildcard can name a path outside ``results/``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+RESULTS = "results"
+STORY_ID = r"[a-z0-9][a-z0-9_-]{0,63}"
+SHOT_ID = r"sh[0-9]{3}"
+SHOT_GLOB = "sh[0-9][0-9][0-9].*"  # a file named by shot id
+ARCHIVED = ".archived"  # results/{story}/.archived: `storyreel clean` removed its intermediates
+LAST_GOOD = ".last-good"  # results/{story}/.last-good/: the film kept while post remakes it
+DEGRADATIONS = ".degradations"  # results/{story}/.degradations/: fallback records for post
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One output of a stage."""
+
+    key: str  # the rule's name for it (``output.<key>``)
+    path: str  # relative to results/{story}/; may hold {shot}
+    kind: str  # json, folder (of JSON files), wav, png, jpg, mp4, srt, vtt or html
+    what: str  # what it holds (docs/output.md)
+    schema: str | None = None  # schemas/artifacts/<schema>.schema.yaml (JSON and folders)
+    inside: bool = False  # written inside another artifact's folder, not an output of its own
+
+    @property
+    def per_shot(self) -> bool:
+        return "{shot}" in self.path
+
+    @property
+    def folder(self) -> str | None:
+        """The folder a per-shot artifact lives in (``keyframes``), else None."""
+        return self.path.split("/", 1)[0] if self.per_shot else None
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One rule of the workflow and what it writes."""
+
+    name: str
+    artifacts: tuple[Artifact, ...]
+    made_from: str | None = None  # the stage whose outputs it is made from (staleness)
+    backends: bool = False  # whether stages.<name>.backend chooses a backend (its kind)
+    checkpoint: bool = False  # a Snakemake checkpoint (the DAG grows after it)
+    optional: bool = False  # switched off by stages.<name>.enabled
+    report: bool = False  # a piece of the report, not a stage of the film
+
+    @property
+    def per_shot(self) -> bool:
+        """One job per shot (keyframes, video) rather than one per story."""
+        return any(a.per_shot for a in self.artifacts)
+
+    def artifact(self, key: str | None = None) -> Artifact:
+        """The artifact named ``key`` (the first one when None)."""
+        if key is None:
+            return self.artifacts[0]
+        for artifact in self.artifacts:
+            if artifact.key == key:
+                return artifact
+        raise KeyError(f"stage {self.name} has no artifact {key!r}")
+
+    @property
+    def mark(self) -> str:
+        """The story-relative file or folder whose existence shows the stage has run."""
+        first = self.artifacts[0]
+        return first.folder or first.path
+
+
+_J, _F = "json", "folder"
+STAGES: tuple[Stage, ...] = (
+    Stage("idea", (Artifact("idea", "idea.json", _J, "the story entry normalised: premise or "
+                            "full text, title, language, target length, aspect, style, voice, "
+                            "seed", "idea"),)),
+    Stage("script", (Artifact("script", "script.json", _J, "scenes with narration, a visual "
+                              "description, setting, time of day, mood, characters; the writer "
+                              "and model", "script"),), "idea", backends=True),
+    Stage("revise", (Artifact("revised", "revised.json", _J, "speakable sentences (ids "
+                              "`scNN_MM`), the pace asked of the voice, estimated length, and "
+                              "every change made", "revised"),), "script", backends=True),
+    Stage("voice", (
+        Artifact("wav", "narration.wav", "wav", "the whole narration, mono 16-bit PCM"),
+        Artifact("meta", "voice.json", _J, "backend actually used, voice, model sha256, sample "
+                 "rate, duration, each sentence's start and end", "voice"),
+    ), "revise", backends=True),
+    Stage("asr", (
+        Artifact("words", "words.json", _J, "each word's aligned start and end, sentence spans, "
+                 "and the WER of free recognition against the script", "words"),
+        Artifact("srt", "subtitles.srt", "srt", "subtitles built from the word timings"),
+        Artifact("vtt", "subtitles.vtt", "vtt", "the same subtitles as WebVTT"),
+    ), "voice", backends=True),
+    Stage("shotlist", (
+        Artifact("shotlist", "shotlist.json", _J, "every shot: start and end on the narration "
+                 "timeline, narration, prompt, camera move, transition, seed", "shotlist"),
+        Artifact("shots", "shots", _F, "one file per shot, `shots/{shot}.json` (what keyframes "
+                 "and video read when vision is off)", "shot"),
+    ), "asr", checkpoint=True),
+    Stage("vision", (
+        Artifact("plans", "vision", _F, "one plan per shot, `vision/{shot}.json`: the shot with "
+                 "its enriched prompt and the part of the style it needs", "plan"),
+        Artifact("style", "vision/style.json", _J, "the story's style: palette, light, cast and "
+                 "places, what must not drift between shots", "style", inside=True),
+    ), "shotlist", backends=True, checkpoint=True, optional=True),
+    Stage("keyframes", (Artifact("png", "keyframes/{shot}.png", "png", "one picture per shot, "
+                                 "larger than the frame to leave room for the camera"),),
+          "vision", backends=True),
+    Stage("video", (Artifact("clip", "video/{shot}.mp4", "mp4", "the shot's clip with its "
+                             "camera move and burned subtitles, exactly the shot's length (plus "
+                             "the crossfade into the next scene), encoded with the film's "
+                             "settings: post joins the clips by stream copy"),),
+          "keyframes", backends=True),
+    Stage("post", (
+        Artifact("mp4", "final.mp4", "mp4", "the finished film: H.264 High, yuv420p, AAC 48 kHz, "
+                 "faststart, burned and soft subtitles"),
+        Artifact("srt", "final.srt", "srt", "the film's subtitles"),
+        Artifact("vtt", "final.vtt", "vtt", "the film's subtitles as WebVTT"),
+        Artifact("poster", "poster.jpg", "jpg", "a poster: the keyframe of the longest shot in "
+                 "the middle half, at the film's size, without subtitles"),
+        Artifact("manifest", "manifest.json", _J, "every artifact's path and sha256, each "
+                 "stage's backend, model, seed and settings, tool versions, time and memory per "
+                 "stage, quality figures, degradations", "manifest"),
+    ), "video", backends=True),
+)
+REPORTS: tuple[Stage, ...] = (
+    Stage("contactsheet", (Artifact("sheet", "contactsheet.jpg", "jpg", "every keyframe in shot "
+                                    "order on one page, labelled with shot id, start and camera "
+                                    "move"),), "keyframes", report=True),
+    Stage("stagetable", (Artifact("html", "stages.html", "html", "time and memory per stage and "
+                                  "the manifest's provenance, tools and quality figures"),),
+          "post", report=True),
+)
+NAMES: tuple[str, ...] = tuple(s.name for s in STAGES)
+RULES: tuple[Stage, ...] = STAGES + REPORTS
+BACKEND_KINDS: tuple[str, ...] = tuple(s.name for s in STAGES if s.backends)
+PER_SHOT: frozenset[str] = frozenset(s.name for s in STAGES if s.per_shot)
+CHECKPOINTS: tuple[str, ...] = tuple(s.name for s in STAGES if s.checkpoint)
+FINAL = STAGES[-1]  # post: the film
+_BY_NAME = {s.name: s for s in RULES}
+
+
+def stage(name: str) -> Stage:
+    """The stage (or report rule) called ``name``."""
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"no stage {name!r}; stages: {', '.join(_BY_NAME)}") from None
+
+
+def order(name: str | None) -> int:
+    """A stage's place in the pipeline (report rules after post; unknown names last)."""
+    return next((i for i, s in enumerate(RULES) if s.name == name), len(RULES))
+
+
+def upstream_of(name: str, vision: bool = True) -> str | None:
+    """The stage a stage is made from, skipping vision when it is off."""
+    source = stage(name).made_from
+    if source == "vision" and not vision:
+        return stage("vision").made_from
+    return source
+
+
+# -- paths -------------------------------------------------------------------------------------
+
+def out(name: str, key: str | None = None) -> str:
+    """A rule's output path pattern: ``results/{story}/<artifact path>``."""
+    return f"{RESULTS}/{{story}}/{stage(name).artifact(key).path}"
+
+
+def log_of(name: str) -> str:
+    """A job's log: ``logs/<stage>/{story}.log`` (per shot: ``logs/<stage>/{story}/{shot}.log``)."""
+    return f"logs/{name}/{{story}}" + ("/{shot}" if stage(name).per_shot else "") + ".log"
+
+
+def benchmark_of(name: str) -> str:
+    """A job's Snakemake benchmark file, laid out like its log."""
+    return f"benchmarks/{name}/{{story}}" + ("/{shot}" if stage(name).per_shot else "") + ".tsv"
+
+
+def story_dir(workdir: str | Path, story: str) -> Path:
+    return Path(workdir) / RESULTS / story
+
+
+def path(story_folder: str | Path, name: str, key: str | None = None,
+         shot: str | None = None) -> Path:
+    """One artifact's path in a story's folder (``shot`` for per-shot artifacts)."""
+    pattern = stage(name).artifact(key).path
+    return Path(story_folder) / (pattern.format(shot=shot) if shot else pattern)
+
+
+def plan_path(story_folder: str | Path, shot: str, vision: bool = True) -> Path:
+    """The file keyframes and video read for a shot: its vision plan, or the bare shot."""
+    return path(story_folder, "vision" if vision else "shotlist",
+                None if vision else "shots") / f"{shot}.json"
+
+
+def shot_ids_in(folder: str | Path) -> list[str]:
+    """The shot ids of the files in a folder (``shots/``, ``vision/``, ``keyframes/`` ...), sorted."""
+    return sorted({f.stem for f in Path(folder).glob(SHOT_GLOB)})
+
+
+def shot_folders() -> tuple[str, ...]:
+    """Folders whose files are named by shot id (``shots``, ``vision``, ``keyframes``, ...)."""
+    folders = [a.path for s in STAGES for a in s.artifacts if a.kind == _F]
+    return tuple(folders + [a.folder for s in STAGES for a in s.artifacts if a.per_shot])
+
+
+def files(story_folder: str | Path, stages: tuple[Stage, ...] = RULES,
+          shots: list[str] | None = None) -> list[tuple[Path, Stage, str | None]]:
+    """Every artifact path of ``stages`` in a story's folder, in pipeline order, as
+    (path, stage, shot); per-shot artifacts once per shot of ``shots``."""
+    found = []
+    for st in stages:
+        for artifact in st.artifacts:
+            if artifact.inside:
+                continue
+            if artifact.per_shot:
+                found += [(Path(story_folder) / artifact.path.format(shot=s), st, s)
+                          for s in shots or []]
+            else:
+                found.append((Path(story_folder) / artifact.path, st, None))
+    return found
+
+
+@cache
+def _patterns() -> tuple[tuple[re.Pattern[str], Stage, Artifact], ...]:
+    patterns = []
+    for st in RULES:
+        for artifact in st.artifacts:
+            text = re.escape(artifact.path).replace(re.escape("{shot}"), SHOT_ID)
+            if artifact.kind == _F:  # the folder, or a JSON file in it
+                text += r"(?:/[^/]+\.json)?"
+            patterns.append((re.compile(text), st, artifact))
+    # files first, so that a file inside a folder artifact (vision/style.json) is itself
+    return tuple(sorted(patterns, key=lambda p: p[2].kind == _F))
+
+
+_STORY_PATH = re.compile(r"(?:^|.*/)" + RESULTS + r"/(?P<story>[^/]+)/(?P<rel>.+)$")
+
+
+def split_path(file: str | Path) -> tuple[str | None, str]:
+    """(story, story-relative path) of a results file; (None, path) for anything else."""
+    match = _STORY_PATH.match(Path(file).as_posix())
+    return (match["story"], match["rel"]) if match else (None, Path(file).as_posix())
+
+
+def producer(file: str | Path) -> tuple[Stage, Artifact] | None:
+    """The stage that writes a results file and which of its artifacts it is (None when no
+    stage writes it)."""
+    _, rel = split_path(file)
+    for pattern, st, artifact in _patterns():
+        if pattern.fullmatch(rel):
+            return st, artifact
+    return None
