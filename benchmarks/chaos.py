@@ -42,8 +42,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 from storyreel.core.artifacts import sha256_file  # noqa: E402
+from storyreel.job.runner import TMP_DIR  # noqa: E402
 from storyreel.ops import joblog  # noqa: E402
-from storyreel.recovery import verify  # noqa: E402
 
 BIN = Path(sys.executable).parent
 BASE_CONFIG = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
@@ -261,7 +261,7 @@ def stress(root: Path, runs: int) -> None:
          f"failures, {leftovers} leftover processes, .snakemake {sizes[0] / 1024:.0f} -> "
          f"{sizes[-1] / 1024:.0f} KiB ({growth:+.0f} KiB, {growth / max(1, runs - 1):+.1f} "
          "KiB per run: Snakemake's own logs and metadata), project tmp "
-         f"{_size(work.path / verify.TMP_DIR)} bytes")
+         f"{_size(work.path / TMP_DIR)} bytes")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -79,7 +79,7 @@ def job(stage: str, backend: str, story: Path, model: str, out: Path) -> dict:
                       read_json(story / "voice.json", "voice"), story / "narration.wav",
                       options, out / "words.json", out / "subtitles.srt", out / "subtitles.vtt")
         loads = doc.get("model", {}).get("loads")
-    from storyreel.models.loadstats import peak_rss_mb
+    from storyreel.models.peaks import peak_rss_mb
 
     record.update({"wall_s": time.perf_counter() - started, "loads": loads,
                    "peak_rss_mb": peak_rss_mb()})

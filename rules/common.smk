@@ -21,8 +21,9 @@ try:
 except ConfigError as exc:
     raise WorkflowError(str(exc)) from None
 
-# The storyreel logger plugin (--logger storyreel) reads the DAG of jobs through this.
-srprogress.attach(workflow, STORIES)
+# The storyreel logger plugin (--logger storyreel) follows the DAG of jobs: one log record
+# hands it the workflow and the stories.
+srprogress.introduce(workflow, STORIES)
 
 RETRIES = config["retries"]
 SETTINGS = config["stages"]  # every stage's validated settings

@@ -29,6 +29,7 @@ rule contactsheet:
     threads: 1
     resources:
         mem_mb=300,
+        attempt=attempt_number,
         gpu=0,
     script:
         "../scripts/contactsheet.py"
@@ -57,6 +58,7 @@ rule stagetable:
     threads: 1
     resources:
         mem_mb=200,
+        attempt=attempt_number,
         gpu=0,
     params:
         benchmarks=benchmark_files,

@@ -60,6 +60,7 @@ checkpoint vision:
 rule keyframes:
     input:
         plan=shot_plan,
+        idea=out("idea"),
         reference=reference_image,
     output:
         png=out("keyframes"),
@@ -79,6 +80,7 @@ rule keyframes:
         vram_mb=vram_for("keyframes"),
     params:
         options=stage_options("keyframes"),
+        crossfade_s=stage_options("shotlist")["crossfade_s"],
     script:
         "../scripts/keyframes.py"
 
@@ -87,6 +89,7 @@ rule video:
     input:
         png=out("keyframes"),
         plan=shot_plan,
+        idea=out("idea"),
         srt=out("asr", "srt"),
     output:
         clip=out("video"),

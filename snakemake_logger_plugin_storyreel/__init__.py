@@ -98,7 +98,8 @@ class LogHandler(Display, LogHandlerBase):
                                      getattr(cs, "printshellcmds", False))
         self.lock = threading.RLock()
         self.model: pg.Progress | None = None
-        self.workflow: Any = None
+        self.workflow: Any = None  # introduced by the Snakefile (storyreel.ops.progress)
+        self.stories: dict[str, dict[str, Any]] = {}
         self.cores = 1
         self.drawn = 0
         self.last_total = -1
@@ -164,6 +165,10 @@ class LogHandler(Display, LogHandlerBase):
         self.cpu_s += time.thread_time() - started
 
     def _emit(self, record: logging.LogRecord) -> None:
+        run = getattr(record, pg.RUN_ATTRIBUTE, None)
+        if run is not None:  # the Snakefile introduces the workflow and the stories
+            self.workflow, self.stories = run["workflow"], run["stories"]
+            return
         event = getattr(record, "event", None)
         if self.dryrun:
             self._passthrough(record)
@@ -205,8 +210,7 @@ class LogHandler(Display, LogHandlerBase):
         if self.model is not None:  # one model per run
             self._replan()
             return
-        workflow, stories = pg.attached()
-        self.workflow = workflow
+        workflow = self.workflow
         self.workdir = Path.cwd()
         vision = True
         if workflow is not None:
@@ -216,7 +220,8 @@ class LogHandler(Display, LogHandlerBase):
             except (KeyError, TypeError, AttributeError, ValueError):
                 pass
         with self.lock:
-            self.model = pg.Progress(self.workdir, stories, cores=self.cores, vision=vision)
+            self.model = pg.Progress(self.workdir, self.stories, cores=self.cores,
+                                     vision=vision)
             self._replan()
         (self.workdir / STATE_DIR).mkdir(parents=True, exist_ok=True)
         (self.workdir / STATE_DIR / "trace.jsonl").write_text("", encoding="utf-8")

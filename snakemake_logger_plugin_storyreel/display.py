@@ -3,8 +3,8 @@ end-of-run summary. A mixin of :class:`LogHandler`, which owns the state it read
 
 import shutil
 import time
-from pathlib import Path
 
+from storyreel.core import pipeline
 from storyreel.ops import progress as pg
 
 MAX_STORIES = 12  # on the terminal; the web monitor shows them all
@@ -89,7 +89,7 @@ class Display:
             done = sum(j.state == "done" for j in jobs)
             seconds = sum((j.ended or 0) - (j.started or 0) for j in jobs if j.ended)
             peak = max((j.peak_rss_mb for j in jobs), default=0.0)
-            final = Path("results") / story / "final.mp4"
+            final = pipeline.path(pipeline.story_dir("", story), pipeline.FINAL.name)
             where = f" → {final}" if (m.workdir / final).exists() and ok else ""
             lines.append(f"  {story:20} {m.current(story):8} {done}/{len(jobs)} jobs, "
                          f"{seconds:.1f} s of job time, peak {peak:.0f} MB{where}")

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from test_voice import OPTIONS, tiny_revised
 
-from storyreel.backends import options_for
 from storyreel.backends.asr.sphinx import SphinxAligner, ipa_to_arpabet, letters_to_arpabet
 from storyreel.backends.voice.piper import PiperTTS
 from storyreel.core.artifacts import read_json
+from storyreel.core.config import options_for
 from storyreel.core.errors import StoryreelError
 from storyreel.media.audio import Audio
 from storyreel.media.subtitles import parse_subtitles

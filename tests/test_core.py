@@ -14,8 +14,8 @@ import types
 import pytest
 import yaml
 
-from storyreel.backends import options_for
 from storyreel.core import artifacts, registry
+from storyreel.core.config import options_for
 from storyreel.core.errors import (
     ArtifactError,
     ConfigError,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from storyreel.backends import options_for, output_for
+from storyreel.core.config import load_config, options_for
 from storyreel.media import ffmpeg
 from storyreel.models import diffusion, peaks, worker
 
@@ -111,7 +111,7 @@ def test_clip_has_the_shots_exact_frames(tiny_models, in_workdir):
     backend.save(plan(), in_workdir / "k.png")
     video = DiffusersVideo(video_options(tiny_models))
     shot = plan(start=0.3, end=1.1)
-    info = video.render_shot(in_workdir / "k.png", shot, in_workdir / "c.mp4", output_for(), 0.2)
+    info = video.render_shot(in_workdir / "k.png", shot, in_workdir / "c.mp4", load_config({})["output"], 0.2)
     expected = ffmpeg.shot_frames(0.3, 1.1, 25) + round(0.2 * 25)  # body plus crossfade overlap
     assert info["frames"] == expected == ffmpeg.count_frames(in_workdir / "c.mp4")
     assert diffusion.count_loads(in_workdir, "video") == 1

@@ -8,9 +8,9 @@ import pytest
 from media_helpers import gray_frames
 from test_vision import OPTIONS, make_story
 
-from storyreel.backends import output_for
 from storyreel.backends.keyframes.animatic import AnimaticRenderer
 from storyreel.backends.video import kenburns as kb
+from storyreel.core.config import load_config
 from storyreel.media import ffmpeg
 from storyreel.media.ffmpeg import count_frames, probe, shot_frames
 from storyreel.stages import video, vision
@@ -68,7 +68,7 @@ def test_clip_has_exact_frames_plus_crossfade_overlap(fps: int, tmp_path: Path):
         png = tmp_path / f"{plan['id']}.png"
         renderer.save(plan, png)
         out = tmp_path / f"{plan['id']}.mp4"
-        made = video.render_clip(png, plan, out, {"backend": "kenburns"}, output_for(fps=fps),
+        made = video.render_clip(png, plan, out, {"backend": "kenburns"}, load_config({"output": {"fps": fps}})["output"],
                                  video.crossfade_length(plan, 0.5))
         expected = shot_frames(plan["start"], plan["end"], fps)
         if plan["transition"] == "crossfade":
@@ -104,8 +104,8 @@ def test_clip_burns_the_subtitles_of_its_own_time(tmp_path: Path):
     write_srt(srt, [Cue(0.0, 1.9, ("An earlier cue, long gone",)),
                     Cue(2.0, 2.4, ("The cue of this shot",))])
     plain, burned = tmp_path / "plain.mp4", tmp_path / "burned.mp4"
-    video.render_clip(png, plan, plain, {"backend": "kenburns"}, output_for(), 0.0)
-    video.render_clip(png, plan, burned, {"backend": "kenburns"}, output_for(), 0.0, subtitles=srt)
+    video.render_clip(png, plan, plain, {"backend": "kenburns"}, load_config({})["output"], 0.0)
+    video.render_clip(png, plan, burned, {"backend": "kenburns"}, load_config({})["output"], 0.0, subtitles=srt)
     _, a = gray_frames(plain, region=1.0, size=(128, 72))
     _, b = gray_frames(burned, region=1.0, size=(128, 72))
     bottom = slice(48, 72)

@@ -89,7 +89,7 @@ def test_keyword_tables_find_what_to_draw():
 
 def test_bare_shot_fallback_plan_shares_the_story_palette():
     _, shotlist = make_story()
-    planner = embedded.EmbeddedPlanner(OPTIONS)
+    planner = embedded.EmbeddedVision(OPTIONS)
     first, second = (planner.fallback_plan(s) for s in shotlist["shots"][:2])
     validate(first, "plan")
     assert first["palette"] == second["palette"]

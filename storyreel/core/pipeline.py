@@ -60,6 +60,9 @@ class Stage:
     checkpoint: bool = False  # a Snakemake checkpoint (the DAG grows after it)
     optional: bool = False  # switched off by stages.<name>.enabled
     report: bool = False  # a piece of the report, not a stage of the film
+    # Seconds of job time per second of narration (per-shot stages: per second of shot),
+    # measured with the embedded backends on a 2-core CPU: the progress model's first guess.
+    rate: float = 0.0
 
     @property
     def per_shot(self) -> bool:
@@ -89,21 +92,22 @@ STAGES: tuple[Stage, ...] = (
                             "seed", "idea"),)),
     Stage("script", (Artifact("script", "script.json", _J, "scenes with narration, a visual "
                               "description, setting, time of day, mood, characters; the writer "
-                              "and model", "script"),), "idea", backends=True),
+                              "and model", "script"),), "idea", backends=True, rate=0.01),
     Stage("revise", (Artifact("revised", "revised.json", _J, "speakable sentences (ids "
                               "`scNN_MM`), the pace asked of the voice, estimated length, and "
-                              "every change made", "revised"),), "script", backends=True),
+                              "every change made", "revised"),), "script", backends=True,
+          rate=0.01),
     Stage("voice", (
         Artifact("wav", "narration.wav", "wav", "the whole narration, mono 16-bit PCM"),
         Artifact("meta", "voice.json", _J, "backend actually used, voice, model sha256, sample "
                  "rate, duration, each sentence's start and end", "voice"),
-    ), "revise", backends=True),
+    ), "revise", backends=True, rate=0.39),
     Stage("asr", (
         Artifact("words", "words.json", _J, "each word's aligned start and end, sentence spans, "
                  "and the WER of free recognition against the script", "words"),
         Artifact("srt", "subtitles.srt", "srt", "subtitles built from the word timings"),
         Artifact("vtt", "subtitles.vtt", "vtt", "the same subtitles as WebVTT"),
-    ), "voice", backends=True),
+    ), "voice", backends=True, rate=0.84),
     Stage("shotlist", (
         Artifact("shotlist", "shotlist.json", _J, "every shot: start and end on the narration "
                  "timeline, narration, prompt, camera move, transition, seed", "shotlist"),
@@ -118,12 +122,12 @@ STAGES: tuple[Stage, ...] = (
     ), "shotlist", backends=True, checkpoint=True, optional=True),
     Stage("keyframes", (Artifact("png", "keyframes/{shot}.png", "png", "one picture per shot, "
                                  "larger than the frame to leave room for the camera"),),
-          "vision", backends=True),
+          "vision", backends=True, rate=0.06),
     Stage("video", (Artifact("clip", "video/{shot}.mp4", "mp4", "the shot's clip with its "
                              "camera move and burned subtitles, exactly the shot's length (plus "
                              "the crossfade into the next scene), encoded with the film's "
                              "settings: post joins the clips by stream copy"),),
-          "keyframes", backends=True),
+          "keyframes", backends=True, rate=0.91),
     Stage("post", (
         Artifact("mp4", "final.mp4", "mp4", "the finished film: H.264 High, yuv420p, AAC 48 kHz, "
                  "faststart, burned and soft subtitles"),
@@ -134,7 +138,7 @@ STAGES: tuple[Stage, ...] = (
         Artifact("manifest", "manifest.json", _J, "every artifact's path and sha256, each "
                  "stage's backend, model, seed and settings, tool versions, time and memory per "
                  "stage, quality figures, degradations", "manifest"),
-    ), "video", backends=True),
+    ), "video", backends=True, rate=0.56),
 )
 REPORTS: tuple[Stage, ...] = (
     Stage("contactsheet", (Artifact("sheet", "contactsheet.jpg", "jpg", "every keyframe in shot "
@@ -209,7 +213,7 @@ def plan_path(story_folder: str | Path, shot: str, vision: bool = True) -> Path:
 
 
 def shot_ids_in(folder: str | Path) -> list[str]:
-    """The shot ids of the files in a folder (``shots/``, ``vision/``, ``keyframes/`` ...), sorted."""
+    """The shot ids of the files in a folder (``shots/``, ``keyframes/`` ...), sorted."""
     return sorted({f.stem for f in Path(folder).glob(SHOT_GLOB)})
 
 

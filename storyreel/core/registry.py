@@ -1,22 +1,24 @@
-"""The backend registry: built-in backends plus the ``storyreel.backends`` entry-point group.
+"""The backend registry: each kind's built-in backends plus the ``storyreel.backends``
+entry-point group.
 
-A backend kind is named after its stage (``script``, ``revise``, ``voice``, ``asr``, ``vision``,
-``keyframes``, ``video``, ``post``); a backend is ``<stage>/<name>`` (``keyframes/animatic``), and
-a stage's config option ``stages.<stage>.backend`` gives the name. Each kind's interface is a
-Protocol in ``storyreel/backends/<stage>/__init__.py`` (see :func:`interface`).
-
-Targets are lazy ``module:attribute`` strings, so listing or validating backends never imports a
-heavy dependency; :func:`get` imports on demand. An unknown name fails with one line naming the
-known ones; a backend whose optional dependency is missing raises
-:class:`~storyreel.core.errors.MissingExtraError`, naming the pip extra.
-
-A separate package adds a backend by declaring an entry point whose value is a
-:class:`BackendSpec` (or a callable returning one or a list of them)::
+A backend kind is named after its stage (:data:`storyreel.core.pipeline.BACKEND_KINDS`); a
+backend is ``<kind>/<name>`` (``keyframes/animatic``), and a stage's config option
+``stages.<stage>.backend`` gives the name. Each kind's package ``storyreel/backends/<kind>/``
+holds its interface (a Protocol, see :func:`interface`) and ``SPECS``, the specs of its built-in
+backends; an installed package adds backends the same way, through an entry point whose value
+is a :class:`BackendSpec` (or a list of them, or a callable returning either)::
 
     [project.entry-points."storyreel.backends"]
     keyframes-sdxl = "storyreel_sdxl:SPEC"
 
-(see docs/architecture.md).
+A spec carries everything storyreel needs to know of a backend without importing it: where it
+lives (a lazy ``module:attribute`` target), whether it wants a GPU, the pip extra it needs, the
+settings it adds to its stage's config block (JSON Schema properties, validated and documented
+like the built-in settings) and, for voices, the voices it offers and their languages. The
+table is built once per process and never changes; an unknown name fails with one line naming
+the known ones; a backend whose optional dependency is missing raises
+:class:`~storyreel.core.errors.MissingExtraError`, naming the pip extra (see
+docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -25,24 +27,25 @@ import importlib
 import importlib.metadata
 import inspect
 import logging
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from types import MappingProxyType
 from typing import Any
 
 from storyreel.core.errors import MissingExtraError, StoryreelError, UnknownBackendError
+from storyreel.core.pipeline import BACKEND_KINDS
 
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "storyreel.backends"
-# Backend kinds: the stages that have backends, in workflow order.
-KINDS = ("script", "revise", "voice", "asr", "vision", "keyframes", "video", "post")
 # Extras pyproject.toml defines (a spec may only name one of these).
 EXTRAS = ("llm", "whisper", "diffusers", "slurm", "monitor", "notify")
 
 
 @dataclass(frozen=True)
 class BackendSpec:
-    """Where a backend lives and what it needs."""
+    """Where a backend lives and what it needs and offers."""
 
     kind: str  # the stage it serves
     name: str
@@ -50,85 +53,98 @@ class BackendSpec:
     gpu: bool = False  # whether the backend wants a GPU (declared as resources: gpu=1)
     extra: str | None = None  # the pip extra that installs its dependencies
     summary: str = ""
-    words_per_minute: float | None = None  # voice only: measured speaking rate at length_scale 1
     uses_model: bool = False  # whether the stage's `model` option means anything to it
+    # the settings it adds to stages.<kind> (JSON Schema properties, each with a default)
+    options: Mapping[str, Any] = field(default_factory=dict)
+    # voice backends: measured speaking rate at length_scale 1, the default voice, and a lazy
+    # "module:attribute" of {voice: (languages, ...)} (or a callable returning it)
+    words_per_minute: float | None = None
+    default_voice: str | None = None
+    voices: str | None = None
 
     @property
     def id(self) -> str:
         return f"{self.kind}/{self.name}"
 
 
-_REGISTRY: dict[str, dict[str, BackendSpec]] = {}
-_loaded_entry_points = False
-
-
-def register(spec: BackendSpec) -> BackendSpec:
-    """Add a backend; re-registering the same name replaces it (useful in tests)."""
-    if spec.kind not in KINDS:
+def _checked(spec: Any) -> BackendSpec:
+    if not isinstance(spec, BackendSpec):
+        raise TypeError(f"not a storyreel.core.registry.BackendSpec: {spec!r}")
+    if spec.kind not in BACKEND_KINDS:
         raise StoryreelError(f"backend {spec.id}: unknown kind '{spec.kind}' "
-                             f"(kinds are the stages: {', '.join(KINDS)})")
+                             f"(kinds are the stages: {', '.join(BACKEND_KINDS)})")
     if spec.extra is not None and spec.extra not in EXTRAS:
         raise StoryreelError(f"backend {spec.id}: extra '{spec.extra}' is not one of "
                              f"{', '.join(EXTRAS)}")
-    _REGISTRY.setdefault(spec.kind, {})[spec.name] = spec
     return spec
 
 
-def _specs_of(value: Any) -> Iterable[BackendSpec]:
+def specs_of(value: Any) -> list[BackendSpec]:
+    """The specs an entry point's value gives: a spec, a list of them, or a callable."""
     if callable(value) and not isinstance(value, BackendSpec):
         value = value()
-    values = value if isinstance(value, list | tuple) else [value]
-    for item in values:
-        if not isinstance(item, BackendSpec):
-            raise TypeError(f"not a storyreel.core.registry.BackendSpec: {item!r}")
-        yield item
+    values: Iterable[Any] = value if isinstance(value, list | tuple) else [value]
+    return [_checked(item) for item in values]
 
 
-def load_entry_points(force: bool = False) -> None:
-    """Register the backends that installed packages declare in the ``storyreel.backends``
-    entry-point group (once; ``force`` reads the group again). A broken entry point is logged and
-    skipped: it must not break the built-in backends."""
-    global _loaded_entry_points
-    if _loaded_entry_points and not force:
-        return
-    _loaded_entry_points = True
+@cache
+def table() -> Mapping[str, Mapping[str, BackendSpec]]:
+    """Every backend by kind and name: the built-ins, then those of installed packages (which
+    may replace a built-in of the same name). Built once per process; a broken entry point is
+    logged and skipped, so that it cannot break the built-in backends."""
+    found: dict[str, dict[str, BackendSpec]] = {kind: {} for kind in BACKEND_KINDS}
+    for kind in BACKEND_KINDS:
+        for spec in specs_of(importlib.import_module(f"storyreel.backends.{kind}").SPECS):
+            found[spec.kind][spec.name] = spec
     for entry in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
         try:
-            for spec in _specs_of(entry.load()):
-                register(spec)
+            for spec in specs_of(entry.load()):
+                found[spec.kind][spec.name] = spec
         except Exception as exc:  # a third-party package's bug
             log.warning("storyreel backend entry point %s (%s) ignored: %s", entry.name,
                         entry.value, exc)
+    return MappingProxyType({kind: MappingProxyType(specs) for kind, specs in found.items()})
 
 
 def known(kind: str) -> list[str]:
     """Sorted names of the backends of a kind."""
-    load_entry_points()
-    return sorted(_REGISTRY.get(kind, {}))
+    return sorted(table().get(kind, {}))
 
 
 def kinds() -> list[str]:
     """The kinds that have at least one backend, in workflow order."""
-    load_entry_points()
-    return [kind for kind in KINDS if _REGISTRY.get(kind)]
+    return [kind for kind in BACKEND_KINDS if table()[kind]]
 
 
 def spec(kind: str, name: str) -> BackendSpec:
     """The spec of a backend, or :class:`UnknownBackendError` naming the known ones."""
-    load_entry_points()
     try:
-        return _REGISTRY[kind][name]
+        return table()[kind][name]
     except KeyError:
         raise UnknownBackendError(
             f"unknown {kind} backend '{name}'; known {kind} backends: {', '.join(known(kind))}"
         ) from None
 
 
-def stage_spec(stage: str, options: dict[str, Any]) -> BackendSpec | None:
+def stage_spec(stage: str, options: Mapping[str, Any]) -> BackendSpec | None:
     """The spec of the backend a stage's options name (None for stages without backends)."""
-    if stage not in KINDS:
+    if stage not in BACKEND_KINDS:
         return None
     return spec(stage, str(options["backend"]))
+
+
+def _attribute(target: str) -> Any:
+    module_name, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+def voices(name: str) -> dict[str, tuple[str, ...]]:
+    """A voice backend's voices and the languages each speaks (empty when it lists none)."""
+    entry = spec("voice", name)
+    if not entry.voices:
+        return {}
+    catalogue = _attribute(entry.voices)
+    return dict(catalogue() if callable(catalogue) else catalogue)
 
 
 def get(kind: str, name: str) -> Any:
@@ -184,55 +200,3 @@ def conformance(kind: str, backend: type) -> list[str]:
                     len(want):]):
             problems.append(f"{name}{got} does not match {name}{wanted}")
     return problems
-
-
-def _builtin() -> None:
-    for entry in (
-        BackendSpec("script", "template", "storyreel.backends.script.template:TemplateWriter",
-                    summary="deterministic embedded story writer (offline)"),
-        BackendSpec("script", "openai", "storyreel.backends.script.openai_compat:OpenAIWriter",
-                    summary="any OpenAI-compatible server: Ollama, vLLM, llama.cpp",
-                    uses_model=True),
-        BackendSpec("script", "transformers",
-                    "storyreel.backends.script.transformers:TransformersWriter", gpu=True,
-                    extra="llm", uses_model=True,
-                    summary="local Hugging Face causal LM (model id or folder)"),
-        BackendSpec("revise", "rules", "storyreel.backends.revise.rules:RuleEditor",
-                    summary="embedded rule-based text normaliser (offline)"),
-        BackendSpec("voice", "piper", "storyreel.backends.voice.piper:PiperTTS",
-                    summary="Piper neural TTS with a voice shipped as a Python package",
-                    words_per_minute=210.3),
-        BackendSpec("voice", "espeak", "storyreel.backends.voice.espeak:EspeakTTS",
-                    summary="espeak-ng through espeakng-loader (fallback)", words_per_minute=207.2),
-        BackendSpec("asr", "pocketsphinx", "storyreel.backends.asr.sphinx:SphinxAligner",
-                    summary="pocketsphinx forced alignment and free recognition (offline)"),
-        BackendSpec("asr", "faster-whisper", "storyreel.backends.asr.faster_whisper:WhisperAligner",
-                    gpu=True, extra="whisper", uses_model=True,
-                    summary="faster-whisper word timestamps mapped onto the script's words"),
-        BackendSpec("vision", "embedded", "storyreel.backends.vision.embedded:EmbeddedPlanner",
-                    summary="deterministic style bible and prompt enrichment (offline)"),
-        BackendSpec("vision", "openai", "storyreel.backends.vision.llm:OpenAIPlanner",
-                    uses_model=True,
-                    summary="character sheet, shot prompts: OpenAI-compatible server"),
-        BackendSpec("vision", "transformers", "storyreel.backends.vision.llm:TransformersPlanner",
-                    gpu=True, extra="llm", uses_model=True,
-                    summary="character sheet and per-shot prompts from a local causal LM"),
-        BackendSpec("keyframes", "animatic",
-                    "storyreel.backends.keyframes.animatic:AnimaticRenderer",
-                    summary="procedural storyboard renderer (Pillow, offline)"),
-        BackendSpec("keyframes", "diffusers",
-                    "storyreel.backends.keyframes.diffusers:DiffusersKeyframes", gpu=True,
-                    extra="diffusers", uses_model=True,
-                    summary="diffusers text-to-image (SD 1.5, SDXL, SD3, FLUX), warm worker"),
-        BackendSpec("video", "kenburns", "storyreel.backends.video.kenburns:KenBurns",
-                    summary="eased camera moves over a still keyframe"),
-        BackendSpec("video", "diffusers", "storyreel.backends.video.diffusers:DiffusersVideo",
-                    gpu=True, extra="diffusers", uses_model=True,
-                    summary="diffusers image-to-video (SVD, LTX, CogVideoX, Wan), warm worker"),
-        BackendSpec("post", "ffmpeg", "storyreel.backends.post.ffmpeg:FfmpegPost",
-                    summary="ffmpeg edit, loudness, subtitles and mux"),
-    ):
-        register(entry)
-
-
-_builtin()

@@ -1,4 +1,10 @@
-"""The validated stories file, cached as JSON for the workflow's many parses.
+"""The stories file: validated once, with defaults, and cached for the workflow's many parses.
+
+:func:`validate_stories` makes every check before any job runs, each failing with one line that
+names the key path: the schema (story ids match ``[a-z0-9][a-z0-9_-]{0,63}`` to the very end, so
+a hostile id such as ``../x`` or ``x\\n`` never names a path), duplicate and periodic ids, ideas
+without words or over the limits, unknown voices (as the voice backend's spec lists them),
+languages no voice speaks. Control characters are stripped from ideas and titles.
 
 Snakemake parses the workflow once per run on the machine that drives it, and again inside
 every job on a cluster (twice per SLURM job: the batch step and the job step). Reading and
@@ -13,19 +19,198 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
+import re
 import tempfile
+import unicodedata
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from storyreel.core import config as srconfig
+from storyreel.core import registry
+from storyreel.core.config import STORIES_SCHEMA, load_yaml, validate_with_defaults
+from storyreel.core.errors import ConfigError
+from storyreel.core.pipeline import STORY_ID
+
+log = logging.getLogger(__name__)
 
 CACHE_DIR = Path(".snakemake") / "storyreel"
+STORY_ID_RE = re.compile(rf"{STORY_ID}\Z")  # with match(): \Z, since $ matches before "\n"
+# Languages the whole pipeline handles (text stages, voice, alignment, subtitles).
+PIPELINE_LANGUAGES = ("en",)
+PERIODIC = re.compile(r"((?P<value>.+)(?P=value){19,99})$")  # Snakemake's PeriodicityDetector
+# Control characters stripped from ideas and titles: C0/C1 (newline and tab kept in ideas),
+# DEL, and the bidirectional overrides and isolates that can disguise text.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def strip_controls(text: str, keep_newlines: bool = True) -> str:
+    """``text`` without control characters (newlines and tabs kept when ``keep_newlines``;
+    else they become spaces)."""
+    text = _CONTROL.sub("", text)
+    if not keep_newlines:
+        text = re.sub(r"[\t\r\n]+", " ", text)
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _scripts(text: str) -> dict[str, int]:
+    """Letters of ``text`` counted by writing system (LATIN, ARABIC, CJK, ...)."""
+    counts: dict[str, int] = {}
+    for char in text:
+        if char.isalpha():
+            name = unicodedata.name(char, "UNKNOWN").split(" ")[0]
+            if name in ("CJK", "HIRAGANA", "KATAKANA", "HANGUL"):
+                name = "CJK"
+            counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def voice_catalogue(backend: str) -> dict[str, tuple[str, ...]]:
+    """Voice name -> languages it speaks, as the voice backend's spec declares them."""
+    try:
+        return registry.voices(backend)
+    except Exception as exc:  # noqa: BLE001 (listing voices must never break validation)
+        log.warning("the voices of voice/%s could not be listed: %s", backend, exc)
+        return {}
+
+
+def _check_voice_and_language(where: str, index: int, entry: dict[str, Any],
+                              language: str, config: dict[str, Any]) -> None:
+    backend = config["stages"]["voice"]["backend"]
+    catalogue = voice_catalogue(backend)
+    voice = entry.get("voice")
+    key = f"{where}: stories[{index}]"
+    if voice is not None:
+        base = voice.split("+", 1)[0].lower()
+        if base not in {v.lower() for v in catalogue}:
+            shown = ", ".join(sorted(catalogue)[:20]) + (" ..." if len(catalogue) > 20 else "")
+            raise ConfigError(f"{key}.voice: unknown voice '{voice}' for the {backend} backend "
+                              f"(stages.voice.backend); voices: {shown}")
+    if language not in PIPELINE_LANGUAGES:
+        raise ConfigError(
+            f"{key}.language: '{language}' is not supported: storyreel writes, narrates, aligns "
+            f"and subtitles {', '.join(PIPELINE_LANGUAGES)} only (voices that speak "
+            f"'{language}' for the {backend} backend: "
+            + (", ".join(v for v, langs in sorted(catalogue.items()) if language in langs)
+               or "none") + ")")
+    name = (voice or registry.spec("voice", backend).default_voice or ""
+            ).split("+", 1)[0].lower()
+    spoken = {v.lower(): langs for v, langs in catalogue.items()}.get(name)
+    if spoken is not None and language not in spoken:
+        able = [v for v, langs in sorted(catalogue.items()) if language in langs]
+        raise ConfigError(
+            f"{key}.voice: voice '{name}' speaks {', '.join(spoken) or 'no known language'}, "
+            f"not the story's language '{language}'; voices that speak it: "
+            f"{', '.join(able[:20]) or 'none'}")
+
+
+def check_idea(where: str, index: int, idea: str, language: str,
+               options: dict[str, Any]) -> None:
+    """Refuse an idea without words, one over the documented limits, or one written in
+    another script than the story's language."""
+    key = f"{where}: stories[{index}].idea"
+    if not idea.strip():
+        raise ConfigError(f"{key}: is empty (or only whitespace and control characters)")
+    if not any(ch.isalnum() for ch in idea):
+        raise ConfigError(f"{key}: has no words (only punctuation, symbols or emoji)")
+    limit = int(options["max_chars"])
+    if len(idea) > limit:
+        raise ConfigError(
+            f"{key}: is {len(idea)} characters long, over the limit of {limit} "
+            "(stages.idea.max_chars); shorten it or raise the limit (nothing is cut silently)")
+    longest = max(idea.split(), key=len)
+    if len(longest) > int(options["max_word_chars"]):
+        raise ConfigError(
+            f"{key}: has a {len(longest)}-character word ('{longest[:20]}...'), over the limit "
+            f"of {options['max_word_chars']} (stages.idea.max_word_chars)")
+    scripts = _scripts(idea)
+    letters = sum(scripts.values())
+    foreign = {k: v for k, v in scripts.items() if k != "LATIN"}
+    if language in PIPELINE_LANGUAGES and letters and sum(foreign.values()) > 0.2 * letters:
+        script = max(foreign, key=foreign.__getitem__).title()
+        raise ConfigError(
+            f"{key}: is written mostly in {script} script, but the story's language is "
+            f"'{language}' and storyreel speaks {', '.join(PIPELINE_LANGUAGES)} only")
+
+
+def validate_stories(path: str | Path, config: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Read and validate the stories file; return ``{id: entry}`` with defaults applied.
+
+    Every check happens here, before any job runs, each failing with one line that names the
+    key path: the schema (story ids match ``[a-z0-9][a-z0-9_-]{0,63}`` to the very end, so a
+    hostile id such as ``../x`` or ``x\\n`` never names a path), duplicate and periodic ids,
+    ideas without words or over the limits, unknown voices, languages no voice speaks.
+    Control characters are stripped from ideas and titles.
+    """
+    path = Path(path)
+    where = f"stories file {path}"
+    try:
+        data = load_yaml(path)
+    except FileNotFoundError:
+        raise ConfigError(f"stories: file not found: {path}") from None
+    except IsADirectoryError:
+        raise ConfigError(f"stories: {path} is a directory, not a YAML file") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"stories: {path} is not UTF-8 text (byte {exc.start}: "
+                          f"{exc.reason})") from None
+    except OSError as exc:
+        raise ConfigError(f"stories: cannot read {path}: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        first = " ".join(str(exc).split())
+        raise ConfigError(f"stories: {path} is not valid YAML: {first}") from None
+    if isinstance(data, dict):
+        for entry in data.get("stories") or []:
+            if isinstance(entry, dict):
+                for name in ("idea", "title"):
+                    if isinstance(entry.get(name), str):
+                        entry[name] = strip_controls(entry[name], keep_newlines=name == "idea")
+    validate_with_defaults(data, STORIES_SCHEMA, where)
+    stories: dict[str, dict[str, Any]] = {}
+    defaults = config["defaults"]
+    idea_options = config["stages"]["idea"]
+    for index, entry in enumerate(data["stories"]):
+        story_id = entry["id"]
+        if story_id in stories:
+            raise ConfigError(f"{where}: stories[{index}].id: duplicate id '{story_id}'")
+        periodic = PERIODIC.search(story_id)
+        if periodic:
+            raise ConfigError(
+                f"{where}: stories[{index}].id: '{story_id}' repeats '{periodic['value']}' 20 "
+                "times or more, which Snakemake takes for a cyclic rule (PeriodicWildcardError);"
+                " choose another id")
+        language = entry.get("language", defaults["language"])
+        check_idea(where, index, entry["idea"], language, idea_options)
+        title = entry.get("title")
+        if title is not None:
+            title = " ".join(title.split()) or None
+            if title and len(title) > 200:
+                raise ConfigError(f"{where}: stories[{index}].title: is {len(title)} characters "
+                                  "long, over the limit of 200")
+        _check_voice_and_language(where, index, entry, language, config)
+        merged = {
+            "id": story_id,
+            "idea": entry["idea"],
+            "title": title,
+            "duration_s": entry.get("duration_s", defaults["duration_s"]),
+            "aspect": entry.get("aspect", defaults["aspect"]),
+            "voice": entry.get("voice"),
+            "style": entry.get("style", defaults["style"]),
+            "seed": entry.get("seed", config["seed"]),
+            "language": language,
+        }
+        stories[story_id] = merged
+    for story_id in config.get("shots", {}):
+        if story_id not in stories:
+            raise ConfigError(f"config: shots.{story_id}: no story with this id in {path}")
+    return stories
 
 
 def _key(raw: bytes, config: dict[str, Any]) -> str:
     digest = hashlib.sha256()
-    for part in (raw, srconfig.STORIES_SCHEMA.read_bytes(), Path(srconfig.__file__).read_bytes(),
+    for part in (raw, STORIES_SCHEMA.read_bytes(), Path(srconfig.__file__).read_bytes(),
                  Path(__file__).read_bytes()):
         digest.update(hashlib.sha256(part).digest())
     # the config keys load_stories reads (defaults, seed, the ids under `shots`)
@@ -37,21 +222,21 @@ def _key(raw: bytes, config: dict[str, Any]) -> str:
 
 def load_stories(path: str | Path, config: dict[str, Any],
                  cache_dir: Path = CACHE_DIR) -> dict[str, dict[str, Any]]:
-    """:func:`storyreel.core.config.load_stories`, answered from the cache when nothing changed.
+    """:func:`validate_stories`, answered from the cache when nothing changed.
 
     ``config`` must already be validated (defaults filled in).
     """
     try:
         raw = Path(path).read_bytes()
     except OSError:
-        return srconfig.load_stories(path, config)  # its own clear error
+        return validate_stories(path, config)  # its own clear error
     cached = cache_dir / f"stories-{_key(raw, config)}.json"
     try:
         with cached.open(encoding="utf-8") as fh:
             return json.load(fh)
     except (OSError, ValueError):
         pass
-    stories = srconfig.load_stories(path, config)
+    stories = validate_stories(path, config)
     _write(cached, stories)
     return stories
 

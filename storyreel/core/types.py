@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 LEAD_S = 0.2  # silence the voice puts before the first and after the last sentence
 MAX_SCENES = 8
@@ -61,6 +61,42 @@ class Budget:
             pauses = self.estimate(0, round(sentences), self.scenes)
             words = max(1.0, (self.duration_s - pauses) * self.words_per_minute / 60)
         return round(words)
+
+
+class ShotPlan(TypedDict):
+    """What a keyframe and a clip are rendered from (schema ``plan``): the shot, its enriched
+    prompt and the part of the story's style it needs. The vision stage writes one per shot;
+    with vision off, the keyframes and video stages plan the bare shot when they read it
+    (:func:`storyreel.stages.keyframes.read_plan`), so every renderer gets a plan."""
+
+    story: str
+    id: str
+    index: int
+    scene: str
+    sentences: list[str]
+    start: float
+    end: float
+    duration: float
+    narration: str
+    prompt: str
+    setting: str
+    time_of_day: str
+    mood: str
+    characters: list[str]
+    camera: str
+    transition: str
+    seed: int
+    aspect: str
+    shot_prompt: str
+    negative_prompt: str
+    style: str
+    style_seed: int
+    palette: dict[str, str]
+    lighting: dict[str, Any]
+    place: dict[str, Any] | None
+    cast: list[dict[str, Any]]
+    elements: dict[str, list[str]]
+    crossfade_s: float
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ fallback in turn:
 Every degradation is recorded as ``{"stage", "shot", "backend", "reason"}`` in a side file
 ``results/{story}/.degradations/{stage}[-{shot}].json`` (hidden: not an artifact), which a
 successful primary call removes and ``post`` gathers into ``manifest.json["degradations"]``.
+Which job, story and shot, and which attempt, come from the job's
+:class:`~storyreel.job.context.JobContext`.
 """
 
 from __future__ import annotations
@@ -26,14 +28,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from storyreel.core import redact
+from storyreel.core import pipeline, redact
 from storyreel.core.errors import PERMANENT, ArtifactError, ConfigError, StoryreelError
 from storyreel.job import faults
+from storyreel.job.context import JobContext
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-SIDE_DIR = ".degradations"
 NEVER_FALL_BACK = (ConfigError, ArtifactError)
 
 
@@ -56,35 +58,22 @@ def chain(options: dict[str, Any], stage: str | None = None) -> list[str]:
     return names
 
 
-def side_file(results: str | Path, story: str, stage: str, shot: str | None = None) -> Path:
-    return Path(results) / story / SIDE_DIR / f"{stage}{'-' + shot if shot else ''}.json"
+def side_file(job: JobContext) -> Path | None:
+    """Where the job's degradation is recorded (None for a job of no story)."""
+    if not job.story:
+        return None
+    name = f"{job.stage}{'-' + job.shot if job.shot else ''}.json"
+    return job.results / job.story / pipeline.DEGRADATIONS / name
 
 
-def _job() -> Any:
-    from storyreel.job import runner
-
-    return runner.current
-
-
-def with_fallback(stage: str, options: dict[str, Any], call: Callable[[str], T],
-                  shot: str | None = None, story: str | None = None,
-                  results: str | Path = "results") -> T:
-    """``call(backend)`` for the configured backend, then for each fallback (see module doc).
-
-    ``story`` and ``shot`` default to the running job's; the side file lives under
-    ``results`` (relative to the working directory).
-    """
-    job = _job()
-    story = story or (job.story if job else None)
-    shot = shot or (job.shot if job else None)
-    last_attempt = job.last_attempt if job else True
-    names = chain(options, stage) or [""]
-    side = side_file(results, story, stage, shot) if story else None
+def with_fallback(job: JobContext, options: dict[str, Any], call: Callable[[str], T]) -> T:
+    """``call(backend)`` for the configured backend, then for each fallback (see module doc)."""
+    names = chain(options, job.stage) or [""]
     errors: list[str] = []
     for index, name in enumerate(names):
         try:
-            if job and name:
-                faults.inject(f"{stage}/{name}", story, job.key, job.attempt)
+            if name:
+                faults.inject(f"{job.stage}/{name}", job.story, job.key, job.attempt)
             result = call(name)
         except NEVER_FALL_BACK:
             raise
@@ -92,49 +81,45 @@ def with_fallback(stage: str, options: dict[str, Any], call: Callable[[str], T],
             reason = redact.redact((str(exc).strip() or type(exc).__name__).splitlines()[0])
             errors.append(f"{name}: {reason}")
             permanent = isinstance(exc, PERMANENT) or "LoadError" in type(exc).__name__
-            if index + 1 >= len(names) or not (permanent or last_attempt):
+            if index + 1 >= len(names) or not (permanent or job.last_attempt):
                 if index and isinstance(exc, StoryreelError):
                     raise StoryreelError("; ".join(errors)) from exc
                 raise
-            log.warning("%s: backend %s failed (%s); falling back to %s", stage, name, reason,
-                        names[index + 1])
+            log.warning("%s: backend %s failed (%s); falling back to %s", job.stage, name,
+                        reason, names[index + 1])
             continue
+        side = side_file(job)
         if side is not None:
             if index == 0:
                 side.unlink(missing_ok=True)
             else:
-                _write(side, stage, shot, name, "; ".join(errors))
+                _write(side, job, name, "; ".join(errors))
         return result
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _write(side: Path, stage: str, shot: str | None, backend: str, reason: str) -> None:
-    record = {"stage": stage, "shot": shot, "backend": backend, "reason": reason}
+def _write(side: Path, job: JobContext, backend: str, reason: str) -> None:
+    record = {"stage": job.stage, "shot": job.shot, "backend": backend, "reason": reason}
     side.parent.mkdir(parents=True, exist_ok=True)
     tmp = side.with_name(f".{side.name}.part")
     tmp.write_text(json.dumps(record) + "\n", encoding="utf-8")
     os.replace(tmp, side)
-    log.warning("%s%s degraded: used %s (%s)", stage, f" {shot}" if shot else "", backend, reason)
+    log.warning("%s degraded: used %s (%s)", job.where, backend, reason)
 
 
-def record(stage: str, backend: str, reason: str, shot: str | None = None,
-           story: str | None = None, results: str | Path = "results") -> None:
+def record(job: JobContext, backend: str, reason: str) -> None:
     """Flag a degradation that needed no fallback backend (e.g. a shot rendered only with
-    memory savers); ``story`` and ``shot`` default to the running job's."""
-    job = _job()
-    story = story or (job.story if job else None)
-    shot = shot or (job.shot if job else None)
-    if story:
-        _write(side_file(results, story, stage, shot), stage, shot, backend, reason)
+    memory savers)."""
+    side = side_file(job)
+    if side is not None:
+        _write(side, job, backend, reason)
 
 
 def gather(story_dir: str | Path, shots: set[str] | None = None) -> list[dict[str, Any]]:
     """The story's recorded degradations, in stage order (those of shots it no longer has
     are left out)."""
-    from storyreel.job.integrity import STAGE_ORDER
-
     records = []
-    for path in sorted((Path(story_dir) / SIDE_DIR).glob("*.json")):
+    for path in sorted((Path(story_dir) / pipeline.DEGRADATIONS).glob("*.json")):
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -142,5 +127,4 @@ def gather(story_dir: str | Path, shots: set[str] | None = None) -> list[dict[st
         if shots is not None and record.get("shot") and record["shot"] not in shots:
             continue
         records.append(record)
-    order = {s: i for i, s in enumerate(STAGE_ORDER)}
-    return sorted(records, key=lambda r: (order.get(r.get("stage"), 99), r.get("shot") or ""))
+    return sorted(records, key=lambda r: (pipeline.order(r.get("stage")), r.get("shot") or ""))

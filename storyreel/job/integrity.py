@@ -13,50 +13,19 @@ asks for (clips) or the narration's length (the final film).
 from __future__ import annotations
 
 import json
-import re
 import wave
 from pathlib import Path
 from typing import Any
 
+from storyreel.core import pipeline
 from storyreel.core.artifacts import validate
 from storyreel.core.errors import ArtifactError, CorruptInputError, StoryreelError
 
-# Story-relative path pattern -> (rule that makes it, JSON schema or None).
-PRODUCERS: list[tuple[re.Pattern[str], str, str | None]] = [
-    (re.compile(r"idea\.json"), "idea", "idea"),
-    (re.compile(r"script\.json"), "script", "script"),
-    (re.compile(r"revised\.json"), "revise", "revised"),
-    (re.compile(r"narration\.wav"), "voice", None),
-    (re.compile(r"voice\.json"), "voice", "voice"),
-    (re.compile(r"words\.json"), "asr", "words"),
-    (re.compile(r"subtitles\.(srt|vtt)"), "asr", None),
-    (re.compile(r"shotlist\.json"), "shotlist", "shotlist"),
-    (re.compile(r"shots(/sh\d{3}\.json)?"), "shotlist", "shot"),
-    (re.compile(r"vision/style\.json"), "vision", "style"),
-    (re.compile(r"vision(/sh\d{3}\.json)?"), "vision", "plan"),
-    (re.compile(r"keyframes/sh\d{3}\.png"), "keyframes", None),
-    (re.compile(r"clips/sh\d{3}\.mp4"), "video", None),
-    (re.compile(r"final\.(mp4|srt|vtt)|poster\.jpg"), "post", None),
-    (re.compile(r"manifest\.json"), "post", "manifest"),
-]
-STAGE_ORDER = ["idea", "script", "revise", "voice", "asr", "shotlist", "vision", "keyframes",
-               "video", "post"]
-_STORY_PATH = re.compile(r"(?:^|.*/)results/(?P<story>[^/]+)/(?P<rel>.+)$")
-
-
-def split_path(path: str | Path) -> tuple[str | None, str]:
-    """(story, story-relative path) of a results file; (None, path) for anything else."""
-    match = _STORY_PATH.match(Path(path).as_posix())
-    return (match["story"], match["rel"]) if match else (None, Path(path).as_posix())
-
 
 def producer(path: str | Path) -> tuple[str | None, str | None]:
-    """(rule, schema) of a results file (None, None) when no rule is known."""
-    _, rel = split_path(path)
-    for pattern, rule, schema in PRODUCERS:
-        if pattern.fullmatch(rel):
-            return rule, schema
-    return None, None
+    """(rule, schema) of a results file; (None, None) when no rule writes it."""
+    found = pipeline.producer(path)
+    return (found[0].name, found[1].schema) if found else (None, None)
 
 
 def corrupt(path: str | Path, reason: str) -> CorruptInputError:
@@ -83,8 +52,6 @@ def check_json(path: str | Path, schema: str | None = None) -> Any:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise corrupt(path, f"not readable JSON ({_first_line(exc)})") from None
-    if schema == "plan" and isinstance(data, dict) and "palette" not in data:
-        schema = "shot"  # keyframes read a bare shot when vision is off
     if schema:
         try:
             validate(data, schema, str(path))
@@ -170,46 +137,48 @@ def _shot_frames(story_dir: Path, shot: str, fps: int) -> tuple[int, int] | None
     from storyreel.media.ffmpeg import shot_frames
 
     try:
-        data = json.loads((story_dir / "shots" / f"{shot}.json").read_text(encoding="utf-8"))
+        data = json.loads(pipeline.plan_path(story_dir, shot, vision=False).read_text("utf-8"))
         frames = shot_frames(float(data["start"]), float(data["end"]), fps)
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return frames, frames + 3 * fps  # the crossfade overlap is at most 2 s
 
 
+def _narration_seconds(story_dir: Path) -> float | None:
+    """The narration's length as the voice stage recorded it (None when unknown)."""
+    try:
+        meta = pipeline.path(story_dir, "voice", "meta").read_text(encoding="utf-8")
+        return float(json.loads(meta)["duration_s"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def check_file(path: str | Path, fps: int | None = None) -> None:
-    """Check one artifact by its kind (a directory: every JSON file in it)."""
+    """Check one artifact of the stage table by its kind (a folder: every JSON file in it)."""
     path = Path(path)
+    found = pipeline.producer(path)
+    if found is None:
+        return
+    _, artifact = found
+    story_dir = path.parents[1] if artifact.per_shot else path.parent
     if path.is_dir():
         for child in sorted(path.glob("*.json")):
             check_json(child)
-        return
-    suffix = path.suffix
-    story_dir = path.parent.parent if path.parent.name in ("clips", "keyframes") else path.parent
-    if suffix == ".json":
+    elif artifact.kind in ("json", "folder"):
         check_json(path)
-    elif suffix == ".wav":
-        expected = None
-        meta = story_dir / "voice.json"
-        if meta.exists():
-            try:
-                expected = float(json.loads(meta.read_text(encoding="utf-8"))["duration_s"])
-            except (OSError, ValueError, KeyError, TypeError):
-                expected = None
-        check_wav(path, expected)
-    elif suffix in (".png", ".jpg"):
+    elif artifact.kind == "wav":
+        check_wav(path, _narration_seconds(story_dir))
+    elif artifact.kind in ("png", "jpg"):
         check_png(path)
-    elif suffix == ".mp4":
-        bounds = None
-        if path.parent.name == "clips" and fps:
-            bounds = _shot_frames(story_dir, path.stem, fps)
+    elif artifact.kind == "mp4":
+        bounds = _shot_frames(story_dir, path.stem, fps) if artifact.per_shot and fps else None
         check_mp4(path, *(bounds or (1, None)))
-    elif suffix in (".srt", ".vtt"):
+    elif artifact.kind in ("srt", "vtt"):
         check_subtitles(path)
 
 
 def check_inputs(paths: list[str], fps: int | None = None) -> None:
     """Check a job's input files (the runner calls this before the stage runs)."""
     for path in paths:
-        if Path(path).exists() and producer(path)[0] is not None:
+        if Path(path).exists():
             check_file(path, fps)

@@ -1,14 +1,16 @@
 """Glue between Snakemake ``script:`` adapters and the pure stage functions.
 
 Each ``scripts/<stage>.py`` is two lines: it passes the ``snakemake`` object and the stage's
-``main`` to :func:`run`, which, around the stage:
+``main`` to :func:`run`, which builds the job's :class:`~storyreel.job.context.JobContext`,
+calls ``main(snakemake, job)`` and, around the stage:
 
 - logs to the rule's ``log:`` file and to a numbered copy per attempt
   (``logs/voice/tiny.attempt2.log``), every line redacted (:mod:`storyreel.core.redact`);
 - keeps temporary work under the project (``.snakemake/storyreel-tmp/``, removed by
   ``storyreel resume``), never in the system's temporary directory;
 - turns telemetry off (onnxruntime, Hugging Face);
-- on a retry, waits with exponential backoff and jitter (config ``retry``), and fails at once
+- on a retry, waits with the project's one backoff policy (:mod:`storyreel.core.retry`, config
+  ``retry``), and fails at once
   when the previous attempt hit an error a retry cannot cure (``storyreel.core.errors.PERMANENT``:
   bad input or config, a missing model or extra) — Snakemake retries regardless, so the later
   attempt exits immediately and cheaply;
@@ -23,6 +25,7 @@ Each ``scripts/<stage>.py`` is two lines: it passes the ``snakemake`` object and
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -33,14 +36,14 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from storyreel.core import redact
+from storyreel.core import redact, retry
 from storyreel.core.errors import PERMANENT, StoryreelError, TransientError
 from storyreel.job import faults, integrity
+from storyreel.job.context import JobContext
 from storyreel.models import peaks
 
 log = logging.getLogger("storyreel")
@@ -51,25 +54,6 @@ TELEMETRY_OFF = {"HF_HUB_DISABLE_TELEMETRY": "1", "DO_NOT_TRACK": "1",
                  "ORT_DISABLE_TELEMETRY": "1", "DISABLE_TELEMETRY": "1",
                  "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "0")}
 DEFAULT_RETRY = {"backoff_s": [2, 8, 30], "jitter": 0.5, "timeout_s": {}}
-
-
-@dataclass
-class Job:
-    """What the runner knows about the job it runs (read by :mod:`storyreel.job.fallback`)."""
-
-    stage: str
-    story: str | None
-    shot: str | None
-    attempt: int
-    attempts: int
-    key: str
-
-    @property
-    def last_attempt(self) -> bool:
-        return self.attempt >= self.attempts
-
-
-current: Job | None = None
 
 
 class _QuietOnnxruntime:
@@ -154,33 +138,24 @@ def setup_logging(path: str | None, attempt: int = 1) -> None:
     redact.install()
 
 
-def _attempt(smk: Any) -> int:
-    try:
-        return max(1, int(smk.resources["attempt"]))
-    except (KeyError, TypeError, ValueError, AttributeError):
-        return 1
-
-
 def retry_settings(config: dict[str, Any]) -> dict[str, Any]:
     return {**DEFAULT_RETRY, **(config.get("retry") or {})}
 
 
 def backoff_delay(attempt: int, backoff_s: list[float], jitter: float,
                   rng: random.Random | None = None) -> float:
-    """Seconds to wait before ``attempt`` (2, 3, ...): ``backoff_s[attempt - 2]`` (the last
-    entry repeats), times a random factor in ``[1 - jitter, 1 + jitter]``."""
-    if attempt <= 1 or not backoff_s:
+    """Seconds to wait before ``attempt`` (2, 3, ...): the project's backoff policy
+    (:class:`storyreel.core.retry.Backoff`) before retry ``attempt - 1``."""
+    if not backoff_s:
         return 0.0
-    base = float(backoff_s[min(attempt - 2, len(backoff_s) - 1)])
-    factor = 1.0 + (rng or random).uniform(-jitter, jitter)
-    return max(0.0, base * factor)
+    return retry.Backoff(backoff_s, jitter, rng).seconds(attempt - 1)
 
 
 def _marker(key: str) -> Path:
     return TMP_DIR / "permanent" / f"{key.replace('/', '__')}.txt"
 
 
-def _write_status(job: Job, status: str, log_path: str | None, error: str | None = None,
+def _write_status(job: JobContext, status: str, log_path: str | None, error: str | None = None,
                   permanent: bool = False) -> None:
     path = STATUS_DIR / f"{job.key}.json"
     try:
@@ -208,33 +183,29 @@ def _alarm(seconds: float) -> None:
     signal.setitimer(signal.ITIMER_REAL, seconds)
 
 
-def _job_tmp(job: Job) -> Path:
-    """A private temporary folder under the project for this job; also $TMPDIR for tools."""
+@contextlib.contextmanager
+def _job_tmp(job: JobContext) -> Iterator[Path]:
+    """A private temporary folder under the project for this job, also $TMPDIR for tools;
+    removed afterwards, and temporary files pointed back where they were (a stage run
+    in-process, as the tests do, must not leave tempfile aimed at a removed folder)."""
     path = (TMP_DIR / "jobs" / job.key.replace("/", "__")).resolve()
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(parents=True, exist_ok=True)
-    _saved_tmp[:] = [tempfile.tempdir, os.environ.get("TMPDIR")]
+    saved = tempfile.tempdir, os.environ.get("TMPDIR")
     tempfile.tempdir = str(path)
     os.environ["TMPDIR"] = str(path)
-    return path
-
-
-_saved_tmp: list[str | None] = []
-
-
-def _restore_tmp(path: Path) -> None:
-    """Remove the job's temporary folder and point temporary files back where they were (a
-    stage run in-process, as the tests do, must not leave tempfile aimed at a removed folder)."""
-    shutil.rmtree(path, ignore_errors=True)
-    if _saved_tmp:
-        tempfile.tempdir, before = _saved_tmp
-        if before is None:
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+        tempfile.tempdir = saved[0]
+        if saved[1] is None:
             os.environ.pop("TMPDIR", None)
         else:
-            os.environ["TMPDIR"] = before
+            os.environ["TMPDIR"] = saved[1]
 
 
-def _fail(job: Job, log_path: str | None, exc: BaseException, permanent: bool) -> None:
+def _fail(job: JobContext, log_path: str | None, exc: BaseException, permanent: bool) -> None:
     message = redact.redact(str(exc).strip() or type(exc).__name__)
     first = message.splitlines()[0]
     if permanent:
@@ -248,59 +219,52 @@ def _fail(job: Job, log_path: str | None, exc: BaseException, permanent: bool) -
         with open(log_path, "a", encoding="utf-8") as fh:
             fh.write(redact.redact(traceback.format_exc()))
     _write_status(job, "failed", log_path, first, permanent)
-    where = f"{job.stage} {job.story or ''}{'/' + job.shot if job.shot else ''}".strip()
-    sys.exit(f"storyreel {where}: {first}" + (f" (log: {log_path})" if log_path else ""))
+    sys.exit(f"storyreel {job.where}: {first}" + (f" (log: {log_path})" if log_path else ""))
 
 
-def run(smk: Any, main: Callable[[Any], None]) -> None:
-    """Run one stage inside a Snakemake job."""
-    global current
+def run(smk: Any, main: Callable[[Any, JobContext], None]) -> None:
+    """Run one stage inside a Snakemake job: ``main(smk, job)``."""
     config = dict(getattr(smk, "config", {}) or {})
     redact.register_env(redact.config_env_names(config))
-    wildcards = dict(smk.wildcards.items())
-    attempt = _attempt(smk)
-    key = "/".join(filter(None, (smk.rule, wildcards.get("story"), wildcards.get("shot"))))
-    job = Job(smk.rule, wildcards.get("story"), wildcards.get("shot"), attempt,
-              int(config.get("retries", 0)) + 1, key)
-    current = job
+    mon = peaks.Monitor()  # peak RSS and GPU memory, a model worker's included
+    job = JobContext.of(smk, observe=mon.observe)
     log_path = smk.log[0] if len(smk.log) else None
-    setup_logging(log_path, attempt)
+    setup_logging(log_path, job.attempt)
     started = time.perf_counter()
-    log.info("rule %s %s starting (attempt %d/%d)", smk.rule, wildcards, attempt, job.attempts)
-    marker = _marker(key)
-    if attempt == 1:
+    log.info("rule %s %s starting (attempt %d/%d)", smk.rule, dict(smk.wildcards.items()),
+             job.attempt, job.attempts)
+    marker = _marker(job.key)
+    if job.attempt == 1:
         marker.unlink(missing_ok=True)
     elif marker.exists():  # the previous attempt's error cannot go away: fail at once
         first = marker.read_text(encoding="utf-8").strip()
-        log.error("FAILED (permanent, not retried) attempt %d/%d: %s", attempt, job.attempts,
-                  first)
+        log.error("FAILED (permanent, not retried) attempt %d/%d: %s", job.attempt,
+                  job.attempts, first)
         _write_status(job, "failed", log_path, first, True)
-        sys.exit(f"storyreel {smk.rule} {wildcards}: {first} (not retried: permanent error)")
+        sys.exit(f"storyreel {job.where}: {first} (not retried: permanent error)")
     settings = retry_settings(config)
-    delay = backoff_delay(attempt, list(settings["backoff_s"]), float(settings["jitter"]))
+    delay = backoff_delay(job.attempt, list(settings["backoff_s"]), float(settings["jitter"]))
     if delay:
-        log.info("retry: waiting %.2f s before attempt %d", delay, attempt)
+        log.info("retry: waiting %.2f s before attempt %d", delay, job.attempt)
         time.sleep(delay)
-    tmp = _job_tmp(job)
-    telemetry_off(tmp / "cache")
     _write_status(job, "running", log_path)  # left as is when the job is killed
     timeout = (settings.get("timeout_s") or {}).get(smk.rule)
-    try:
-        if timeout:
-            _alarm(float(timeout))
-        output = dict(config.get("output") or {})
-        integrity.check_inputs([str(p) for p in smk.input], output.get("fps"))
-        faults.inject(smk.rule, job.story, key, attempt)
-        with peaks.Monitor() as mon:  # peak RSS and GPU memory (storyreel.models.peaks)
-            main(smk)
-        if timeout:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-    except PERMANENT as exc:
-        _fail(job, log_path, exc, permanent=True)
-    except (StoryreelError, Exception) as exc:  # noqa: BLE001 (retryable; traceback in log)
-        _fail(job, log_path, exc, permanent=False)
-    finally:
-        _restore_tmp(tmp)
+    with _job_tmp(job) as tmp:
+        telemetry_off(tmp / "cache")
+        try:
+            if timeout:
+                _alarm(float(timeout))
+            integrity.check_inputs([str(p) for p in smk.input], (config.get("output") or {}
+                                                                  ).get("fps"))
+            faults.inject(smk.rule, job.story, job.key, job.attempt)
+            with mon:
+                main(smk, job)
+            if timeout:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+        except PERMANENT as exc:
+            _fail(job, log_path, exc, permanent=True)
+        except (StoryreelError, Exception) as exc:  # noqa: BLE001 (retryable; traceback in log)
+            _fail(job, log_path, exc, permanent=False)
     _write_status(job, "done", log_path)
     if log_path:
         peaks.write_peaks(log_path, mon.record())

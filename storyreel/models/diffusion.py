@@ -12,10 +12,12 @@ import json
 import logging
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from storyreel.core.errors import MissingExtraError, PermanentError, StoryreelError
+from storyreel.media.ffmpeg import frame_size
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +90,35 @@ def family(model: str, families: dict[str, Any], what: str) -> tuple[str, Any]:
         raise StoryreelError(f"{model}: a {name or 'unknown'} pipeline is not a supported {what} "
                              f"model; supported: {', '.join(sorted(families))}")
     return name, families[name]
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A pipeline on its device, and the family it belongs to."""
+
+    pipe: Any
+    family: Any
+    device: str
+
+
+def load_pipeline(stage: str, options: dict[str, Any], families: dict[str, Any],
+                  what: str) -> Loaded:
+    """The pipeline ``options["model"]`` names (a hub id or a folder), of the class its
+    ``model_index.json`` names (one of ``families``), on the configured device and dtype; the
+    load is recorded in ``logs/models/loads.jsonl``. Both diffusers backends load through here."""
+    _, diffusers = require(f"{stage}/diffusers")
+    started = time.perf_counter()
+    device = resolve_device(options["device"])
+    dtype = resolve_dtype(options["dtype"], device)
+    class_name, kind = family(options["model"], families, what)
+    pipe = getattr(diffusers, class_name).from_pretrained(options["model"], dtype=dtype)
+    pipe.to(device)
+    pipe.set_progress_bar_config(disable=True)
+    seconds = time.perf_counter() - started
+    record_load(stage, options["model"], seconds)
+    log.info("loaded %s (%s, %s) on %s as %s in %.2f s", options["model"], class_name,
+             kind.name, device, str(dtype).removeprefix("torch."), seconds)
+    return Loaded(pipe, kind, device)
 
 
 def record_load(stage: str, model: str, seconds: float) -> None:
@@ -197,6 +228,28 @@ def with_savers(run: Any, pipe: Any, device: str, shot: str, inject: int = 0,
             apply_saver(pipe, pending[0], device)
             active.append(pending[0])
             attempt += 1
+
+
+def generation_size(aspect: str, resolution: int, multiple: int) -> tuple[int, int]:
+    """(width, height) at the preset's aspect, the longest side ``resolution``, each side a
+    multiple of ``multiple``."""
+    w, h = frame_size(aspect)
+    k = resolution / max(w, h)
+    return (max(multiple, round(w * k / multiple) * multiple),
+            max(multiple, round(h * k / multiple) * multiple))
+
+
+def character_sheet(plan: dict[str, Any]) -> list[str]:
+    """The plan's cast descriptors, verbatim (empty for a bare shot)."""
+    return [c["descriptors"] for c in plan.get("cast", [])]
+
+
+def shot_prompt(plan: dict[str, Any]) -> str:
+    """The character sheet first (so no token limit cuts it), then the rest of the plan's
+    enriched prompt (style, light, place, the shot) without repeating the sheet."""
+    sheet = character_sheet(plan)
+    rest = [part for part in plan["prompt"].split("; ") if part not in sheet]
+    return "; ".join([*sheet, *rest])
 
 
 def generator(seed: int) -> Any:

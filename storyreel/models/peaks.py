@@ -1,11 +1,12 @@
 """Peak memory of a job while it runs: RSS of its process tree and, when an NVIDIA GPU is
-present (``nvidia-ml-py``), the GPU memory its processes hold.
+present (``nvidia-ml-py``), the GPU memory its processes hold; and the model loads of a process
+(:class:`LoadStats`), which the model backends report with their peak memory.
 
 ``runner.run`` wraps every stage in a :class:`Monitor`; the peaks go into the job's log, a small
 JSON beside the log (``logs/.../{job}.peak.json``) that post gathers into the manifest's
 timings, and the benchmark output. A job whose model lives in a warm worker
-(``storyreel.models.worker``) adds the worker's peaks during its request with :func:`observe`,
-so the model's memory is counted where it is used.
+(``storyreel.models.worker``) adds the worker's peaks during its request with
+:meth:`Monitor.observe`, so the model's memory is counted where it is used.
 """
 
 from __future__ import annotations
@@ -13,14 +14,16 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import resource
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 INTERVAL_S = 0.05
-
-_current: list[Monitor] = []
-
+# reports another process's peaks (RSS MB, GPU MB) to a job's Monitor: a model worker's
+Observer = Callable[[float | None, float | None], None]
 
 def _nvml() -> Any:
     """The pynvml module, initialised, or None (no package, no driver, no GPU)."""
@@ -70,7 +73,6 @@ class Monitor:
         self.sample()
         self._thread = threading.Thread(target=self._loop, name="storyreel-monitor", daemon=True)
         self._thread.start()
-        _current.append(self)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -78,8 +80,6 @@ class Monitor:
         if self._thread:
             self._thread.join()
         self.sample()
-        if self in _current:
-            _current.remove(self)
         if self._nvml is not None:
             with contextlib.suppress(Exception):
                 self._nvml.nvmlShutdown()
@@ -146,12 +146,6 @@ class Monitor:
         return f"peak RSS {r['peak_rss_mb']:.0f} MB{worker}{gpu_text(r['peak_gpu_mb'])}"
 
 
-def observe(rss_mb: float | None, gpu_mb: float | None, source: str = "worker") -> None:
-    """Report another process's peaks to the innermost running :class:`Monitor` (if any)."""
-    if _current:
-        _current[-1].observe(rss_mb, gpu_mb)
-
-
 def peak_path(log_path: str | Path) -> Path:
     """Where a job's peaks are written: beside its log, ``.log`` replaced by ``.peak.json``."""
     path = Path(log_path)
@@ -178,3 +172,37 @@ def read_peaks(log_paths: list[str]) -> dict[str, float | None]:
                 if record.get("peak_gpu_mb") is not None:
                     gpu.append(float(record["peak_gpu_mb"]))
     return {"peak_rss_mb": max(rss) if rss else None, "peak_gpu_mb": max(gpu) if gpu else None}
+
+
+# -- model loads in this process (the model backends' usage figures) -------------------------
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory in MB.
+
+    Linux's ``VmHWM`` is the high-water mark of this program's own memory; ``ru_maxrss`` is used
+    elsewhere, though on Linux it also keeps the peak of the process that exec'd it (Snakemake,
+    for a job).
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+@dataclass
+class LoadStats:
+    """How often a backend loaded its model in this process, and how long that took."""
+
+    loads: int = 0
+    load_s: float = 0.0
+
+    def add(self, seconds: float) -> None:
+        self.loads += 1
+        self.load_s += seconds
+
+    def record(self) -> dict[str, float | int]:
+        return {"loads": self.loads, "load_s": round(self.load_s, 3),
+                "peak_rss_mb": peak_rss_mb()}

@@ -42,6 +42,7 @@ from storyreel.core import registry
 from storyreel.core.errors import StoryreelError
 from storyreel.models import peaks
 from storyreel.models.diffusion import ModelOutOfMemory
+from storyreel.models.peaks import Observer
 
 log = logging.getLogger(__name__)
 
@@ -80,15 +81,18 @@ def socket_path(stage: str, options: dict[str, Any], workdir: str | Path | None 
     return socket_dir() / f"{workdir_tag(workdir)}-{stage}-{worker_key(stage, options)}.sock"
 
 
-def call(stage: str, options: dict[str, Any], method: str, kwargs: dict[str, Any]) -> Any:
+def call(stage: str, options: dict[str, Any], method: str, kwargs: dict[str, Any],
+         observe: Observer | None = None) -> Any:
     """``backend.method(**kwargs)`` of the stage's backend: in its warm worker (started on first
-    use), or in this process when ``options["warm"]`` is false. ``kwargs`` must be JSON."""
+    use), or in this process when ``options["warm"]`` is false. ``kwargs`` must be JSON.
+    ``observe(rss_mb, gpu_mb)`` receives the worker's peak memory during the request (the
+    job's :class:`~storyreel.models.peaks.Monitor` adds it to its own)."""
     if not options["warm"]:
         return getattr(registry.create(stage, options), method)(**kwargs)
     path = socket_path(stage, options)
     for attempt in (1, 2):
         try:
-            return _request(ensure_worker(path, stage, options), method, kwargs)
+            return _request(ensure_worker(path, stage, options), method, kwargs, observe)
         except ConnectionError as exc:  # the worker died under us: start another one, once
             if attempt == 2:
                 raise WorkerError(f"{stage} worker stopped answering: {exc}") from exc
@@ -164,14 +168,16 @@ def _receive(sock: socket.socket) -> dict[str, Any]:
     return json.loads(data)
 
 
-def _request(sock: socket.socket, method: str, kwargs: dict[str, Any]) -> Any:
+def _request(sock: socket.socket, method: str, kwargs: dict[str, Any],
+             observe: Observer | None) -> Any:
     with sock:
         try:
             _send(sock, {"op": "call", "method": method, "kwargs": kwargs})
             answer = _receive(sock)
         except (BrokenPipeError, ConnectionResetError) as exc:
             raise ConnectionError(str(exc)) from exc
-    peaks.observe(answer.get("peak_rss_mb"), answer.get("peak_gpu_mb"), "worker")
+    if observe is not None:
+        observe(answer.get("peak_rss_mb"), answer.get("peak_gpu_mb"))
     if answer["ok"]:
         return answer["result"]
     if answer["type"] == "oom":

@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from storyreel.core import pipeline
 from storyreel.ops import status as st
 
 PART = re.compile(r"^\..+\.[^.]*\.part(\.[A-Za-z0-9]+)?$")
@@ -60,24 +61,24 @@ def plan(workdir: Path, stories: list[str] | None = None, older_than: float | No
          now: float | None = None, running: bool = False) -> Plan:
     now = time.time() if now is None else now
     result = Plan()
-    results = workdir / "results"
+    results = workdir / pipeline.RESULTS
     chosen = stories or st.story_ids(workdir)
     for story in chosen:
         folder = results / story
         if not folder.is_dir():
             continue
-        final = folder / "final.mp4"
-        if not (final.exists() and (folder / "manifest.json").exists()):
+        final = pipeline.path(folder, pipeline.FINAL.name)
+        if not (final.exists() and pipeline.path(folder, pipeline.FINAL.name, "manifest").exists()):
             result.skipped.append(f"{story}: not finished")
             continue
         if older_than is not None and now - final.stat().st_mtime < older_than:
             result.skipped.append(f"{story}: finished less than --older-than ago")
             continue
         for path in sorted(folder.iterdir()):
-            if path.name in st.KEEP or path.name == st.ARCHIVED:
+            if path.name in st.KEEP or path.name == pipeline.ARCHIVED:
                 continue
             result.remove.append((path, size_of(path), f"{story}: intermediate"))
-        if not (folder / st.ARCHIVED).exists():
+        if not (folder / pipeline.ARCHIVED).exists():
             result.archive.append(story)
     if running:
         result.skipped.append("orphans: a Snakemake run is working here")
@@ -120,7 +121,7 @@ def apply(workdir: Path, result: Plan) -> None:
         else:
             path.unlink(missing_ok=True)
     for story in result.archive:
-        (workdir / "results" / story / st.ARCHIVED).write_text(
+        (pipeline.story_dir(workdir, story) / pipeline.ARCHIVED).write_text(
             "intermediates removed by `storyreel clean`; the default target skips this story\n",
             encoding="utf-8")
 

@@ -12,18 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-STAGES = ["idea", "script", "revise", "voice", "asr", "shotlist", "vision", "keyframes", "video",
-          "post", "contactsheet", "stagetable"]
-PER_SHOT = frozenset({"keyframes", "video"})
+from storyreel.core import pipeline
+from storyreel.core.pipeline import PER_SHOT
 
-# Seconds of job time per second of narration (per-story stages) or per second of shot
-# (keyframes, video), measured with the embedded backends on a 2-core CPU; used until a run
-# leaves benchmark files. The constant part is the Python start-up of a Snakemake job.
-DEFAULT_RATES = {
-    "idea": 0.0, "script": 0.01, "revise": 0.01, "voice": 0.39, "asr": 0.84, "shotlist": 0.0,
-    "vision": 0.0, "keyframes": 0.06, "video": 0.91, "post": 0.56, "contactsheet": 0.0,
-    "stagetable": 0.0,
-}
+# Until a run leaves benchmark files: the stage table's rates (seconds of job time per second
+# of narration or of shot), plus the Python start-up of a Snakemake job.
+DEFAULT_RATES = {s.name: s.rate for s in pipeline.RULES}
 JOB_OVERHEAD_S = 1.0
 SHOT_S = 4.0  # narration seconds per shot, before a shot list has been seen
 HISTORY_KEEP = 200
@@ -47,7 +41,7 @@ def _json(path: Path) -> Any:
 
 def narration_length(workdir: Path, story: str, target: float | None = None) -> float:
     """Narration seconds: voice.json when it exists, else the story's target ``duration_s``."""
-    meta = _json(workdir / "results" / story / "voice.json")
+    meta = _json(pipeline.path(pipeline.story_dir(workdir, story), "voice", "meta"))
     if isinstance(meta, dict) and meta.get("duration_s"):
         return float(meta["duration_s"])
     return float(target or 60.0)
@@ -56,9 +50,9 @@ def narration_length(workdir: Path, story: str, target: float | None = None) -> 
 def shot_lengths(workdir: Path, story: str) -> dict[str, float]:
     """Shot id -> duration (s) from the story's shots/ folder, when it exists."""
     lengths: dict[str, float] = {}
-    shots = workdir / "results" / story / "shots"
+    shots = pipeline.path(pipeline.story_dir(workdir, story), "shotlist", "shots")
     if shots.is_dir():
-        for path in shots.glob("sh[0-9][0-9][0-9].json"):
+        for path in shots.glob(pipeline.SHOT_GLOB):
             data = _json(path)
             if isinstance(data, dict) and data.get("duration"):
                 lengths[path.stem] = float(data["duration"])
@@ -75,13 +69,13 @@ def harvest(workdir: Path, only: set[Path] | None = None) -> dict[str, list[floa
     def wanted(tsv: Path) -> bool:
         return only is None or tsv.resolve() in only
 
-    for stage in STAGES:
+    for stage in (s.name for s in pipeline.RULES):
         folder = bench / stage
         if not folder.is_dir():
             continue
         for tsv in folder.glob("*.tsv"):
             seconds = _bench_seconds(tsv)
-            meta = _json(workdir / "results" / tsv.stem / "voice.json")
+            meta = _json(pipeline.path(pipeline.story_dir(workdir, tsv.stem), "voice", "meta"))
             if seconds is None or not wanted(tsv) or not isinstance(meta, dict) or not meta.get(
                     "duration_s"):
                 continue
@@ -96,11 +90,11 @@ def harvest(workdir: Path, only: set[Path] | None = None) -> dict[str, list[floa
                         continue
                     rates.setdefault(stage, []).append(
                         max(seconds - JOB_OVERHEAD_S, 0.0) / lengths[tsv.stem])
-    results = workdir / "results"
+    results = workdir / pipeline.RESULTS
     if results.is_dir() and only is None:
         for story_dir in results.iterdir():
             lengths = shot_lengths(workdir, story_dir.name)
-            meta = _json(story_dir / "voice.json")
+            meta = _json(pipeline.path(story_dir, "voice", "meta"))
             if lengths and isinstance(meta, dict) and meta.get("duration_s"):
                 rates.setdefault("shots_per_s", []).append(len(lengths) / meta["duration_s"])
     return rates

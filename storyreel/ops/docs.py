@@ -1,4 +1,5 @@
-"""Generate docs/config.md from the config and stories schemas (a test fails when it is stale)."""
+"""Generate docs/config.md from the config and stories schemas, and the table of
+docs/output.md from the stage table (a test fails when either is stale)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,13 @@ from typing import Any
 import yaml
 
 from storyreel import REPO_DIR, SCHEMA_DIR
+from storyreel.core import pipeline
+from storyreel.core.config import config_schema
 
 CONFIG_DOC = REPO_DIR / "docs" / "config.md"
+OUTPUT_DOC = REPO_DIR / "docs" / "output.md"
+TABLE_START = "<!-- The table below is generated from the stage table by `storyreel docs`. -->"
+TABLE_END = "<!-- End of the generated table. -->"
 
 
 def _type(schema: dict[str, Any]) -> str:
@@ -53,7 +59,8 @@ def render() -> str:
         ("stories.schema.yaml", "The stories file",
          "Named by the config key `stories`; switch with `--config stories=other.yaml`."),
     ):
-        schema = yaml.safe_load((SCHEMA_DIR / file_name).read_text(encoding="utf-8"))
+        schema = config_schema() if file_name == "config.schema.yaml" else yaml.safe_load(
+            (SCHEMA_DIR / file_name).read_text(encoding="utf-8"))
         description = " ".join(str(schema.get("description", "")).split())
         parts += [f"## {heading}", "", f"{intro} {description}", "",
                   "| key | type | default | description |", "| --- | --- | --- | --- |",
@@ -61,10 +68,36 @@ def render() -> str:
     return "\n".join(parts)
 
 
-def write(path: Path = CONFIG_DOC) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(), encoding="utf-8")
+def output_table() -> str:
+    """The table of every file a story's folder holds, from the stage table."""
+    rows = ["| file | stage | what it holds | schema |", "| --- | --- | --- | --- |"]
+    for stage in pipeline.RULES:
+        for artifact in stage.artifacts:
+            path = artifact.path + ("/" if artifact.kind == "folder" else "")
+            rows.append(f"| `{path}` | {stage.name} | {artifact.what} | "
+                        f"{f'`{artifact.schema}`' if artifact.schema else '—'} |")
+    rows.append(f"| `{pipeline.ARCHIVED}` | `storyreel clean` | marks a finished story whose "
+                "intermediates were removed: the default target leaves it alone | — |")
+    return "\n".join(rows)
 
 
-def is_stale(path: Path = CONFIG_DOC) -> bool:
-    return not path.exists() or path.read_text(encoding="utf-8") != render()
+def render_output(current: str) -> str:
+    """docs/output.md with its generated table replaced."""
+    head, _, rest = current.partition(TABLE_START)
+    _, _, tail = rest.partition(TABLE_END)
+    return f"{head}{TABLE_START}\n{output_table()}\n{TABLE_END}{tail}"
+
+
+def _pages() -> dict[Path, str]:
+    return {CONFIG_DOC: render(),
+            OUTPUT_DOC: render_output(OUTPUT_DOC.read_text(encoding="utf-8"))}
+
+
+def write() -> None:
+    for path, text in _pages().items():
+        path.write_text(text, encoding="utf-8")
+
+
+def is_stale() -> bool:
+    return any(not path.exists() or path.read_text(encoding="utf-8") != text
+               for path, text in _pages().items())

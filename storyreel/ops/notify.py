@@ -22,6 +22,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from storyreel.core import pipeline
+
 ENV = "STORYREEL_NOTIFY_URLS"
 
 
@@ -44,7 +46,7 @@ def summary(workdir: Path) -> list[dict[str, Any]]:
     lines = []
     for s in st.collect(workdir):
         item: dict[str, Any] = {"story": s.story, "state": s.state, "reached": s.reached}
-        final = workdir / "results" / s.story / "final.mp4"
+        final = pipeline.path(pipeline.story_dir(workdir, s.story), pipeline.FINAL.name)
         if s.state == "finished" and final.exists():
             item["final"] = str(final.relative_to(workdir))
             item["mb"] = round(final.stat().st_size / 2**20, 1)

@@ -16,8 +16,9 @@ events; the model is plain Python so that it can be tested without Snakemake.
 * **ETA** = remaining expected work x a speed factor (wall seconds per expected second),
   calibrated as the run goes from the work finished so far, starting from ``1 / cores``.
 
-``rules/common.smk`` calls :func:`attach` with Snakemake's ``workflow`` object and the validated
-stories, so that the plugin (in the same process) can read the DAG of jobs.
+``rules/common.smk`` calls :func:`introduce` with Snakemake's ``workflow`` object and the
+validated stories, which hands them to the plugin (in the same process) through Snakemake's own
+log channel, so that it can read the DAG of jobs.
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from storyreel.core import pipeline
 from storyreel.ops.costs import (
     PER_SHOT,
-    STAGES,
     Costs,
     harvest,
     load_history,
@@ -37,20 +38,18 @@ from storyreel.ops.costs import (
     shot_lengths,
 )
 
-CHECKPOINTS = ("shotlist", "vision")
+RUN_ATTRIBUTE = "storyreel_run"  # the log record attribute that carries the workflow
 
 
-_ATTACHED: dict[str, Any] = {}
+def introduce(workflow: Any, stories: dict[str, dict[str, Any]]) -> None:
+    """Called from the Snakefile: hands the workflow (its DAG) and the stories to the logger
+    plugin in one log record, which Snakemake's own console leaves out (a DAG debug event,
+    shown only with ``--debug-dag``)."""
+    from snakemake.logging import LogEvent, logger
 
-
-def attach(workflow: Any, stories: dict[str, dict[str, Any]]) -> None:
-    """Called from the Snakefile: lets the logger plugin see the DAG and the stories."""
-    _ATTACHED["workflow"] = workflow
-    _ATTACHED["stories"] = stories
-
-
-def attached() -> tuple[Any, dict[str, dict[str, Any]]]:
-    return _ATTACHED.get("workflow"), _ATTACHED.get("stories") or {}
+    logger.info("storyreel: following the jobs of %d stories", len(stories),
+                extra={"event": LogEvent.DEBUG_DAG,
+                       RUN_ATTRIBUTE: {"workflow": workflow, "stories": stories}})
 
 
 @dataclass(frozen=True)
@@ -136,7 +135,7 @@ class Progress:
         for key in keys:
             if key.rule == "all" or key in self.jobs:
                 continue
-            if key.rule in CHECKPOINTS and key.story:
+            if key.rule in pipeline.CHECKPOINTS and key.story:
                 self._lengths.pop(key.story, None)  # voice.json may exist now
             self.jobs[key] = JobState(key, self.expected(key))
         self._estimate_shots()
@@ -152,7 +151,7 @@ class Progress:
         for story, rules in by_story.items():
             if "post" not in rules or rules & PER_SHOT:
                 continue
-            if not rules & set(CHECKPOINTS):
+            if not rules & set(pipeline.CHECKPOINTS):
                 continue
             length = self.length(story)
             n = self.costs.shots(length)
@@ -263,7 +262,7 @@ class Progress:
         running = [j.key for j in self.jobs.values()
                    if j.key.story == story and j.state == "running"]
         if running:
-            stages = sorted({k.rule for k in running}, key=_stage_order)
+            stages = sorted({k.rule for k in running}, key=pipeline.order)
             shots = sorted(k.shot for k in running if k.shot)
             text = ",".join(stages)
             if shots:
@@ -296,7 +295,7 @@ class Progress:
                               "current": self.current(story)}
         jobs = []
         for job in sorted(self.jobs.values(), key=lambda j: (j.key.story or "",
-                                                             _stage_order(j.key.rule),
+                                                             pipeline.order(j.key.rule),
                                                              j.key.shot or "")):
             seconds = None
             if job.started is not None:
@@ -311,10 +310,6 @@ class Progress:
             "counts": self.counts(), "estimated_shots": {
                 s: self.costs.shots(self.length(s)) for s in self.phantoms},
             "stories": stories, "jobs": jobs}
-
-
-def _stage_order(rule: str) -> int:
-    return STAGES.index(rule) if rule in STAGES else len(STAGES)
 
 
 def fmt_duration(seconds: float | None) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 from PIL import Image, ImageDraw, ImageFont
 
 from storyreel.core.artifacts import atomic_path, read_json, write_text
+from storyreel.job.context import JobContext
 
 THUMB_W = 320
 COLUMNS = 4
@@ -134,13 +135,13 @@ th{{background:#f3f3f3}}</style></head><body>
     write_text(out, page)
 
 
-def main_contactsheet(smk: Any) -> None:
+def main_contactsheet(smk: Any, job: JobContext) -> None:
     shotlist = read_json(smk.input.shotlist, "shotlist")
     contact_sheet([Path(p) for p in smk.input.keyframes], shotlist["shots"],
                   Path(smk.output.sheet))
 
 
-def main_stagetable(smk: Any) -> None:
+def main_stagetable(smk: Any, job: JobContext) -> None:
     benchmarks = {k: ([v] if isinstance(v, str) else list(v))
                   for k, v in dict(smk.params.benchmarks).items()}
     benchmarks["post"] = [str(smk.input.post_benchmark)]

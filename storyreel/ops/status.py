@@ -17,23 +17,9 @@ from typing import Any
 
 import yaml
 
-# Stage -> (outputs relative to results/{story}/, the stage it is made from).
-PER_STORY = [
-    ("idea", ["idea.json"], None),
-    ("script", ["script.json"], "idea"),
-    ("revise", ["revised.json"], "script"),
-    ("voice", ["narration.wav", "voice.json"], "revise"),
-    ("asr", ["words.json", "subtitles.srt", "subtitles.vtt"], "voice"),
-    ("shotlist", ["shotlist.json"], "asr"),
-    ("vision", ["vision/style.json"], "shotlist"),
-    ("keyframes", ["keyframes/{shot}.png"], "vision"),
-    ("video", ["clips/{shot}.mp4"], "keyframes"),
-    ("post", ["final.mp4", "final.srt", "final.vtt", "poster.jpg", "manifest.json"], "video"),
-]
-STAGES = [s for s, _, _ in PER_STORY]
-KEEP = {"final.mp4", "final.srt", "final.vtt", "poster.jpg", "manifest.json", "contactsheet.jpg",
-        "stages.html"}
-ARCHIVED = ".archived"
+from storyreel.core import pipeline
+
+KEEP = {a.path for s in (pipeline.FINAL, *pipeline.REPORTS) for a in s.artifacts}
 FAILURE = re.compile(r"\b(ERROR|CRITICAL)\b|Traceback \(most recent call last\)")
 
 
@@ -92,30 +78,20 @@ def incomplete_outputs(workdir: Path) -> list[str]:
 
 
 def _shots(folder: Path) -> list[str]:
-    if not (folder / "shotlist.json").exists():
+    shotlist = pipeline.path(folder, "shotlist")
+    if not shotlist.exists():
         return []
     try:
-        data = json.loads((folder / "shotlist.json").read_text(encoding="utf-8"))
-        return [s["id"] for s in data.get("shots", [])]
+        return [s["id"] for s in json.loads(shotlist.read_text(encoding="utf-8")).get("shots", [])]
     except (OSError, ValueError, KeyError, TypeError):
-        return sorted(p.stem for p in (folder / "shots").glob("sh[0-9][0-9][0-9].json"))
-
-
-def _stage_files(folder: Path, outputs: list[str], shots: list[str]) -> list[Path]:
-    files = []
-    for out in outputs:
-        if "{shot}" in out:
-            files += [folder / out.format(shot=s) for s in shots]
-        else:
-            files.append(folder / out)
-    return files
+        return pipeline.shot_ids_in(pipeline.path(folder, "shotlist", "shots"))
 
 
 def last_failure(workdir: Path, story: str, after: dict[str, float]) -> dict[str, Any] | None:
     """The newest job log of the story that reports an error and is newer than that stage's
     outputs (an error fixed by a later successful run does not count)."""
     best: tuple[float, dict[str, Any]] | None = None
-    for stage in STAGES:
+    for stage in pipeline.NAMES:
         logs = [workdir / "logs" / stage / f"{story}.log",
                 *sorted((workdir / "logs" / stage / story).glob("*.log"))]
         for log in logs:
@@ -157,44 +133,44 @@ def _older(path: Path, than: Path) -> bool:
 
 
 def story_status(workdir: Path, story: str, incomplete: list[str] | None = None) -> StoryStatus:
-    folder = workdir / "results" / story
+    folder = pipeline.story_dir(workdir, story)
     status = StoryStatus(story)
     shots = _shots(folder)
     status.shots = len(shots)
     newest: dict[str, float] = {}
     oldest: dict[str, float] = {}
-    for stage, outputs, _ in PER_STORY:
-        if stage in ("keyframes", "video") and not shots:
-            status.stages[stage] = "missing"
-            continue
-        files = _stage_files(folder, outputs, shots)
+    for stage in pipeline.STAGES:
+        files = [f for f, _, _ in pipeline.files(folder, (stage,), shots)]
         mtimes = [f.stat().st_mtime for f in files if f.exists()]
-        if len(mtimes) == len(files):
-            status.stages[stage] = "done"
-            status.reached = stage
-            newest[stage], oldest[stage] = max(mtimes), min(mtimes)
+        if files and len(mtimes) == len(files):
+            status.stages[stage.name] = "done"
+            status.reached = stage.name
+            newest[stage.name], oldest[stage.name] = max(mtimes), min(mtimes)
         elif mtimes:
-            status.stages[stage] = f"partial {len(mtimes)}/{len(files)}"
-            newest[stage] = max(mtimes)
+            status.stages[stage.name] = f"partial {len(mtimes)}/{len(files)}"
+            newest[stage.name] = max(mtimes)
         else:
-            status.stages[stage] = "missing"
-    if not vision_enabled(workdir) and not (folder / "vision").exists():
+            status.stages[stage.name] = "missing"
+    vision = vision_enabled(workdir) or pipeline.path(folder, "vision").exists()
+    if not vision:
         status.stages["vision"] = "off"
-    for stage, _outputs, source in PER_STORY:
-        if source == "vision" and status.stages.get("vision") == "off":
-            source = "shotlist"
-        if stage == "video":  # per shot: each clip against its own keyframe
-            if any(_older(folder / "clips" / f"{s}.mp4", folder / "keyframes" / f"{s}.png")
-                   for s in shots):
-                status.stale.append(stage)
-        elif stage in oldest and source in newest and oldest[stage] + 1e-3 < newest[source]:
-            status.stale.append(stage)
-    prefix = f"results/{story}/"
+    for stage in pipeline.STAGES:
+        source = pipeline.upstream_of(stage.name, vision)
+        if stage.per_shot and source and pipeline.stage(source).per_shot:
+            # each shot's file against the same shot's file of the stage it is made from
+            if any(_older(pipeline.path(folder, stage.name, shot=s),
+                          pipeline.path(folder, source, shot=s)) for s in shots):
+                status.stale.append(stage.name)
+        elif stage.name in oldest and source in newest \
+                and oldest[stage.name] + 1e-3 < newest[source]:
+            status.stale.append(stage.name)
+    prefix = f"{pipeline.RESULTS}/{story}/"
     status.incomplete = [p for p in (incomplete or []) if p.startswith(prefix)]
     status.failure = last_failure(workdir, story, newest)
-    if (folder / ARCHIVED).exists():
+    if (folder / pipeline.ARCHIVED).exists():
         status.state = "archived"
-    elif status.stages.get("post") == "done" and not status.stale and not status.incomplete:
+    elif status.stages.get(pipeline.FINAL.name) == "done" and not status.stale \
+            and not status.incomplete:
         status.state = "finished"
     elif status.failure:
         status.state = "failed"

@@ -22,15 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from storyreel.core import redact
-from storyreel.job.integrity import STAGE_ORDER
-
-POST_OUTPUTS = ("final.mp4", "final.srt", "final.vtt", "poster.jpg", "manifest.json")
-# The file whose existence shows a stage has run for a story.
-STAGE_MARK = {"idea": "idea.json", "script": "script.json", "revise": "revised.json",
-              "voice": "voice.json", "asr": "words.json", "shotlist": "shotlist.json",
-              "vision": "vision", "keyframes": "keyframes", "video": "clips",
-              "post": "manifest.json"}
+from storyreel.core import pipeline, redact
 
 
 def _statuses(workdir: Path, since: float | None) -> list[dict[str, Any]]:
@@ -48,13 +40,13 @@ def _statuses(workdir: Path, since: float | None) -> list[dict[str, Any]]:
 def _story_ids(workdir: Path, stories: list[str] | None) -> list[str]:
     if stories is not None:
         return list(stories)
-    results = workdir / "results"
+    results = workdir / pipeline.RESULTS
     return sorted(p.name for p in results.iterdir() if p.is_dir()) if results.exists() else []
 
 
 def _degradations(story_dir: Path) -> list[dict[str, Any]]:
     try:
-        manifest = json.loads((story_dir / "manifest.json").read_text(encoding="utf-8"))
+        manifest = json.loads(pipeline.path(story_dir, "post", "manifest").read_text("utf-8"))
     except (OSError, ValueError):
         return []
     return list(manifest.get("degradations") or [])
@@ -66,30 +58,30 @@ def build_summary(workdir: str | Path, stories: list[str] | None = None,
     """The summary document (see the module doc); ``since`` limits it to this run's jobs."""
     workdir = Path(workdir)
     statuses = _statuses(workdir, since)
-    order = {s: i for i, s in enumerate(STAGE_ORDER)}
     lines = []
     for story in _story_ids(workdir, stories):
-        story_dir = workdir / "results" / story
+        story_dir = pipeline.story_dir(workdir, story)
+        film = pipeline.path(story_dir, pipeline.FINAL.name)
         for record in statuses:  # a job still "running" after the run ended was killed
             if record.get("status") == "running":
                 record.update(status="failed", error=record.get("error") or
                               "the job was killed (crashed, out of memory or timed out)")
         failed = sorted((r for r in statuses if r.get("story") == story
                          and r.get("status") == "failed"),
-                        key=lambda r: (order.get(r.get("stage"), 99), r.get("shot") or ""))
+                        key=lambda r: (pipeline.order(r.get("stage")), r.get("shot") or ""))
         entry: dict[str, Any] = {"story": story, "stage": None, "error": None, "log": None,
                                  "degradations": []}
         if failed:
             first = failed[0]
             entry.update(status="failed", stage=first["stage"], error=first.get("error"),
                          log=first.get("log"), shot=first.get("shot"))
-        elif (story_dir / "final.mp4").exists() and (story_dir / "manifest.json").exists():
+        elif film.exists() and pipeline.path(story_dir, "post", "manifest").exists():
             entry["degradations"] = _degradations(story_dir)
             entry["status"] = "degraded" if entry["degradations"] else "done"
-            entry["stage"] = "post"
-            entry["final"] = f"results/{story}/final.mp4"
+            entry["stage"] = pipeline.FINAL.name
+            entry["final"] = film.relative_to(workdir).as_posix()
         else:
-            reached = [s for s in STAGE_ORDER if (story_dir / STAGE_MARK[s]).exists()]
+            reached = [s.name for s in pipeline.STAGES if (story_dir / s.mark).exists()]
             entry.update(status="incomplete", stage=reached[-1] if reached else None)
         lines.append(entry)
     counts = {k: sum(1 for e in lines if e["status"] == k)
@@ -132,12 +124,12 @@ def mark_failed_films_stale(workdir: Path, summary: dict[str, Any]) -> None:
     import shutil
 
     for e in summary["stories"]:
-        story_dir = workdir / "results" / e["story"]
-        kept = story_dir / ".last-good"
+        story_dir = pipeline.story_dir(workdir, e["story"])
+        kept = story_dir / pipeline.LAST_GOOD
         if e["status"] in ("done", "degraded"):
             shutil.rmtree(kept, ignore_errors=True)
-        elif e["status"] == "failed" and e["stage"] == "post":
-            for name in POST_OUTPUTS:
+        elif e["status"] == "failed" and e["stage"] == pipeline.FINAL.name:
+            for name in (a.path for a in pipeline.FINAL.artifacts):
                 path = story_dir / name
                 if not path.exists() and (kept / name).exists():
                     os.replace(kept / name, path)

@@ -20,7 +20,9 @@ from pathlib import Path
 
 import psutil
 
-from storyreel.recovery.verify import TMP_DIR, verify
+from storyreel.core import pipeline
+from storyreel.job.runner import TMP_DIR
+from storyreel.recovery.verify import verify
 
 PART_FILE = re.compile(r"^\..+\.part(\.\w+)?$|^\..+\.part$")
 # Snakemake options that take several values: a target written after them would be read as
@@ -121,7 +123,7 @@ def clean_leftovers(workdir: Path) -> list[str]:
     """Remove what a killed run leaves: ``.part`` files beside outputs, the project's
     temporary folder, and (old) ``storyreel-*`` folders in the system temporary folder."""
     removed = []
-    for folder in ("results", "logs"):
+    for folder in (pipeline.RESULTS, "logs"):
         base = workdir / folder
         if base.is_dir():
             for path in base.rglob(".*.part*"):

@@ -18,17 +18,11 @@ from base64 import urlsafe_b64decode, urlsafe_b64encode
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from storyreel.core import pipeline
 from storyreel.core.errors import StoryreelError
 from storyreel.job import integrity
 
-TMP_DIR = Path(".snakemake") / "storyreel-tmp"
-LAST_GOOD = ".last-good"  # results/{story}/.last-good/: the film while it is being remade
-POST_OUTPUTS = ("final.mp4", "final.srt", "final.vtt", "poster.jpg", "manifest.json")
-STORY_FILES = [  # (story-relative path, stage) in pipeline order
-    ("idea.json", "idea"), ("script.json", "script"), ("revised.json", "revise"),
-    ("narration.wav", "voice"), ("voice.json", "voice"), ("words.json", "asr"),
-    ("subtitles.srt", "asr"), ("subtitles.vtt", "asr"), ("shotlist.json", "shotlist"),
-]
+FILM = tuple(a.path for a in pipeline.FINAL.artifacts)  # the film and its companions
 
 
 @dataclass
@@ -101,33 +95,25 @@ def _fps(workdir: Path) -> int:
 
 
 def _shots(story_dir: Path) -> list[str]:
-    names = {p.stem for folder in ("shots", "keyframes", "clips")
-             for p in (story_dir / folder).glob("sh[0-9][0-9][0-9].*")}
-    return sorted(names)
+    """Every shot id any per-shot file of the story is named by."""
+    return sorted({s for folder in pipeline.shot_folders()
+                   for s in pipeline.shot_ids_in(story_dir / folder)})
 
 
 def _story_outputs(story_dir: Path) -> list[tuple[Path, str, str | None]]:
-    """Every output file of a story that exists: (path, stage, shot)."""
-    outputs = [(story_dir / rel, stage, None) for rel, stage in STORY_FILES]
-    outputs += [(story_dir / "shots", "shotlist", None), (story_dir / "vision", "vision", None)]
-    for shot in _shots(story_dir):
-        outputs += [(story_dir / "keyframes" / f"{shot}.png", "keyframes", shot),
-                    (story_dir / "clips" / f"{shot}.mp4", "video", shot)]
-    outputs += [(story_dir / name, "post", None) for name in POST_OUTPUTS]
-    return [o for o in outputs if o[0].exists()]
+    """Every output file of a story that exists: (path, stage, shot), in pipeline order."""
+    return [(path, stage.name, shot)
+            for path, stage, shot in pipeline.files(story_dir, pipeline.STAGES, _shots(story_dir))
+            if path.exists()]
 
 
 def dependents(story_dir: Path, stage: str, shot: str | None) -> list[Path]:
     """Files made from a stage's output (its own outputs included), the film excepted."""
-    order = integrity.STAGE_ORDER
     found = []
     for path, other, other_shot in _story_outputs(story_dir):
-        if other == "post":
+        if other == pipeline.FINAL.name or pipeline.order(other) < pipeline.order(stage):
             continue
-        if shot is not None:  # a per-shot file: only that shot's later files
-            if other_shot == shot and order.index(other) >= order.index(stage):
-                found.append(path)
-        elif order.index(other) >= order.index(stage):
+        if shot is None or other_shot == shot:  # a per-shot file: only that shot's later files
             found.append(path)
     return found
 
@@ -143,15 +129,17 @@ def _check_film(story_dir: Path) -> tuple[Path, str] | None:
     then the film's files against the manifest's sha256 (decoding only without a manifest)."""
     from storyreel.core.artifacts import sha256_file
 
-    manifest_path = story_dir / "manifest.json"
-    final = story_dir / "final.mp4"
+    manifest_path = pipeline.path(story_dir, pipeline.FINAL.name, "manifest")
+    final = pipeline.path(story_dir, pipeline.FINAL.name)
     if manifest_path.exists():
         try:
             manifest = integrity.check_json(manifest_path, "manifest")
         except StoryreelError as exc:
             return _problem(exc, manifest_path)
         listed = {a["path"]: a["sha256"] for a in manifest["artifacts"]}
-        for name in ("final.mp4", "final.srt", "final.vtt", "poster.jpg"):
+        for name in FILM:
+            if name == manifest_path.name:
+                continue
             path = story_dir / name
             if name in listed and path.exists() and sha256_file(path) != listed[name]:
                 return path, "sha256 differs from manifest.json (corrupt or replaced)"
@@ -181,7 +169,7 @@ def verify(workdir: Path, stories: list[str] | None = None, dry_run: bool = Fals
     with what depends on it (nothing is removed with ``dry_run``)."""
     workdir = Path(workdir).resolve()
     report = VerifyReport(dry_run=dry_run)
-    results = workdir / "results"
+    results = workdir / pipeline.RESULTS
     if not results.is_dir():
         return report
     names = stories if stories is not None else sorted(
@@ -201,11 +189,11 @@ def verify(workdir: Path, stories: list[str] | None = None, dry_run: bool = Fals
         if film_problem:
             bad, why = film_problem
             report.corrupt.append((_rel(bad, workdir), why))
-            for name in POST_OUTPUTS:
+            for name in FILM:
                 if (story_dir / name).exists():
                     to_remove[story_dir / name] = None
         for path, stage, shot in outputs:
-            if stage == "post":
+            if stage == pipeline.FINAL.name:
                 continue
             report.checked += 1
             key = keys[path]
@@ -225,15 +213,15 @@ def verify(workdir: Path, stories: list[str] | None = None, dry_run: bool = Fals
                     report.corrupt.append((_rel(bad, workdir), reason))
             for dep in dependents(story_dir, stage, shot):
                 to_remove[dep] = None
-        report.checked += sum(1 for n in POST_OUTPUTS if (story_dir / n).exists())
-        upstream = [p for p in to_remove if story_dir in p.parents and p.name not in POST_OUTPUTS]
+        report.checked += sum(1 for n in FILM if (story_dir / n).exists())
+        upstream = [p for p in to_remove if story_dir in p.parents and p.name not in FILM]
         if upstream:  # the film must be remade: Snakemake skips missing intermediates of a film
-            for name in POST_OUTPUTS:  # that looks up to date. The last good film is kept in
+            for name in FILM:  # that looks up to date. The last good film is kept in
                 path = story_dir / name  # .last-good/ (summary.finish puts it back if post fails)
                 if path.exists() and path not in to_remove:
                     report.stale.append(path.relative_to(workdir).as_posix())
                     if not dry_run:
-                        keep = story_dir / LAST_GOOD / name
+                        keep = story_dir / pipeline.LAST_GOOD / name
                         keep.parent.mkdir(exist_ok=True)
                         os.replace(path, keep)
     for path in to_remove:

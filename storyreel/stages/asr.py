@@ -24,6 +24,7 @@ from storyreel.backends.asr import AsrBackend
 from storyreel.core import registry
 from storyreel.core.artifacts import read_json, write_json
 from storyreel.core.errors import StoryreelError
+from storyreel.job.context import JobContext
 from storyreel.media.audio import Audio, read_wav, segment
 from storyreel.media.subtitles import build_cues, write_srt, write_vtt
 from storyreel.text.words import normalised_words, written_words
@@ -198,7 +199,7 @@ def run_asr(revised: dict[str, Any], meta: dict[str, Any], wav_path: str | Path,
     return doc
 
 
-def main(smk: Any) -> None:
+def main(smk: Any, job: JobContext) -> None:
     """Snakemake entry point (rule ``asr``)."""
     revised = read_json(smk.input.revised, "revised")
     meta = read_json(smk.input.meta, "voice")

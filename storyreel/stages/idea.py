@@ -14,6 +14,7 @@ from typing import Any
 
 from storyreel import text as tx
 from storyreel.core.artifacts import write_json
+from storyreel.job.context import JobContext
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ def normalise_idea(entry: dict[str, Any], options: dict[str, Any]) -> dict[str, 
     }
 
 
-def main(smk: Any) -> None:
+def main(smk: Any, job: JobContext) -> None:
     """Snakemake entry point: the story entry (params) -> idea.json."""
     idea = normalise_idea(dict(smk.params.entry), dict(smk.params.options))
     write_json(smk.output.idea, idea, "idea")

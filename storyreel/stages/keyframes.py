@@ -1,20 +1,24 @@
-"""keyframes: render one picture per shot from its plan (or from the bare shot).
+"""keyframes: render one picture per shot from its plan.
 
-The input is ``vision/{shot}.json`` (schema ``plan``) when vision is enabled, else
-``shots/{shot}.json`` (schema ``shot``); the renderer accepts both and derives what a bare shot
-lacks (palette, lighting, what to draw) from the shot itself. The picture is the output preset's
-size times ``headroom``, so that the camera move of the video stage has room.
+The input is ``vision/{shot}.json`` (schema ``plan``) when vision is enabled, else the bare
+shot ``shots/{shot}.json`` (schema ``shot``), which :func:`read_plan` turns into a plan once,
+where it is read: the embedded vision backend plans it alone, with the story's own style. Every
+renderer then gets a plan. The picture is the output preset's size times ``headroom``, so that
+the camera move of the video stage has room.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from storyreel.core import registry
-from storyreel.core.artifacts import read_json, validate
+from storyreel.core import pipeline, registry
+from storyreel.core.artifacts import read_json
+from storyreel.core.types import ShotPlan
+from storyreel.job.context import JobContext
 from storyreel.job.fallback import record, with_fallback
 from storyreel.models import worker
 from storyreel.models.diffusion import injected_ooms, job_options
@@ -22,40 +26,57 @@ from storyreel.models.diffusion import injected_ooms, job_options
 log = logging.getLogger(__name__)
 
 
-def read_plan(path: str | Path) -> dict[str, Any]:
-    """Read a shot plan: a vision plan (schema ``plan``) or a bare shot (schema ``shot``)."""
-    data = read_json(path)
-    validate(data, "plan" if "palette" in data else "shot", str(path))
-    return data
+def read_plan(path: str | Path, idea: dict[str, Any], crossfade_s: float) -> ShotPlan:
+    """The plan a shot is rendered from: the vision stage's (schema ``plan``), or the bare shot
+    of the shot list (schema ``shot``, vision off) planned here by the embedded vision backend
+    with the story's ``idea`` (its style and seed) and the shot list's ``crossfade_s``."""
+    made_by = pipeline.producer(path)
+    if made_by and made_by[0].name == "vision":
+        return read_json(path, "plan")
+    shot = read_json(path, "shot")
+    return registry.create("vision", {"backend": "embedded"}).plan_alone(shot, idea, crossfade_s)
 
 
-def render_keyframe(plan: dict[str, Any], out: str | Path, options: dict[str, Any]) -> float:
-    """Render one keyframe PNG with the configured backend; returns the seconds it took.
+def render_shot(job: JobContext, options: dict[str, Any], method: str,
+                kwargs: dict[str, Any], here: Callable[[Any], dict[str, Any]]
+                ) -> dict[str, Any]:
+    """One shot of a per-shot stage through its configured backend, then its fallbacks.
 
-    A backend that holds a model renders in its warm worker (``storyreel.models.worker``); when it
-    runs out of GPU memory even with its memory savers, the shot falls back to the next backend of
-    ``fallback`` and is flagged (``storyreel.job.fallback``).
+    A backend that holds a model renders in the stage's warm worker (``storyreel.models.worker``:
+    ``method(**kwargs)``), any other here (``here(backend)``); when a shot runs out of GPU
+    memory even with its memory savers, it falls back to the next backend of ``fallback``, and
+    a shot that only the memory savers could render is flagged (``storyreel.job.fallback``).
+    Returns what the backend reported (and ``oom``, the out-of-memory message or None).
     """
-    started = time.perf_counter()
-    def call(backend: str) -> dict[str, Any]:
-        opts = {**options, "backend": backend}
-        if registry.spec("keyframes", backend).gpu:
-            return worker.call("keyframes", opts, "save_shot", {
-                "plan": plan, "path": str(Path(out).resolve()),
-                "inject_oom": injected_ooms("keyframes", plan["id"])})
-        registry.create("keyframes", opts).save(plan, out)
-        return {"oom": None}
+    def call(name: str) -> dict[str, Any]:
+        opts = {**options, "backend": name}
+        if registry.spec(job.stage, name).gpu:
+            inject = injected_ooms(job.stage, str(job.shot))
+            return worker.call(job.stage, opts, method, {**kwargs, "inject_oom": inject},
+                               job.observe)
+        return {**here(registry.create(job.stage, opts)), "oom": None}
 
-    info = with_fallback("keyframes", options, call, shot=plan["id"])
+    info = with_fallback(job, options, call)
     if info["oom"]:
-        record("keyframes", options["backend"],
-               f"{info['oom']}; rendered with {', '.join(info['savers'])}", shot=plan["id"])
+        record(job, options["backend"], f"{info['oom']}; rendered with "
+               f"{', '.join(info['savers'])}")
+    return info
+
+
+def render_keyframe(plan: ShotPlan, out: str | Path, options: dict[str, Any],
+                    job: JobContext | None = None) -> float:
+    """Render one keyframe PNG with the configured backend; returns the seconds it took."""
+    started = time.perf_counter()
+    job = job or JobContext.alone("keyframes", plan["story"], plan["id"])
+    render_shot(job, options, "save_shot", {"plan": plan, "path": str(Path(out).resolve())},
+                lambda backend: {"size": backend.save(plan, out)})
     return time.perf_counter() - started
 
 
-def main(smk: Any) -> None:
+def main(smk: Any, job: JobContext) -> None:
     """Snakemake entry point (rule ``keyframes``)."""
-    plan = read_plan(smk.input.plan)
+    plan = read_plan(smk.input.plan, read_json(smk.input.idea, "idea"),
+                     float(smk.params.crossfade_s))
     options = job_options(dict(smk.params.options), dict(smk.config), "keyframes")
-    seconds = render_keyframe(plan, smk.output.png, options)
+    seconds = render_keyframe(plan, smk.output.png, options, job)
     log.info("keyframe %s rendered in %.2f s", plan["id"], seconds)

@@ -18,6 +18,7 @@ from storyreel.core import redact, registry
 from storyreel.core.artifacts import atomic_path, read_json, write_json
 from storyreel.core.types import EditJob
 from storyreel.job import fallback
+from storyreel.job.context import JobContext
 from storyreel.media import ffmpeg
 from storyreel.media.quality import check_quality, measure
 from storyreel.stages.manifest import build_manifest
@@ -90,7 +91,7 @@ def degradations(story_dir: Path, shotlist: dict[str, Any], meta: dict[str, Any]
     return records
 
 
-def main(smk: Any) -> None:
+def main(smk: Any, job: JobContext) -> None:
     """Snakemake entry point (rule ``post``)."""
     options, output = dict(smk.params.options), dict(smk.params.output)
     idea = read_json(smk.input.idea, "idea")

@@ -22,6 +22,7 @@ from storyreel import text as tx
 from storyreel.core import registry
 from storyreel.core.artifacts import read_json, write_json
 from storyreel.core.types import Budget
+from storyreel.job.context import JobContext
 from storyreel.stages.script import budget_for
 
 log = logging.getLogger(__name__)
@@ -135,7 +136,7 @@ def revise_script(script: dict[str, Any], idea: dict[str, Any], options: dict[st
     }
 
 
-def main(smk: Any) -> None:
+def main(smk: Any, job: JobContext) -> None:
     """Snakemake entry point: script.json + idea.json -> revised.json."""
     script = read_json(smk.input.script, "script")
     idea = read_json(smk.input.idea, "idea")

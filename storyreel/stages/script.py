@@ -21,6 +21,7 @@ from storyreel.core.artifacts import read_json, write_json
 from storyreel.core.errors import StoryreelError
 from storyreel.core.types import MAX_SCENES, Budget
 from storyreel.core.vocabulary import BEATS, MOODS, SINGLE_BEAT, TIME_PHRASES, TIMES_OF_DAY
+from storyreel.job.context import JobContext
 from storyreel.job.fallback import with_fallback
 
 log = logging.getLogger(__name__)
@@ -276,7 +277,7 @@ def repair_scenes(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
 # The stage
 
 def write_script(idea: dict[str, Any], options: dict[str, Any], words_per_minute: float,
-                 pauses: dict[str, float]) -> dict[str, Any]:
+                 pauses: dict[str, float], job: JobContext | None = None) -> dict[str, Any]:
     """The script of a story: a premise through the writer backend, a full text verbatim.
 
     A model writer whose answers stay unusable after its repair turns (or whose server cannot
@@ -308,7 +309,8 @@ def write_script(idea: dict[str, Any], options: dict[str, Any], words_per_minute
 
         # the configured writer stays the script's backend; a fallback is recorded beside it
         backend = options["backend"]
-        scenes, used = with_fallback("script", options, write_with, story=idea["story"])
+        job = job or JobContext.alone("script", idea["story"])
+        scenes, used = with_fallback(job, options, write_with)
         model = getattr(writers[backend], "model", None) if backend in writers else None
         generation = getattr(writers.get(backend), "generation", None) or None
         if used != backend:
@@ -335,9 +337,9 @@ def write_script(idea: dict[str, Any], options: dict[str, Any], words_per_minute
     return script
 
 
-def main(smk: Any) -> None:
+def main(smk: Any, job: JobContext) -> None:
     """Snakemake entry point: idea.json -> script.json."""
     idea = read_json(smk.input.idea, "idea")
     script = write_script(idea, dict(smk.params.options), float(smk.params.words_per_minute),
-                          dict(smk.params.pauses))
+                          dict(smk.params.pauses), job)
     write_json(smk.output.script, script, "script")

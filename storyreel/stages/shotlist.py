@@ -22,6 +22,7 @@ from storyreel.core.artifacts import read_json, write_json
 from storyreel.core.errors import ConfigError
 from storyreel.core.types import stable_seed
 from storyreel.core.vocabulary import CAMERA_MOVES
+from storyreel.job.context import JobContext
 
 log = logging.getLogger(__name__)
 
@@ -204,7 +205,7 @@ def write_shotlist(shotlist: dict[str, Any], path: str | Path, shots_dir: str | 
     write_json(path, shotlist, "shotlist")
 
 
-def main(smk: Any) -> None:
+def main(smk: Any, job: JobContext) -> None:
     idea = read_json(smk.input.idea, "idea")
     revised = read_json(smk.input.revised, "revised")
     words = read_json(smk.input.words, "words")

@@ -1,7 +1,7 @@
 """video: animate a shot's keyframe into a clip with its camera move.
 
 The clip is exactly the shot's share of the narration timeline in frames, plus the crossfade
-overlap when the shot crossfades into the next one (see storyreel.backends.video.kenburns and
+overlap when the shot crossfades into the next one (see storyreel.media.clip and
 docs/media.md for the arithmetic). Clips carry the burned subtitles and the film's encoding
 settings, so post joins them without encoding them again.
 """
@@ -12,47 +12,29 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from storyreel.core import registry
-from storyreel.job.fallback import record, with_fallback
+from storyreel.core.artifacts import read_json
+from storyreel.core.types import ShotPlan
+from storyreel.job.context import JobContext
 from storyreel.media.subtitles import parse_subtitles
-from storyreel.models import worker
-from storyreel.models.diffusion import injected_ooms, job_options
-from storyreel.stages.keyframes import read_plan
+from storyreel.models.diffusion import job_options
+from storyreel.stages.keyframes import read_plan, render_shot
 
 log = logging.getLogger(__name__)
 
 
-def crossfade_length(plan: dict[str, Any], configured: float) -> float:
-    """The crossfade length: the plan's (vision writes it), else the shotlist stage's setting
-    (a bare shot)."""
-    return float(plan.get("crossfade_s", configured))
-
-
-def render_clip(png: str | Path, plan: dict[str, Any], out: str | Path, options: dict[str, Any],
+def render_clip(png: str | Path, plan: ShotPlan, out: str | Path, options: dict[str, Any],
                 output: dict[str, Any], crossfade_s: float, threads: int = 1,
-                subtitles: str | Path | None = None) -> int:
-    """Render one clip with the configured video backend; returns its frame count.
-
-    A backend that holds a model renders in its warm worker (``storyreel.models.worker``); when it
-    runs out of GPU memory even with its memory savers, the shot falls back to the next backend of
-    ``fallback`` and is flagged (``storyreel.job.fallback``).
-    """
-    def call(backend: str) -> dict[str, Any]:
-        opts = {**options, "backend": backend}
-        if registry.spec("video", backend).gpu:
-            return worker.call("video", opts, "render_shot", {
-                "png": str(Path(png).resolve()), "plan": plan, "out": str(Path(out).resolve()),
-                "output": output, "crossfade_s": crossfade_s, "threads": threads,
-                "subtitles": str(Path(subtitles).resolve()) if subtitles else None,
-                "inject_oom": injected_ooms("video", plan["id"])})
-        frames = registry.create("video", opts).render(png, plan, out, output, crossfade_s,
-                                                        threads, subtitles)
-        return {"frames": frames, "oom": None}
-
-    info = with_fallback("video", options, call, shot=plan["id"])
-    if info["oom"]:
-        record("video", options["backend"],
-               f"{info['oom']}; rendered with {', '.join(info['savers'])}", shot=plan["id"])
+                subtitles: str | Path | None = None, job: JobContext | None = None) -> int:
+    """Render one clip with the configured video backend (a warm worker when it holds a
+    model, its fallbacks when it fails: :func:`storyreel.stages.keyframes.render_shot`);
+    returns its frame count."""
+    job = job or JobContext.alone("video", plan["story"], plan["id"])
+    info = render_shot(job, options, "render_shot", {
+        "png": str(Path(png).resolve()), "plan": plan, "out": str(Path(out).resolve()),
+        "output": output, "crossfade_s": crossfade_s, "threads": threads,
+        "subtitles": str(Path(subtitles).resolve()) if subtitles else None},
+        lambda backend: {"frames": backend.render(png, plan, out, output, crossfade_s,
+                                                  threads, subtitles)})
     return int(info["frames"])
 
 
@@ -61,13 +43,13 @@ def burned_subtitles(srt: str | Path | None, burn: bool) -> str | Path | None:
     return srt if srt and burn and parse_subtitles(srt) else None
 
 
-def main(smk: Any) -> None:
+def main(smk: Any, job: JobContext) -> None:
     """Snakemake entry point (rule ``video``)."""
-    plan = read_plan(smk.input.plan)
-    crossfade = crossfade_length(plan, float(smk.params.crossfade_s))
+    plan = read_plan(smk.input.plan, read_json(smk.input.idea, "idea"),
+                     float(smk.params.crossfade_s))
     subtitles = burned_subtitles(smk.input.srt, bool(smk.params.burn_subtitles))
     options = job_options(dict(smk.params.options), dict(smk.config), "video")
     frames = render_clip(smk.input.png, plan, smk.output.clip, options,
-                         dict(smk.params.output), crossfade, int(getattr(smk, "threads", 1)),
-                         subtitles)
+                         dict(smk.params.output), float(plan["crossfade_s"]),
+                         int(getattr(smk, "threads", 1)), subtitles, job)
     log.info("clip %s: %d frames", plan["id"], frames)

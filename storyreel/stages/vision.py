@@ -13,8 +13,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from storyreel.core import registry
+from storyreel.core import pipeline, registry
 from storyreel.core.artifacts import read_json, write_json
+from storyreel.job.context import JobContext
 
 log = logging.getLogger(__name__)
 
@@ -24,21 +25,22 @@ def plan_story(idea: dict[str, Any], shotlist: dict[str, Any],
     """(style bible, one plan per shot) for a story (pure: no I/O)."""
     planner = registry.create("vision", options)
     shots = shotlist["shots"]
-    style = planner.style_bible(idea, shots)
+    style = planner.style(idea, shots)
     crossfade = float(shotlist["crossfade_s"])
     return style, [planner.plan_shot(shot, style, crossfade) for shot in shots]
 
 
 def write_plans(style: dict[str, Any], plans: list[dict[str, Any]], out_dir: str | Path) -> None:
-    """Write ``style.json`` and every ``{shot}.json`` into ``out_dir`` (atomically, validated)."""
+    """Write the style and every ``{shot}.json`` into ``out_dir``, the story's vision folder
+    (atomically, validated)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    write_json(out / "style.json", style, "style")
+    write_json(pipeline.path(out.parent, "vision", "style"), style, "style")
     for plan in plans:
         write_json(out / f"{plan['id']}.json", plan, "plan")
 
 
-def main(smk: Any) -> None:
+def main(smk: Any, job: JobContext) -> None:
     """Snakemake entry point (checkpoint ``vision``)."""
     idea = read_json(smk.input.idea, "idea")
     shotlist = read_json(smk.input.shotlist, "shotlist")

@@ -23,6 +23,7 @@ from storyreel.core import registry
 from storyreel.core.artifacts import read_json, write_json
 from storyreel.core.errors import StoryreelError
 from storyreel.core.types import LEAD_S
+from storyreel.job.context import JobContext
 from storyreel.job.fallback import chain as fallback_chain
 from storyreel.job.fallback import with_fallback
 from storyreel.media.audio import TTSLoadError, silence, trim_silence, write_wav
@@ -46,7 +47,7 @@ class Narration:
 
 
 def load_speaker(options: dict[str, Any], voice: str | None, seed: int = 0,
-                 story: str | None = None) -> tuple[VoiceBackend, str | None]:
+                 job: JobContext | None = None) -> tuple[VoiceBackend, str | None]:
     """The configured TTS backend, or the first of its fallbacks that loads, and the reason.
 
     A fallback speaks with its own default voice. An unknown voice name is a user error and
@@ -68,7 +69,7 @@ def load_speaker(options: dict[str, Any], voice: str | None, seed: int = 0,
             reasons.append(str(exc))
             raise
 
-    speaker = with_fallback("voice", options, load, story=story)
+    speaker = with_fallback(job or JobContext.alone("voice"), options, load)
     if speaker.name != primary:
         log.warning("%s; fell back to the %s backend with its default voice",
                     "; ".join(reasons) or "primary backend failed", speaker.name)
@@ -126,9 +127,11 @@ def voice_meta(revised: dict[str, Any], speaker: VoiceBackend, narration: Narrat
 
 
 def run_voice(revised: dict[str, Any], options: dict[str, Any], voice: str | None,
-              wav_path: str | Path, meta_path: str | Path) -> dict[str, Any]:
+              wav_path: str | Path, meta_path: str | Path,
+              job: JobContext | None = None) -> dict[str, Any]:
     """Synthesise the narration, write the WAV and ``voice.json``; return the metadata."""
-    speaker, reason = load_speaker(options, voice, story=revised.get("story"))
+    job = job or JobContext.alone("voice", revised.get("story"))
+    speaker, reason = load_speaker(options, voice, job=job)
     narration = narrate(revised, speaker, float(options["sentence_pause_s"]),
                         float(options["scene_pause_s"]))
     write_wav(wav_path, narration.samples, narration.sample_rate)
@@ -140,8 +143,8 @@ def run_voice(revised: dict[str, Any], options: dict[str, Any], voice: str | Non
     return meta
 
 
-def main(smk: Any) -> None:
+def main(smk: Any, job: JobContext) -> None:
     """Snakemake entry point (rule ``voice``)."""
     revised = read_json(smk.input.revised, "revised")
     run_voice(revised, dict(smk.params.options), smk.params.voice, smk.output.wav,
-              smk.output.meta)
+              smk.output.meta, job)

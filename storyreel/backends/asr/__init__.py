@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from storyreel.core.registry import BackendSpec
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -25,3 +27,12 @@ class AsrBackend(Protocol):
     def recognize(self, samples: np.ndarray, sample_rate: int) -> str:
         """What free recognition hears in the audio (lowercase words)."""
         ...
+
+# The built-in backends of this kind (storyreel.core.registry reads them).
+SPECS = (
+    BackendSpec("asr", "pocketsphinx", "storyreel.backends.asr.sphinx:SphinxAligner",
+                summary="pocketsphinx forced alignment and free recognition (offline)"),
+    BackendSpec("asr", "faster-whisper", "storyreel.backends.asr.faster_whisper:WhisperAligner",
+                gpu=True, extra="whisper", uses_model=True,
+                summary="faster-whisper word timestamps mapped onto the script's words"),
+)

@@ -25,7 +25,7 @@ from faster_whisper import WhisperModel
 
 from storyreel.core.errors import StoryreelError
 from storyreel.media.audio import resample
-from storyreel.models.loadstats import LoadStats
+from storyreel.models.peaks import LoadStats
 from storyreel.text.alignment import map_words, normalise
 
 log = logging.getLogger(__name__)

@@ -87,7 +87,7 @@ def letters_to_arpabet(word: str) -> list[str]:
 def pronounce(word: str) -> list[str]:
     """ARPAbet pronunciation of an out-of-dictionary word (espeak-ng, else letter rules)."""
     try:
-        from storyreel.backends.voice.espeak import ipa_phonemes
+        from storyreel.models.espeak import ipa_phonemes
 
         phones = ipa_to_arpabet([p for w in ipa_phonemes(word) for p in w])
     except StoryreelError as exc:  # espeak-ng missing or broken: letters will do

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,28 +49,6 @@ FAMILIES = {
 }
 
 
-def generation_size(aspect: str, resolution: int, multiple: int) -> tuple[int, int]:
-    """(width, height) at the preset's aspect, the longest side ``resolution``, each side a
-    multiple of ``multiple``."""
-    w, h = frame_size(aspect)
-    k = resolution / max(w, h)
-    return (max(multiple, round(w * k / multiple) * multiple),
-            max(multiple, round(h * k / multiple) * multiple))
-
-
-def character_sheet(plan: dict[str, Any]) -> list[str]:
-    """The plan's cast descriptors, verbatim (empty for a bare shot)."""
-    return [c["descriptors"] for c in plan.get("cast", [])]
-
-
-def shot_prompt(plan: dict[str, Any]) -> str:
-    """The character sheet first (so no token limit cuts it), then the rest of the plan's
-    enriched prompt (style, light, place, the shot) without repeating the sheet."""
-    sheet = character_sheet(plan)
-    rest = [part for part in plan["prompt"].split("; ") if part not in sheet]
-    return "; ".join([*sheet, *rest])
-
-
 class DiffusersKeyframes:
     """A text-to-image pipeline, loaded once, rendering one keyframe per call."""
 
@@ -79,17 +56,9 @@ class DiffusersKeyframes:
     stage = "keyframes"
 
     def __init__(self, options: dict[str, Any]) -> None:
-        torch, diffusers = diffusion.require("keyframes/diffusers")
         self.options = options
-        started = time.perf_counter()
-        self.device = diffusion.resolve_device(options["device"])
-        dtype = diffusion.resolve_dtype(options["dtype"], self.device)
-        class_name, self.family = diffusion.family(options["model"], FAMILIES,
-                                                   "text-to-image")
-        self.pipe = diffusers.AutoPipelineForText2Image.from_pretrained(
-            options["model"], dtype=dtype)
-        self.pipe.to(self.device)
-        self.pipe.set_progress_bar_config(disable=True)
+        loaded = diffusion.load_pipeline(self.stage, options, FAMILIES, "text-to-image")
+        self.pipe, self.family, self.device = loaded.pipe, loaded.family, loaded.device
         adapter = options["ip_adapter"]
         self.reference = None
         if adapter:
@@ -103,10 +72,6 @@ class DiffusersKeyframes:
         self.accepts = set(inspect.signature(self.pipe.__call__).parameters)
         self.savers: list[str] = []
         self.on_oom: Any = None  # set by a warm worker: frees the card of other workers' models
-        seconds = time.perf_counter() - started
-        diffusion.record_load(self.stage, options["model"], seconds)
-        log.info("loaded %s (%s, %s) on %s as %s in %.2f s", options["model"], class_name,
-                 self.family.name, self.device, str(dtype).removeprefix("torch."), seconds)
 
     def size(self, aspect: str) -> tuple[int, int]:
         """Keyframe size: the output preset times the headroom (even numbers)."""
@@ -116,11 +81,11 @@ class DiffusersKeyframes:
 
     def generate(self, plan: dict[str, Any], scale: float = 1.0) -> Any:
         """The pipeline's picture for a plan, at the generation size times ``scale``."""
-        w, h = generation_size(plan["aspect"],
+        w, h = diffusion.generation_size(plan["aspect"],
                                max(self.family.multiple, round(self.options["resolution"] * scale)),
                                self.family.multiple)
         kwargs: dict[str, Any] = {
-            "prompt": shot_prompt(plan), "width": w, "height": h,
+            "prompt": diffusion.shot_prompt(plan), "width": w, "height": h,
             "num_inference_steps": int(self.options["steps"]),
             "guidance_scale": float(self.options["guidance_scale"]),
             "generator": diffusion.generator(plan["seed"]),
@@ -136,8 +101,6 @@ class DiffusersKeyframes:
         """(keyframe as a PIL image at the keyframe size, what it took: savers, OOM reason)."""
         from PIL import Image
 
-        if "palette" not in plan:  # a bare shot (vision off): the same fields the prompt needs
-            plan = {**plan, "cast": []}
         image, savers, oom = diffusion.with_savers(lambda scale: self.generate(plan, scale),
                                                    self.pipe, self.device, plan["id"],
                                                    inject_oom, self.savers, self.on_oom)

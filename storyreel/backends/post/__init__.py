@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
+from storyreel.core.registry import BackendSpec
 from storyreel.core.types import EditJob
 
 
@@ -19,3 +20,9 @@ class PostBackend(Protocol):
     def __init__(self, options: dict[str, Any]) -> None: ...
 
     def run(self, job: EditJob) -> dict[str, Any]: ...
+
+# The built-in backends of this kind (storyreel.core.registry reads them).
+SPECS = (
+    BackendSpec("post", "ffmpeg", "storyreel.backends.post.ffmpeg:FfmpegPost",
+                summary="ffmpeg edit, loudness, subtitles and mux"),
+)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from storyreel.core.registry import BackendSpec
+
 if TYPE_CHECKING:
     from storyreel.text import Change
 
@@ -15,3 +17,9 @@ class ReviseBackend(Protocol):
     def __init__(self, options: dict[str, Any]) -> None: ...
 
     def edit(self, narration: str) -> tuple[list[str], list[Change]]: ...
+
+# The built-in backends of this kind (storyreel.core.registry reads them).
+SPECS = (
+    BackendSpec("revise", "rules", "storyreel.backends.revise.rules:RulesReviser",
+                summary="embedded rule-based text normaliser (offline)"),
+)

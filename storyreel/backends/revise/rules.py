@@ -1,4 +1,4 @@
-"""RuleEditor: the embedded, rule-based editor that makes a narration speakable.
+"""RulesReviser: the embedded, rule-based editor that makes a narration speakable.
 
 Every transform lives in :mod:`storyreel.text`; this class applies them to one scene's
 narration, splits it into sentences, splits over-long sentences at clause boundaries, and
@@ -12,7 +12,7 @@ from typing import Any
 from storyreel import text as tx
 
 
-class RuleEditor:
+class RulesReviser:
     """Markup, symbols, numbers, dates, times, money and abbreviations to plain words."""
 
     def __init__(self, options: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
+from storyreel.core.registry import BackendSpec
 from storyreel.core.types import Budget
 
 
@@ -23,3 +24,15 @@ class ScriptBackend(Protocol):
         """Scenes (dicts with at least ``narration``; ``beat``, ``visual``, ``setting``,
         ``time_of_day``, ``mood`` and ``characters`` when the writer knows them)."""
         ...
+
+# The built-in backends of this kind (storyreel.core.registry reads them).
+SPECS = (
+    BackendSpec("script", "template", "storyreel.backends.script.template:TemplateWriter",
+                summary="deterministic embedded story writer (offline)"),
+    BackendSpec("script", "openai", "storyreel.backends.script.llm:OpenAIWriter",
+                summary="any OpenAI-compatible server: Ollama, vLLM, llama.cpp",
+                uses_model=True),
+    BackendSpec("script", "transformers", "storyreel.backends.script.llm:TransformersWriter",
+                gpu=True, extra="llm", uses_model=True,
+                summary="local Hugging Face causal LM (model id or folder)"),
+)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from storyreel.core.registry import BackendSpec
+
 
 @runtime_checkable
 class VideoBackend(Protocol):
@@ -21,3 +23,12 @@ class VideoBackend(Protocol):
     def render(self, png: str | Path, plan: dict[str, Any], out: str | Path,
                output: dict[str, Any], crossfade_s: float, threads: int = 1,
                subtitles: str | Path | None = None) -> int: ...
+
+# The built-in backends of this kind (storyreel.core.registry reads them).
+SPECS = (
+    BackendSpec("video", "kenburns", "storyreel.backends.video.kenburns:KenBurns",
+                summary="eased camera moves over a still keyframe"),
+    BackendSpec("video", "diffusers", "storyreel.backends.video.diffusers:DiffusersVideo",
+                gpu=True, extra="diffusers", uses_model=True,
+                summary="diffusers image-to-video (SVD, LTX, CogVideoX, Wan), warm worker"),
+)

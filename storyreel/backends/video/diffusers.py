@@ -13,7 +13,7 @@ frames are then fitted to the shot's exact frame count at the film's fps (:func:
 Either way the clip has exactly ``shot_frames(start, end, fps)`` frames plus the crossfade
 overlap (the same arithmetic as Ken Burns), so post's cut points, crossfades and subtitles stay
 exact. Frames are scaled to the film's size and go through the one clip encoder
-(``storyreel.backends.video.kenburns.encode_clip``: the film's x264 settings, forced key frames
+(``storyreel.media.clip.encode_clip``: the film's x264 settings, forced key frames
 at the cut points, burned subtitles).
 
 On an out-of-memory error the shot is retried with memory savers (``storyreel.models.diffusion``).
@@ -24,14 +24,12 @@ from __future__ import annotations
 import inspect
 import logging
 import math
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from storyreel.backends.keyframes.diffusers import generation_size, shot_prompt
-from storyreel.backends.video.kenburns import encode_clip, overlap_frames, yuv420_frame, yuv_planes
+from storyreel.media.clip import encode_clip, overlap_frames, yuv420_frame, yuv_planes
 from storyreel.media.ffmpeg import frame_size, shot_frames
 from storyreel.models import diffusion
 
@@ -128,16 +126,9 @@ class DiffusersVideo:
     stage = "video"
 
     def __init__(self, options: dict[str, Any]) -> None:
-        torch, diffusers = diffusion.require("video/diffusers")
         self.options = options
-        started = time.perf_counter()
-        self.device = diffusion.resolve_device(options["device"])
-        dtype = diffusion.resolve_dtype(options["dtype"], self.device)
-        class_name, self.family = diffusion.family(options["model"], FAMILIES, "image-to-video")
-        self.pipe = getattr(diffusers, class_name).from_pretrained(options["model"],
-                                                                   dtype=dtype)
-        self.pipe.to(self.device)
-        self.pipe.set_progress_bar_config(disable=True)
+        loaded = diffusion.load_pipeline(self.stage, options, FAMILIES, "image-to-video")
+        self.pipe, self.family, self.device = loaded.pipe, loaded.family, loaded.device
         self.accepts = set(inspect.signature(self.pipe.__call__).parameters)
         self.native_fps = float(options["native_fps"] or self.family.fps)
         model_frames = getattr(getattr(self.pipe, "unet", None), "config", {})
@@ -145,16 +136,13 @@ class DiffusersVideo:
         self.num_frames = int(options["num_frames"] or default)
         self.savers: list[str] = []
         self.on_oom: Any = None  # set by a warm worker: frees the card of other workers' models
-        seconds = time.perf_counter() - started
-        diffusion.record_load(self.stage, options["model"], seconds)
-        log.info("loaded %s (%s, %s) on %s as %s in %.2f s: %d frames at %g fps", options["model"],
-                 class_name, self.family.name, self.device, str(dtype).removeprefix("torch."),
-                 seconds, self.num_frames, self.native_fps)
+        log.info("%s makes %d frames at %g fps", options["model"], self.num_frames,
+                 self.native_fps)
 
     def generate(self, image: Any, plan: dict[str, Any], scale: float = 1.0) -> list[Any]:
         """The model's frames (PIL images) from a keyframe, at its native rate and length."""
         multiple = self.family.multiple
-        w, h = generation_size(plan["aspect"],
+        w, h = diffusion.generation_size(plan["aspect"],
                                max(multiple, round(self.options["resolution"] * scale)), multiple)
         kwargs: dict[str, Any] = {
             "image": centre_crop(image, (w, h)), "width": w, "height": h,
@@ -171,7 +159,7 @@ class DiffusersVideo:
         else:
             kwargs["guidance_scale"] = float(self.options["guidance_scale"])
         if self.family.prompt:
-            kwargs["prompt"] = f"{shot_prompt(plan)}; {CAMERA_WORDS[plan['camera']]}"
+            kwargs["prompt"] = f"{diffusion.shot_prompt(plan)}; {CAMERA_WORDS[plan['camera']]}"
             negative = self.options["negative_prompt"] or plan.get("negative_prompt", "")
             if negative and "negative_prompt" in self.accepts:
                 kwargs["negative_prompt"] = negative
@@ -197,8 +185,6 @@ class DiffusersVideo:
         CUDA out-of-memory errors first."""
         from PIL import Image
 
-        if "palette" not in plan:
-            plan = {**plan, "cast": []}
         fps = int(output["fps"])
         size = frame_size(plan["aspect"])
         wanted = shot_frames(plan["start"], plan["end"], fps) + overlap_frames(plan, crossfade_s,

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
+from storyreel.core.registry import BackendSpec
+
 
 @runtime_checkable
 class VisionBackend(Protocol):
@@ -15,7 +17,7 @@ class VisionBackend(Protocol):
 
     def __init__(self, options: dict[str, Any]) -> None: ...
 
-    def style_bible(self, idea: dict[str, Any], shots: list[dict[str, Any]]) -> dict[str, Any]:
+    def style(self, idea: dict[str, Any], shots: list[dict[str, Any]]) -> dict[str, Any]:
         """What must not drift between shots, built only from inputs that per-shot overrides
         cannot change."""
         ...
@@ -24,3 +26,15 @@ class VisionBackend(Protocol):
                   crossfade_s: float) -> dict[str, Any]:
         """One shot's render plan: the shot, an enriched prompt and the style it needs."""
         ...
+
+# The built-in backends of this kind (storyreel.core.registry reads them).
+SPECS = (
+    BackendSpec("vision", "embedded", "storyreel.backends.vision.embedded:EmbeddedVision",
+                summary="deterministic style and prompt enrichment (offline)"),
+    BackendSpec("vision", "openai", "storyreel.backends.vision.llm:OpenAIVision",
+                uses_model=True,
+                summary="character sheet, shot prompts: OpenAI-compatible server"),
+    BackendSpec("vision", "transformers", "storyreel.backends.vision.llm:TransformersVision",
+                gpu=True, extra="llm", uses_model=True,
+                summary="character sheet and per-shot prompts from a local causal LM"),
+)

@@ -8,7 +8,7 @@ changes that shot's plan and nothing else.
 
 The keyword tables here are the shared visual vocabulary: the planner lists what a shot shows
 (``elements``), and the animatic renderer draws exactly those things. A bare shot (vision
-disabled) gets a plan from :meth:`EmbeddedPlanner.fallback_plan`, with a palette derived from the
+disabled) gets a plan from :meth:`EmbeddedVision.fallback_plan`, with a palette derived from the
 story id, so shots still share a look.
 """
 
@@ -273,7 +273,7 @@ def make_place(name: str, seed: int) -> dict[str, Any]:
             "descriptors": f"{name}, {detail}, {', '.join(scenery + props)}"}
 
 
-class EmbeddedPlanner:
+class EmbeddedVision:
     """Deterministic style bible and prompt enrichment, no model needed."""
 
     name = "embedded"
@@ -281,7 +281,7 @@ class EmbeddedPlanner:
     def __init__(self, options: dict[str, Any]) -> None:
         self.options = options
 
-    def style_bible(self, idea: dict[str, Any], shots: list[dict[str, Any]]) -> dict[str, Any]:
+    def style(self, idea: dict[str, Any], shots: list[dict[str, Any]]) -> dict[str, Any]:
         """The story's style bible (built from inputs that shot overrides cannot change)."""
         seed = int(idea["seed"])
         palette = make_palette(idea["style"], f"{idea['story']}:{seed}")
@@ -337,16 +337,12 @@ class EmbeddedPlanner:
         })
         return plan
 
-    def fallback_plan(self, shot: dict[str, Any], style_name: str = "storybook") -> dict[str, Any]:
-        """A plan for a bare shot (no style bible): everything derived from the shot itself.
-
-        The palette is keyed on the story id, so every shot of a story shares it.
-        """
-        idea = {"story": shot.get("story", ""), "title": shot.get("story", "") or "story",
-                "style": style_name, "seed": stable_seed("story", shot.get("story", "")),
-                "premise": shot["narration"], "text": None}
-        style = self.style_bible(idea, [shot])
-        return self.plan_shot(shot, style, float(shot.get("crossfade_s", 0.0)))
+    def plan_alone(self, shot: dict[str, Any], idea: dict[str, Any],
+                   crossfade_s: float) -> dict[str, Any]:
+        """The plan of a shot read without the vision stage (vision off): the story's style
+        (its palette and seed come from ``idea``, so every shot of a story shares them) built
+        from this shot alone."""
+        return self.plan_shot(shot, self.style(idea, [shot]), crossfade_s)
 
 
 def _merge(first: list[str], second: list[str]) -> list[str]:

@@ -23,9 +23,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from storyreel.backends.vision.embedded import EmbeddedPlanner
+from storyreel.backends.vision.embedded import EmbeddedVision
 from storyreel.core.errors import StoryreelError
-from storyreel.models import structured
+from storyreel.models.chat import ChatModel, structured
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def answer_schema(names: list[str], shot_ids: list[str]) -> dict[str, Any]:
     }
 
 
-def planner_messages(idea: dict[str, Any], shots: list[dict[str, Any]],
+def vision_messages(idea: dict[str, Any], shots: list[dict[str, Any]],
                      names: list[str]) -> list[dict[str, str]]:
     """The request: the premise, the characters to describe, every shot's narration span."""
     lines = [f"Film: {idea['title']}. Style: {idea['style']}."]
@@ -91,7 +91,7 @@ def check_answer(names: list[str], shot_ids: list[str]):
     return check
 
 
-class LLMPlanner(EmbeddedPlanner):
+class LLMPlanner(EmbeddedVision):
     """The embedded planner, with the character sheet and shot prompts from a chat model."""
 
     name = "llm"
@@ -102,21 +102,21 @@ class LLMPlanner(EmbeddedPlanner):
         self.chat = self.make_chat(options)
         self.model = self.chat.model
 
-    def make_chat(self, options: dict[str, Any]) -> structured.ChatModel:
+    def make_chat(self, options: dict[str, Any]) -> ChatModel:
         raise NotImplementedError
 
     def usage(self) -> dict[str, Any] | None:
         return None
 
-    def style_bible(self, idea: dict[str, Any], shots: list[dict[str, Any]]) -> dict[str, Any]:
+    def style(self, idea: dict[str, Any], shots: list[dict[str, Any]]) -> dict[str, Any]:
         """The embedded bible with the model's character looks and shot prompts."""
-        style = super().style_bible(idea, shots)
+        style = super().style(idea, shots)
         names = [c["name"] for c in style["characters"]]
         shot_ids = [s["id"] for s in shots]
         generation: dict[str, Any] = {"backend": self.chat.name, "model": self.model}
         try:
             result = structured.generate(
-                self.chat, planner_messages(idea, shots, names),
+                self.chat, vision_messages(idea, shots, names),
                 answer_schema(names, shot_ids), check_answer(names, shot_ids),
                 seed=int(idea["seed"]), max_repairs=self.max_repairs)
         except StoryreelError as exc:  # no usable answer, or a server that stays unreachable
@@ -149,30 +149,30 @@ class LLMPlanner(EmbeddedPlanner):
         return plan
 
 
-class OpenAIPlanner(LLMPlanner):
+class OpenAIVision(LLMPlanner):
     """``vision/openai``: the character sheet and shot prompts from an OpenAI-compatible
     server."""
 
     name = "openai"
 
-    def make_chat(self, options: dict[str, Any]) -> structured.ChatModel:
-        from storyreel.backends.script.openai_compat import OpenAIClient
+    def make_chat(self, options: dict[str, Any]) -> ChatModel:
+        from storyreel.models.chat.server import ServerChat
 
-        return OpenAIClient(options, "planner")
+        return ServerChat(options, "planner")
 
 
-class TransformersPlanner(LLMPlanner):
+class TransformersVision(LLMPlanner):
     """``vision/transformers``: the character sheet and shot prompts from a local causal LM
     (loaded once per job)."""
 
     name = "transformers"
 
-    def make_chat(self, options: dict[str, Any]) -> structured.ChatModel:
-        from storyreel.backends.script.transformers import TransformersChat
+    def make_chat(self, options: dict[str, Any]) -> ChatModel:
+        from storyreel.models.chat.local import LocalChat
 
-        return TransformersChat(options)
+        return LocalChat(options)
 
     def usage(self) -> dict[str, Any] | None:
-        from storyreel.backends.script.transformers import usage
+        from storyreel.models.chat.local import usage
 
         return usage()

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from storyreel.core.registry import BackendSpec
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -28,3 +30,14 @@ class VoiceBackend(Protocol):
     def synthesize(self, text: str, length_scale: float = 1.0) -> np.ndarray:
         """One sentence's speech; ``length_scale`` > 1 is slower."""
         ...
+
+# The built-in backends of this kind (storyreel.core.registry reads them).
+SPECS = (
+    BackendSpec("voice", "piper", "storyreel.backends.voice.piper:PiperTTS",
+                summary="Piper neural TTS with a voice shipped as a Python package",
+                words_per_minute=210.3, default_voice="joe",
+                voices="storyreel.backends.voice.piper:VOICES"),
+    BackendSpec("voice", "espeak", "storyreel.backends.voice.espeak:EspeakTTS",
+                summary="espeak-ng through espeakng-loader (fallback)", words_per_minute=207.2,
+                default_voice="en-us", voices="storyreel.models.espeak:voice_languages"),
+)

@@ -19,13 +19,14 @@ from typing import Any
 
 import numpy as np
 
+from storyreel.core import registry
 from storyreel.media.audio import TTSLoadError, check_voice
 
 log = logging.getLogger(__name__)
 
 MODEL_SHA256 = "58afce0321b8d9c46d7cdf9c16500cc55a793b4220212dba6b70fb788b3baf06"
-DEFAULT_VOICE = "joe"
 VOICE_ALIASES = {"joe": "joe", "en_us-joe-medium": "joe"}
+VOICES = {name: ("en",) for name in VOICE_ALIASES}  # each voice and the languages it speaks
 PEAK = 0.9  # each sentence is normalised to this peak
 
 
@@ -60,7 +61,7 @@ class PiperTTS:
     name = "piper"
 
     def __init__(self, options: dict[str, Any]) -> None:
-        self.voice = options["voice"] or DEFAULT_VOICE
+        self.voice = options["voice"] or registry.spec("voice", self.name).default_voice
         seed = int(options["seed"])
         check_voice(self.voice, self.voices())
         model_path, config_path = voice_files()

@@ -182,12 +182,7 @@ class AnimaticRenderer:
         return even(w * self.headroom), even(h * self.headroom)
 
     def render(self, plan: dict[str, Any], size: tuple[int, int] | None = None) -> Any:
-        """Render a plan (or a bare shot) to a PIL image, at ``size`` or the keyframe size."""
-        if "palette" not in plan:
-            from storyreel.backends import options_for
-            from storyreel.backends.vision.embedded import EmbeddedPlanner
-
-            plan = EmbeddedPlanner(options_for("vision")).fallback_plan(plan)
+        """Render a plan to a PIL image, at ``size`` or the keyframe size."""
         w, h = size or self.size(plan["aspect"])
         seed = int(plan["seed"])
         rng = np.random.default_rng(seed)

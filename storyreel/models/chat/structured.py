@@ -2,7 +2,8 @@
 
 Shared by every model route (``script/openai``, ``script/transformers``, ``vision/openai``,
 ``vision/transformers``). A model is anything with ``chat(messages, schema, seed) -> str``
-(:class:`ChatModel`). :func:`generate` asks it for JSON against a JSON schema and then:
+(:class:`storyreel.models.chat.ChatModel`). :func:`generate` asks it for JSON against a JSON
+schema and then:
 
 1. **parses** the answer (:func:`parse_json`): JSON alone, inside a code fence or surrounded by
    prose; a truncated answer (unbalanced brackets, a cut string) is detected and reported as
@@ -13,9 +14,6 @@ Shared by every model route (``script/openai``, ``script/transformers``, ``visio
 4. raises :class:`StructuredOutputError` (with every attempt's error) when no answer is usable,
    so that the caller can fall back (the script stage falls back to the template writer and
    records the reason in ``script.json`` and the manifest).
-
-Length fitting for scripts (:func:`fit_scenes`) trims an over-long scene list to the word
-budget at sentence boundaries, so a runaway answer never becomes a runaway narration.
 """
 
 from __future__ import annotations
@@ -26,18 +24,15 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import jsonschema
 
-from storyreel import text as tx
 from storyreel.core.errors import StoryreelError
-from storyreel.core.types import MAX_SCENES
-from storyreel.core.vocabulary import BEATS, MOODS, SINGLE_BEAT, TIMES_OF_DAY
+from storyreel.models.chat import ChatModel
 
 log = logging.getLogger(__name__)
 
-MIN_SHARE = 0.4  # a script with fewer words than this share of the budget is sent back
 QUOTE_CHARS = 1500  # how much of a bad answer a repair turn quotes back
 
 
@@ -51,16 +46,6 @@ class StructuredOutputError(StoryreelError):
 
 class AnswerError(ValueError):
     """One answer is not usable; the message is quoted back to the model."""
-
-
-class ChatModel(Protocol):
-    """A chat model: the messages, an optional JSON schema the answer must follow, a seed."""
-
-    name: str
-    model: str
-
-    def chat(self, messages: list[dict[str, str]], schema: dict[str, Any] | None,
-             seed: int) -> str: ...
 
 
 # --------------------------------------------------------------------------------------------
@@ -240,151 +225,3 @@ def generate(model: ChatModel, messages: list[dict[str, str]], schema: dict[str,
     raise StructuredOutputError(
         f"{model.name} ({model.model}) gave no usable answer in {max_repairs + 1} attempts; "
         f"last error: {errors[-1]}", errors)
-
-
-# --------------------------------------------------------------------------------------------
-# Scripts
-
-
-def scene_schema(strict: bool = True) -> dict[str, Any]:
-    """The JSON schema a script answer must follow (sent as ``response_format``).
-
-    ``strict=False`` gives the schema answers are checked against: every field must be there,
-    but a beat, time of day or mood outside its list is accepted (the script stage maps it onto
-    the list), so a model is not sent back for a synonym.
-    """
-    scene: dict[str, Any] = {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["beat", "narration", "visual", "setting", "time_of_day", "mood",
-                     "characters"],
-        "properties": {
-            "beat": {"type": "string", "enum": [*BEATS, SINGLE_BEAT]},
-            "narration": {"type": "string", "minLength": 1},
-            "visual": {"type": "string", "minLength": 1},
-            "setting": {"type": "string"},
-            "time_of_day": {"type": "string", "enum": list(TIMES_OF_DAY)},
-            "mood": {"type": "string", "enum": list(MOODS)},
-            "characters": {"type": "array", "items": {"type": "string"}},
-        },
-    }
-    if not strict:
-        for key in ("beat", "time_of_day", "mood"):
-            scene["properties"][key] = {"type": "string"}
-        scene["additionalProperties"] = True
-    scenes_schema: dict[str, Any] = {"type": "array", "items": scene, "minItems": 1}
-    return {"type": "object", "additionalProperties": False, "required": ["scenes"],
-            "properties": {"scenes": scenes_schema}}
-
-
-SCRIPT_SYSTEM = (
-    "You are a screenwriter for short narrated films. Answer with one JSON object only, no "
-    "prose and no code fence, of the form "
-    f'{{"scenes": [{{"beat": "{"|".join(BEATS)}", "narration": "...", "visual": "...", '
-    f'"setting": "...", "time_of_day": "{"|".join(TIMES_OF_DAY)}", '
-    f'"mood": "{"|".join(MOODS)}", "characters": ["..."]}}]}}. '
-    "Every scene has every field. The narration is plain spoken prose: no markup, no lists, "
-    "no stage directions. The visual describes one storyboard frame: subject, setting, time "
-    "of day, mood, naming what the narration names."
-)
-
-
-def script_messages(idea: dict[str, Any], scenes: int, target_words: int
-                    ) -> list[dict[str, str]]:
-    """The chat messages asking for a story of ``scenes`` scenes and about ``target_words``."""
-    user = (
-        f"Premise: {idea['premise']}\n"
-        f"Language of the narration: {idea.get('language', 'en')}\n"
-        f"Write {scenes} scenes following a story arc (setup, turn, climax, resolution), about "
-        f"{target_words} words of narration in total (at most {int(target_words * 1.15)}), a "
-        "few sentences per scene. Use the premise's own characters, places, goal and obstacle; "
-        "name them in the narration and in the visuals."
-    )
-    return [{"role": "system", "content": SCRIPT_SYSTEM}, {"role": "user", "content": user}]
-
-
-def check_script(language: str, min_words: int = 1) -> Callable[[Any], list[dict[str, Any]]]:
-    """A ``check`` for :func:`generate`: the scenes, each with narration in ``language``."""
-
-    def check(data: Any) -> list[dict[str, Any]]:
-        scenes = [s for s in data["scenes"] if str(s.get("narration", "")).strip()]
-        whole = " ".join(str(s["narration"]) for s in scenes)
-        problem = language_error(whole, language)
-        if problem:
-            raise AnswerError(problem)
-        words = tx.word_count(whole)
-        if words < min_words:
-            raise AnswerError(f"the narration has {words} words; write at least {min_words}")
-        return scenes
-
-    return check
-
-
-@dataclass
-class Fitted:
-    """Scenes fitted to a word budget, and what fitting did."""
-
-    scenes: list[dict[str, Any]]
-    words_before: int
-    words_after: int
-    dropped_scenes: int = 0
-    trimmed_sentences: int = 0
-
-    def record(self) -> dict[str, int]:
-        return {"words_before": self.words_before, "words_after": self.words_after,
-                "dropped_scenes": self.dropped_scenes,
-                "trimmed_sentences": self.trimmed_sentences}
-
-
-def fit_scenes(scenes: list[dict[str, Any]], max_words: int,
-               max_scenes: int = MAX_SCENES) -> Fitted:
-    """Trim scenes to at most ``max_scenes`` (keeping the last, the resolution) and their
-    narration to at most ``max_words`` in total, by dropping whole sentences from the end of
-    the longest scenes (never a scene's first sentence; a lone over-long sentence is cut at a
-    word boundary as a last resort)."""
-    before = sum(tx.word_count(str(s["narration"])) for s in scenes)
-    out = [dict(s) for s in scenes]
-    dropped = 0
-    while len(out) > max_scenes:
-        del out[-2]
-        dropped += 1
-    parts = [tx.split_sentences(str(s["narration"])) or [str(s["narration"])] for s in out]
-    trimmed = 0
-
-    def total() -> int:
-        return sum(tx.word_count(p) for sentences in parts for p in sentences)
-
-    while total() > max_words:
-        longest = max(range(len(parts)), key=lambda i: (len(parts[i]) > 1,
-                                                         sum(map(tx.word_count, parts[i]))))
-        if len(parts[longest]) > 1:
-            parts[longest].pop()
-            trimmed += 1
-            continue
-        excess = total() - max_words  # every scene is one sentence: cut the longest
-        words = parts[longest][0].split()
-        keep = max(3, len(words) - excess)
-        if keep >= len(words):
-            break
-        parts[longest][0] = " ".join(words[:keep]).rstrip(",;:") + "."
-        trimmed += 1
-    for scene, sentences in zip(out, parts, strict=True):
-        scene["narration"] = " ".join(sentences)
-    return Fitted(out, before, total(), dropped, trimmed)
-
-
-def write_scenes(model: ChatModel, idea: dict[str, Any], scenes: int,
-                 target_words: int, max_repairs: int,
-                 tolerance: float = 0.15) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Raw scenes for a premise from any chat model, through parse → validate → repair →
-    length fitting; and a record of what happened (attempts, errors, fitting)."""
-    language = str(idea.get("language", "en"))
-    result = generate(
-        model, script_messages(idea, scenes, target_words),
-        scene_schema(), check_script(language, int(target_words * MIN_SHARE)),
-        seed=int(idea.get("seed", 0)), max_repairs=max_repairs,
-        accept=scene_schema(strict=False))
-    fitted = fit_scenes(result.value, int(target_words * (1 + tolerance)))
-    record = {"attempts": result.attempts, "rejected": result.errors,
-              "fitting": fitted.record()}
-    return fitted.scenes, record

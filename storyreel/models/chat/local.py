@@ -1,4 +1,5 @@
-"""``script/transformers``: a local Hugging Face causal language model writes the script.
+"""A local Hugging Face causal language model as a chat model (``script/transformers`` and
+``vision/transformers``).
 
 Any model id or local folder that ``AutoModelForCausalLM.from_pretrained`` loads. The prompt goes
 through the tokenizer's chat template when it has one (instruction-tuned models), else a plain
@@ -23,8 +24,7 @@ import torch
 import transformers
 
 from storyreel.core.errors import StoryreelError
-from storyreel.models import structured
-from storyreel.models.loadstats import LoadStats
+from storyreel.models.peaks import LoadStats
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +99,8 @@ def plain_prompt(messages: list[dict[str, str]]) -> str:
     return "\n\n".join(lines) + "\n\nAssistant:"
 
 
-class TransformersChat:
-    """A local causal LM as a :class:`storyreel.models.structured.ChatModel`.
+class LocalChat:
+    """A local causal LM as a :class:`storyreel.models.chat.ChatModel`.
 
     Options: model, device_map, torch_dtype, temperature, max_new_tokens.
     """
@@ -134,24 +134,3 @@ class TransformersChat:
                 top_p=0.95 if sampling else None, pad_token_id=pad)
         new = output[0, inputs["input_ids"].shape[1]:]
         return str(tokenizer.decode(new, skip_special_tokens=True))
-
-
-class TransformersWriter:
-    """``script/transformers``: the script from a local causal LM."""
-
-    name = "transformers"
-
-    def __init__(self, options: dict[str, Any]) -> None:
-        self.chat = TransformersChat(options)
-        self.model = self.chat.model
-        self.max_repairs = int(options["max_repairs"])
-        self.generation: dict[str, Any] = {}
-
-    def write(self, idea: dict[str, Any], budget: Any) -> list[dict[str, Any]]:
-        """Raw scenes for a premise (the script stage maps them onto the script schema)."""
-        try:
-            scenes, self.generation = structured.write_scenes(
-                self.chat, idea, budget.scenes, budget.target_words(), self.max_repairs)
-        finally:
-            self.generation["model_usage"] = usage()
-        return scenes
