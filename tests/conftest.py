@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from storyreel.core import config as srconfig
+from storyreel.core import registry
 from storyreel.ops import joblog
 
 REPO = Path(__file__).resolve().parents[1]
@@ -159,3 +161,42 @@ def local_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def _forget_backends() -> None:
+    """The registry and the config schema are built once per process: start them afresh."""
+    for cached in (registry.table, srconfig.config_schema, srconfig._config_validator,
+                   srconfig._defaults):
+        cached.cache_clear()
+
+
+@pytest.fixture
+def plugins(monkeypatch: pytest.MonkeyPatch):
+    """Install backends the way another package does, through entry points of the
+    ``storyreel.backends`` group: ``plugins(module, spec_or_name_of_attribute, ...)``."""
+    import importlib.metadata
+    import types
+
+    points: list[importlib.metadata.EntryPoint] = []
+
+    def install(name: str, **attributes: object) -> types.ModuleType:
+        module = types.ModuleType(name)
+        for key, value in attributes.items():
+            setattr(module, key, value)
+        monkeypatch.setitem(sys.modules, name, module)
+        for key in attributes:
+            if key.isupper():
+                points.append(importlib.metadata.EntryPoint(
+                    name=f"{name}-{key}", value=f"{name}:{key}", group=registry.ENTRY_POINT_GROUP))
+        _forget_backends()
+        return module
+
+    def entry_points(**selection: object) -> importlib.metadata.EntryPoints:
+        assert selection == {"group": registry.ENTRY_POINT_GROUP}
+        return importlib.metadata.EntryPoints(points)
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
+    install.points = points  # type: ignore[attr-defined]
+    yield install
+    monkeypatch.undo()
+    _forget_backends()

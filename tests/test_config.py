@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from storyreel.core import config as srconfig
+from storyreel.core import stories as srstories
 from storyreel.core.errors import ConfigError
 
 
@@ -57,7 +58,7 @@ def write_stories(tmp_path, stories):
 
 def test_stories_get_defaults(tmp_path):
     cfg = srconfig.load_config({"seed": 5, "defaults": {"duration_s": 20}})
-    stories = srconfig.load_stories(write_stories(tmp_path, [{"id": "a", "idea": "x"}]), cfg)
+    stories = srstories.validate_stories(write_stories(tmp_path, [{"id": "a", "idea": "x"}]), cfg)
     assert stories["a"]["duration_s"] == 20
     assert stories["a"]["seed"] == 5
     assert stories["a"]["aspect"] == "16:9"
@@ -67,32 +68,32 @@ def test_stories_get_defaults(tmp_path):
 def test_hostile_story_ids_are_rejected(tmp_path, bad_id):
     path = write_stories(tmp_path, [{"id": bad_id, "idea": "x"}])
     with pytest.raises(ConfigError, match=r"stories\[0\]\.id"):
-        srconfig.load_stories(path, srconfig.load_config({}))
+        srstories.validate_stories(path, srconfig.load_config({}))
 
 
 def test_duplicate_ids_and_missing_file(tmp_path):
     cfg = srconfig.load_config({})
     path = write_stories(tmp_path, [{"id": "a", "idea": "x"}, {"id": "a", "idea": "y"}])
     with pytest.raises(ConfigError, match="duplicate id 'a'"):
-        srconfig.load_stories(path, cfg)
+        srstories.validate_stories(path, cfg)
     with pytest.raises(ConfigError, match="file not found"):
-        srconfig.load_stories(tmp_path / "nope.yaml", cfg)
+        srstories.validate_stories(tmp_path / "nope.yaml", cfg)
 
 
 def test_shot_overrides_must_name_a_story(tmp_path):
     cfg = srconfig.load_config({"shots": {"ghost": {"sh001": {"seed": 1}}}})
     with pytest.raises(ConfigError, match="shots.ghost"):
-        srconfig.load_stories(write_stories(tmp_path, [{"id": "a", "idea": "x"}]), cfg)
+        srstories.validate_stories(write_stories(tmp_path, [{"id": "a", "idea": "x"}]), cfg)
 
 
 def test_a_story_id_cannot_name_a_path_outside_results(tmp_path):
     cfg = srconfig.load_config({})
     with pytest.raises(ConfigError, match=r"stories\[0\]\.id"):
-        srconfig.load_stories(write_stories(tmp_path, [{"id": "../x", "idea": "x"}]), cfg)
+        srstories.validate_stories(write_stories(tmp_path, [{"id": "../x", "idea": "x"}]), cfg)
 
 
 def test_example_config_and_stories_validate(repo):
     cfg = yaml.safe_load((repo / "config" / "config.yaml").read_text())
     cfg = srconfig.load_config(cfg)
-    stories = srconfig.load_stories(repo / cfg["stories"], cfg)
+    stories = srstories.validate_stories(repo / cfg["stories"], cfg)
     assert len(stories) >= 2

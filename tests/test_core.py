@@ -9,12 +9,11 @@ import os
 import subprocess
 import sys
 import tomllib
-import types
 
 import pytest
 import yaml
 
-from storyreel.core import artifacts, registry
+from storyreel.core import artifacts, pipeline, registry
 from storyreel.core.config import options_for
 from storyreel.core.errors import (
     ArtifactError,
@@ -39,8 +38,8 @@ def test_schema_enums_match_the_registry(repo):
     stages = schema["properties"]["stages"]["properties"]
     with_backend = sorted(stage for stage, block in stages.items()
                           if "backend" in block["properties"])
-    assert with_backend == sorted(registry.KINDS)  # a backend kind is its stage
-    for stage in registry.KINDS:
+    assert with_backend == sorted(pipeline.BACKEND_KINDS)  # a backend kind is its stage
+    for stage in pipeline.BACKEND_KINDS:
         assert sorted(stages[stage]["properties"]["backend"]["enum"]) == registry.known(stage)
 
 
@@ -92,10 +91,9 @@ def test_backends_never_import_the_stages(repo):
     assert offenders == []
 
 
-def test_a_backend_from_an_installed_package_is_found(monkeypatch):
+def test_a_backend_from_an_installed_package_is_found(plugins):
     """A third-party distribution declares an entry point in the ``storyreel.backends`` group
     whose value is a BackendSpec; the registry lists it, builds it and checks its interface."""
-    module = types.ModuleType("storyreel_fake_plugin")
 
     class Sketch:
         def __init__(self, options):
@@ -104,41 +102,32 @@ def test_a_backend_from_an_installed_package_is_found(monkeypatch):
         def save(self, plan, path):
             return (16, 9)
 
-    module.Sketch = Sketch
-    module.SPEC = registry.BackendSpec("keyframes", "sketch", "storyreel_fake_plugin:Sketch",
-                                       summary="a fake third-party renderer")
-    monkeypatch.setitem(sys.modules, "storyreel_fake_plugin", module)
-    point = importlib.metadata.EntryPoint(name="keyframes-sketch",
-                                          value="storyreel_fake_plugin:SPEC",
-                                          group=registry.ENTRY_POINT_GROUP)
-    broken = importlib.metadata.EntryPoint(name="broken", value="storyreel_no_such_plugin:SPEC",
-                                           group=registry.ENTRY_POINT_GROUP)
-
-    def entry_points(**selection):
-        assert selection == {"group": registry.ENTRY_POINT_GROUP}
-        return importlib.metadata.EntryPoints([point, broken])
-
-    monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
-    try:
-        registry.load_entry_points(force=True)
-        assert "sketch" in registry.known("keyframes")
-        backend = registry.create("keyframes", {"backend": "sketch"})
-        assert backend.save({}, "x.png") == (16, 9)
-        assert registry.conformance("keyframes", Sketch) == []
-        assert "animatic" in registry.known("keyframes")  # the broken one broke nothing
-    finally:
-        registry._REGISTRY["keyframes"].pop("sketch", None)
+    spec = registry.BackendSpec("keyframes", "sketch", "storyreel_fake_plugin:Sketch",
+                                summary="a fake third-party renderer")
+    plugins("storyreel_fake_plugin", Sketch=Sketch, SPEC=spec)
+    plugins.points.append(importlib.metadata.EntryPoint(
+        name="broken", value="storyreel_no_such_plugin:SPEC", group=registry.ENTRY_POINT_GROUP))
+    assert "sketch" in registry.known("keyframes")
+    backend = registry.create("keyframes", {"backend": "sketch"})
+    assert backend.save({}, "x.png") == (16, 9)
+    assert registry.conformance("keyframes", Sketch) == []
+    assert "animatic" in registry.known("keyframes")  # the broken one broke nothing
 
 
 def test_a_spec_names_only_a_kind_and_an_extra_that_exist(repo):
     with pytest.raises(StoryreelError, match="unknown kind 'image'"):
-        registry.register(registry.BackendSpec("image", "x", "m:X"))
+        registry.specs_of(registry.BackendSpec("image", "x", "m:X"))
     with pytest.raises(StoryreelError, match="extra 'gpu' is not one of"):
-        registry.register(registry.BackendSpec("keyframes", "x", "m:X", extra="gpu"))
+        registry.specs_of(registry.BackendSpec("keyframes", "x", "m:X", extra="gpu"))
     defined = set(tomllib.loads((repo / "pyproject.toml").read_text())["project"][
         "optional-dependencies"])
     used = {registry.spec(k, n).extra for k in registry.kinds() for n in registry.known(k)}
     assert used - {None} <= defined, "a backend names an extra pyproject.toml lacks"
+
+
+def test_the_registry_never_changes_once_built():
+    with pytest.raises(TypeError):
+        registry.table()["keyframes"]["x"] = registry.BackendSpec("keyframes", "x", "m:X")
 
 
 HEAVY = ("torch", "diffusers", "transformers", "faster_whisper", "onnxruntime", "piper",
@@ -152,7 +141,7 @@ def test_import_storyreel_stays_light(tmp_path):
     for name in HEAVY[:4]:
         (tmp_path / f"{name}.py").write_text("")
     env = dict(os.environ, PYTHONPATH=str(tmp_path))
-    interfaces = ", ".join(f"storyreel.backends.{kind}" for kind in registry.KINDS)
+    interfaces = ", ".join(f"storyreel.backends.{kind}" for kind in pipeline.BACKEND_KINDS)
     probe = ("import sys, storyreel, storyreel.core.registry, storyreel.core.config,"
              " storyreel.core.artifacts, storyreel.core.types, storyreel.core.vocabulary,"
              f" {interfaces};"
@@ -237,25 +226,19 @@ def test_stage_specs_follow_the_configured_backend():
         registry.stage_spec("script", {"backend": "gpt"})
 
 
-def test_a_backend_with_a_missing_extra_names_the_extra():
-    registry.register(registry.BackendSpec("keyframes", "fake-diffusers",
-                                           "storyreel_no_such_module.pipe:Pipe", gpu=True,
-                                           extra="diffusers"))
-    try:
-        with pytest.raises(MissingExtraError) as info:
-            registry.get("keyframes", "fake-diffusers")
-        assert str(info.value) == (
-            "backend 'keyframes/fake-diffusers' needs the Python module "
-            "'storyreel_no_such_module', which is not installed; install it with: "
-            "pip install 'storyreel[diffusers]'")
-    finally:
-        registry._REGISTRY["keyframes"].pop("fake-diffusers")
-    registry.register(registry.BackendSpec("keyframes", "broken", "storyreel.no_such:X"))
-    try:  # a missing module of storyreel itself is a bug, not a missing extra
-        with pytest.raises(ModuleNotFoundError):
-            registry.get("keyframes", "broken")
-    finally:
-        registry._REGISTRY["keyframes"].pop("broken")
+def test_a_backend_with_a_missing_extra_names_the_extra(plugins):
+    plugins("storyreel_fake_extras", SPECS=[
+        registry.BackendSpec("keyframes", "fake-diffusers", "storyreel_no_such_module.pipe:Pipe",
+                             gpu=True, extra="diffusers"),
+        registry.BackendSpec("keyframes", "broken", "storyreel.no_such:X")])
+    with pytest.raises(MissingExtraError) as info:
+        registry.get("keyframes", "fake-diffusers")
+    assert str(info.value) == (
+        "backend 'keyframes/fake-diffusers' needs the Python module "
+        "'storyreel_no_such_module', which is not installed; install it with: "
+        "pip install 'storyreel[diffusers]'")
+    with pytest.raises(ModuleNotFoundError):  # a missing module of storyreel itself is a bug
+        registry.get("keyframes", "broken")
 
 
 def test_options_for_gives_the_validated_block():
@@ -266,18 +249,31 @@ def test_options_for_gives_the_validated_block():
         options_for("keyframes", headroom=9)
 
 
-def test_config_accepts_a_backend_registered_by_a_package():
+def test_config_accepts_a_backend_registered_by_a_package(plugins):
     from storyreel.core.config import load_config
 
     with pytest.raises(ConfigError, match="'flat' is not one of"):
         load_config({"stages": {"keyframes": {"backend": "flat"}}})
-    registry.register(registry.BackendSpec("keyframes", "flat", "storyreel_flat:FlatRenderer"))
-    try:
-        config = load_config({"stages": {"keyframes": {"backend": "flat"}}})
-        block = config["stages"]["keyframes"]
-        assert (block["backend"], block["headroom"]) == ("flat", 1.2)
-    finally:
-        registry._REGISTRY["keyframes"].pop("flat")
+    plugins("storyreel_flat", SPEC=registry.BackendSpec(
+        "keyframes", "flat", "storyreel_flat:FlatRenderer", options={
+            "flatness": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.5,
+                         "description": "How flat the picture is."}}))
+    config = load_config({"stages": {"keyframes": {"backend": "flat"}}})
+    block = config["stages"]["keyframes"]
+    assert (block["backend"], block["headroom"], block["flatness"]) == ("flat", 1.2, 0.5)
+    with pytest.raises(ConfigError, match=r"stages\.keyframes\.flatness"):
+        load_config({"stages": {"keyframes": {"backend": "flat", "flatness": 3}}})
+    rows = [line for line in docs.render().splitlines() if "keyframes.flatness" in line]
+    assert rows and "keyframes/flat: How flat the picture is." in rows[0]
+
+
+def test_a_backend_setting_may_not_shadow_a_stage_setting(plugins):
+    from storyreel.core.config import load_config
+
+    plugins("storyreel_shadow", SPEC=registry.BackendSpec(
+        "keyframes", "shadow", "storyreel_shadow:X", options={"headroom": {"type": "number"}}))
+    with pytest.raises(ConfigError, match="keyframes/shadow declares the setting 'headroom'"):
+        load_config({})
 
 
 def test_config_docs_mark_only_required_fields_required():

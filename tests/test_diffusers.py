@@ -111,7 +111,8 @@ def test_clip_has_the_shots_exact_frames(tiny_models, in_workdir):
     backend.save(plan(), in_workdir / "k.png")
     video = DiffusersVideo(video_options(tiny_models))
     shot = plan(start=0.3, end=1.1)
-    info = video.render_shot(in_workdir / "k.png", shot, in_workdir / "c.mp4", load_config({})["output"], 0.2)
+    output = load_config({})["output"]
+    info = video.render_shot(in_workdir / "k.png", shot, in_workdir / "c.mp4", output, 0.2)
     expected = ffmpeg.shot_frames(0.3, 1.1, 25) + round(0.2 * 25)  # body plus crossfade overlap
     assert info["frames"] == expected == ffmpeg.count_frames(in_workdir / "c.mp4")
     assert diffusion.count_loads(in_workdir, "video") == 1
@@ -127,19 +128,19 @@ def test_memory_savers_then_fallback_on_injected_oom(tiny_models, in_workdir, mo
     # through the stage: every saver fails, the shot falls back to the animatic and is flagged
     from test_keyframes import plans_for
 
-    from storyreel.job import fallback, runner
+    from storyreel.job import fallback
+    from storyreel.job.context import JobContext
 
     shot = plans_for("16:9")[0]
     options = keyframe_options(tiny_models, warm=False)
-    monkeypatch.setattr(runner, "current", runner.Job("keyframes", "film", shot["id"], 1, 1,
-                                                      f"keyframes/film/{shot['id']}"))
+    job = JobContext.alone("keyframes", "film", shot["id"])
     monkeypatch.setenv(diffusion.INJECT_ENV, f"keyframes:{shot['id']}")
-    keyframes_stage.render_keyframe(shot, in_workdir / "c.png", options)
+    keyframes_stage.render_keyframe(shot, in_workdir / "c.png", options, job)
     records = fallback.gather(in_workdir / "results" / "film")
     assert [(r["shot"], r["backend"]) for r in records] == [(shot["id"], "animatic")]
     assert "out of GPU memory" in records[0]["reason"]
     monkeypatch.delenv(diffusion.INJECT_ENV)
-    keyframes_stage.render_keyframe(shot, in_workdir / "c.png", options)  # fine again:
+    keyframes_stage.render_keyframe(shot, in_workdir / "c.png", options, job)  # fine again:
     assert fallback.gather(in_workdir / "results" / "film") == []  # the flag goes
 
 

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from storyreel.core.artifacts import validate
+from storyreel.job.context import JobContext
 from storyreel.stages import idea as idea_stage
 
 OPTIONS = {"premise_max_words": 60}
@@ -100,7 +101,7 @@ def test_main_writes_a_valid_artifact(tmp_path):
     out = tmp_path / "results" / "demo" / "idea.json"
     smk = SimpleNamespace(params=SimpleNamespace(entry=entry(PREMISE), options=OPTIONS),
                           output=SimpleNamespace(idea=str(out)))
-    idea_stage.main(smk)
+    idea_stage.main(smk, JobContext.alone("idea"))
     doc = json.loads(out.read_text())
     validate(doc, "idea")
     assert doc["story"] == "demo"

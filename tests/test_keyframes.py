@@ -12,7 +12,7 @@ from test_vision import OPTIONS, make_story
 
 from storyreel.backends.keyframes.animatic import DRAWINGS, AnimaticRenderer
 from storyreel.backends.vision.embedded import LIGHTING
-from storyreel.core.artifacts import write_json
+from storyreel.core.artifacts import validate, write_json
 from storyreel.core.vocabulary import DRAWABLE, TIMES_OF_DAY
 from storyreel.media.ffmpeg import PRESETS
 from storyreel.stages import keyframes, vision
@@ -29,8 +29,8 @@ def plans_for(aspect: str) -> list[dict]:
 def test_keyframe_has_headroom_size_and_looks_like_a_picture(aspect: str, tmp_path: Path):
     plan = plans_for(aspect)[0]
     write_json(tmp_path / "plan.json", plan, "plan")
-    keyframes.render_keyframe(keyframes.read_plan(tmp_path / "plan.json"), tmp_path / "k.png",
-                              KEY_OPTIONS)
+    keyframes.render_keyframe(keyframes.read_plan(tmp_path / "plan.json", vision=True),
+                              tmp_path / "k.png", KEY_OPTIONS)
     image = Image.open(tmp_path / "k.png")
     w, h = PRESETS[aspect]
     assert abs(image.width - w * 1.2) <= 2 and abs(image.height - h * 1.2) <= 2
@@ -64,11 +64,15 @@ def test_time_of_day_sets_the_light():
     assert means["night"] < means["day"] - 30
 
 
-def test_bare_shot_renders_without_a_style_bible(tmp_path: Path):
-    _, shotlist = make_story("1:1")
+def test_bare_shot_is_planned_once_with_the_story_style(tmp_path: Path):
+    idea, shotlist = make_story("1:1")
     write_json(tmp_path / "sh001.json", shotlist["shots"][0], "shot")
-    keyframes.render_keyframe(keyframes.read_plan(tmp_path / "sh001.json"),
-                              tmp_path / "k.png", KEY_OPTIONS)
+    plan = keyframes.read_plan(tmp_path / "sh001.json", False, idea, 0.4)
+    validate(plan, "plan")  # every renderer gets a plan
+    assert (plan["style"], plan["crossfade_s"]) == (idea["style"], 0.4)
+    other = keyframes.read_plan(tmp_path / "sh001.json", False, {**idea, "style": "noir"}, 0.4)
+    assert other["style"] == "noir" and other["palette"] != plan["palette"]
+    keyframes.render_keyframe(plan, tmp_path / "k.png", KEY_OPTIONS)
     assert Image.open(tmp_path / "k.png").size == (1296, 1296)
 
 

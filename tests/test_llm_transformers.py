@@ -9,7 +9,8 @@ from types import SimpleNamespace
 import pytest
 
 from storyreel.core.artifacts import validate, write_json
-from storyreel.core.config import load_config
+from storyreel.core.config import load_config, options_for
+from storyreel.job.context import JobContext
 from storyreel.stages import script as sc
 
 from tiny_models import tiny_causal_lm
@@ -46,7 +47,7 @@ def test_garbage_is_repaired_then_falls_back_and_the_model_loads_once(model_dir,
                                                  words_per_minute=160.0,
                                                  pauses={"sentence": 0.3, "scene": 0.7}))
     loads = tf.usage()["loads"]
-    sc.main(smk)
+    sc.main(smk, JobContext.alone("script"))
     script = json.loads(out.read_text())
     validate(script, "script")
     assert script["backend"] == "transformers" and script["model"] == model_dir
@@ -58,9 +59,9 @@ def test_garbage_is_repaired_then_falls_back_and_the_model_loads_once(model_dir,
 
 
 def test_chat_template_and_seeded_sampling(model_dir):
-    from storyreel.backends.script.transformers import TransformersChat, load
+    from storyreel.models.chat.local import LocalChat, load
 
-    chat = TransformersChat(options(model_dir, temperature=0.9))
+    chat = LocalChat(options(model_dir, temperature=0.9))
     assert chat.loaded is load(model_dir, "auto", "auto")  # cached: loaded once per process
     assert chat.loaded.tokenizer.chat_template
     assert (chat.loaded.device, chat.loaded.dtype) == ("cpu", "float32")
@@ -91,18 +92,18 @@ def test_missing_extra_names_it(monkeypatch):
     from storyreel.core.errors import MissingExtraError
 
     monkeypatch.setitem(sys.modules, "transformers", None)
-    monkeypatch.delitem(sys.modules, "storyreel.backends.script.transformers", raising=False)
+    monkeypatch.delitem(sys.modules, "storyreel.models.chat.local", raising=False)
     with pytest.raises(MissingExtraError, match=r"storyreel\[llm\]"):
-        registry.get("script", "transformers")
+        registry.create("script", options_for("script", backend="transformers"))
 
 
 @pytest.mark.gpu
 def test_transformers_writer_on_cuda(model_dir):
     if not torch.cuda.is_available():
         pytest.skip("no CUDA GPU on this machine")
-    from storyreel.backends.script.transformers import TransformersChat, usage
+    from storyreel.models.chat.local import LocalChat, usage
 
-    chat = TransformersChat(options(model_dir, device_map="cuda"))
+    chat = LocalChat(options(model_dir, device_map="cuda"))
     assert chat.loaded.device == "cuda" and chat.loaded.dtype in ("bfloat16", "float16")
     answer = chat.chat([{"role": "user", "content": "Hello"}], None, 1)
     assert isinstance(answer, str)

@@ -11,12 +11,14 @@ from types import SimpleNamespace
 
 import pytest
 
-from storyreel.backends.script.openai_compat import OpenAIClient, OpenAIWriter
+from storyreel.backends.script.llm import OpenAIWriter, write_scenes
 from storyreel.core.artifacts import validate, write_json
 from storyreel.core.config import load_config
 from storyreel.core.errors import StoryreelError
 from storyreel.core.vocabulary import MOODS, TIMES_OF_DAY
-from storyreel.models import structured
+from storyreel.job.context import JobContext
+from storyreel.models.chat import structured
+from storyreel.models.chat.server import ServerChat
 from storyreel.stages import script as sc
 
 from conftest import local_server
@@ -97,7 +99,7 @@ def run_stage(tmp_path, opts) -> dict:
                           output=SimpleNamespace(script=str(out)),
                           params=SimpleNamespace(options=opts, words_per_minute=160.0,
                                                  pauses={"sentence": 0.3, "scene": 0.7}))
-    sc.main(smk)
+    sc.main(smk, JobContext.alone("script"))
     written = out.read_text()
     script = json.loads(written)
     validate(script, "script")
@@ -135,8 +137,8 @@ def test_each_bad_answer_is_repaired_in_turn(server, fake, tmp_path):
                                            + "Elle attend le bateau dans la nuit."}]})),
         completion("```json\n" + json.dumps({"scenes": [SCENE, long_scene]}) + "\n```"),
     ]
-    chat = OpenAIClient(options(server), "writer")
-    scenes, record = structured.write_scenes(chat, IDEA, 4, BUDGET.target_words(),
+    chat = ServerChat(options(server), "writer")
+    scenes, record = write_scenes(chat, IDEA, 4, BUDGET.target_words(),
                                              max_repairs=3)
     assert record["attempts"] == 4
     errors = record["rejected"]
@@ -156,8 +158,8 @@ def test_each_bad_answer_is_repaired_in_turn(server, fake, tmp_path):
 
 def test_too_short_a_script_is_sent_back(server, fake):
     fake.answers = [completion(json.dumps({"scenes": [SCENE]})), completion(json.dumps(VALID))]
-    chat = OpenAIClient(options(server), "writer")
-    _, record = structured.write_scenes(chat, IDEA, 4, BUDGET.target_words(), max_repairs=1)
+    chat = ServerChat(options(server), "writer")
+    _, record = write_scenes(chat, IDEA, 4, BUDGET.target_words(), max_repairs=1)
     assert "narration has 7 words" in record["rejected"][0] and record["attempts"] == 2
 
 
@@ -188,7 +190,7 @@ def test_retries_429_and_5xx_with_backoff_then_succeeds(server, fake):
 def test_client_errors_are_not_retried(server, fake):
     fake.answers = [(401, b'{"error": "bad key"}')]
     with pytest.raises(StoryreelError, match=r"127\.0\.0\.1.*HTTP 401"):
-        OpenAIClient(options(server, response_format="none"), "writer").chat([], None, 0)
+        ServerChat(options(server, response_format="none"), "writer").chat([], None, 0)
     assert len(fake.requests) == 1
 
 
@@ -207,7 +209,7 @@ def test_errors_never_carry_the_key(server, fake, monkeypatch, caplog):
     for status in (401, 500):
         fake.answers = [(status, b"")]
         with pytest.raises(StoryreelError) as info:
-            OpenAIClient(options(server, max_retries=1), "writer").chat([], None, 0)
+            ServerChat(options(server, max_retries=1), "writer").chat([], None, 0)
         assert SECRET not in str(info.value)
         assert "HTTP" in str(info.value)
     assert SECRET not in caplog.text
@@ -215,7 +217,7 @@ def test_errors_never_carry_the_key(server, fake, monkeypatch, caplog):
 
 def test_unreachable_server_names_the_base_url():
     with pytest.raises(StoryreelError, match=r"cannot reach http://127\.0\.0\.1:9/v1.*2 attempts"):
-        OpenAIClient(options("http://127.0.0.1:9/v1", timeout_s=2, max_retries=1),
+        ServerChat(options("http://127.0.0.1:9/v1", timeout_s=2, max_retries=1),
                      "writer").chat([], None, 0)
 
 

@@ -15,6 +15,7 @@ from test_vision import OPTIONS, make_story
 from storyreel.backends.keyframes.animatic import AnimaticRenderer
 from storyreel.backends.post import ffmpeg as fp
 from storyreel.core.artifacts import read_json, sha256_file, write_json
+from storyreel.job.context import JobContext
 from storyreel.media import ffmpeg
 from storyreel.media.audio import write_wav
 from storyreel.media.subtitles import Cue, write_srt, write_vtt
@@ -109,7 +110,7 @@ def finished(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     aspect = request.param
     root = tmp_path_factory.mktemp("post") / aspect.replace(":", "x")
     smk = build_story(root, aspect, *CASES[aspect])
-    post.main(smk)
+    post.main(smk, JobContext.alone("post"))
     return aspect, smk
 
 
@@ -171,7 +172,7 @@ def test_clips_without_cut_points_are_joined_by_encoding(tmp_path: Path):
         ffmpeg.run_ffmpeg(["-y", "-i", clip, *ffmpeg.x264_args(OUTPUT), "-x264-params",
                           "keyint=1000:min-keyint=1000:scenecut=0", str(plain)], "re-encode")
         plain.replace(clip)
-    post.main(smk)
+    post.main(smk, JobContext.alone("post"))
     quality = read_json(smk.output.manifest, "manifest")["quality"]
     assert quality["picture_stream_copied"] is False
     assert quality["frames"] == 150 == ffmpeg.count_frames(smk.output.mp4)

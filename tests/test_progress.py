@@ -140,6 +140,12 @@ class TestStoryreelLogHandler(TestLogHandlerBase):
         return plugin.LogHandlerSettings()
 
 
+def introduction(workflow, stories) -> logging.LogRecord:
+    """The record the Snakefile sends the plugin (storyreel.ops.progress.introduce)."""
+    return record(LogEvent.DEBUG_DAG, "storyreel: following the jobs",
+                  **{pg.RUN_ATTRIBUTE: {"workflow": workflow, "stories": stories}})
+
+
 def record(event, msg="", level=logging.INFO, **extra) -> logging.LogRecord:
     rec = logging.LogRecord("snakemake", level, "x.py", 1, msg, (), None)
     rec.event = event
@@ -160,13 +166,12 @@ def handler(tmp_path, monkeypatch):
     workflow = SimpleNamespace(dag=SimpleNamespace(_needrun=jobs),
                                config={"stages": {"vision": {"enabled": True}}},
                                resource_settings=SimpleNamespace(cores=2))
-    monkeypatch.setattr(pg, "_ATTACHED", {"workflow": workflow,
-                                          "stories": {"a": {"duration_s": 8}}})
     settings = MockOutputSettings()
     settings.printshellcmds = False
     h = plugin.LogHandler(common_settings=settings, settings=plugin.LogHandlerSettings())
     h.stream = io.StringIO()
     h.tty = False
+    h.emit(introduction(workflow, {"a": {"duration_s": 8}}))
     yield h
     h.close()
 
@@ -214,12 +219,12 @@ def test_quiet_shows_only_progress_and_summary(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     idea = SimpleNamespace(jobid=1, **vars(fake_job("idea", story="a")))
     dag = SimpleNamespace(_needrun=[idea], _finished=[])
-    monkeypatch.setattr(pg, "_ATTACHED", {"workflow": SimpleNamespace(
-        dag=dag, config={}, resource_settings=SimpleNamespace(cores=1)), "stories": {}})
     settings = MockOutputSettings()
     settings.quiet = {"progress", "rules"}
     h = plugin.LogHandler(common_settings=settings, settings=plugin.LogHandlerSettings())
     h.stream, h.tty = io.StringIO(), False
+    h.emit(introduction(SimpleNamespace(dag=dag, config={},
+                                        resource_settings=SimpleNamespace(cores=1)), {}))
     h.emit(record(LogEvent.RUN_INFO, "Job stats", stats={"total": 1}))
     h.emit(record(LogEvent.JOB_INFO, jobid=1, rule_name="idea", wildcards={"story": "a"},
                   log=[], benchmark=None))

@@ -22,6 +22,7 @@ from storyreel.core.errors import (
     TransientError,
 )
 from storyreel.job import fallback, faults, runner
+from storyreel.job.context import JobContext
 from storyreel.ops import summary
 
 from conftest import TINY_STORY, Workdir, local_server
@@ -91,8 +92,9 @@ def test_api_key_echoed_by_a_server_never_reaches_logs_or_console(echo_server, t
     side = work.path / "results" / "tiny" / ".degradations" / "script.json"
     record = json.loads(side.read_text())
     assert record["backend"] == "template" and "401" in record["reason"]
+    # 401 cannot be cured by asking again: the template writes at once, with no second attempt
     assert (work.path / "logs" / "script" / "tiny.attempt1.log").exists()
-    assert (work.path / "logs" / "script" / "tiny.attempt2.log").exists()
+    assert not (work.path / "logs" / "script" / "tiny.attempt2.log").exists()
 
 
 # -- faults ----------------------------------------------------------------------------------
@@ -144,7 +146,7 @@ def test_permanent_error_fails_later_attempts_at_once(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     calls = []
 
-    def main(smk):
+    def main(smk, job):
         calls.append(1)
         raise MissingExtraError("keyframes/x", "diffusers", "diffusers")
 
@@ -165,7 +167,7 @@ def test_transient_error_is_retried_and_every_attempt_log_kept(tmp_path, monkeyp
     monkeypatch.chdir(tmp_path)
     attempts = []
 
-    def main(smk):
+    def main(smk, job):
         attempts.append(smk.resources["attempt"])
         logging.getLogger("storyreel").info("attempt %d working", attempts[-1])
         if len(attempts) < 2:
@@ -187,7 +189,7 @@ def test_timeout_ends_a_hanging_attempt(tmp_path, monkeypatch):
     smk = fake_smk(tmp_path, 1)
     smk.config["retry"]["timeout_s"] = {"idea": 0.5}
     with pytest.raises(SystemExit) as info:
-        runner.run(smk, lambda s: None)
+        runner.run(smk, lambda s, job: None)
     assert "timed out after 0.5 s" in str(info.value.code)
 
 
@@ -195,7 +197,7 @@ def test_temporary_work_lives_under_the_project(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     seen = []
 
-    def main(smk):
+    def main(smk, job):
         import tempfile
 
         with tempfile.TemporaryDirectory() as tmp:
@@ -234,15 +236,14 @@ def test_fallback_records_a_degradation_and_clears_it_on_success(tmp_path):
             raise MissingExtraError("keyframes/heavy", "diffusers", "diffusers")
         return name
 
-    assert fallback.with_fallback("keyframes", options, call, shot="sh002", story="k01",
-                                  results=tmp_path) == "light"
+    job = JobContext.alone("keyframes", "k01", "sh002", results=tmp_path)
+    assert fallback.with_fallback(job, options, call) == "light"
     records = fallback.gather(tmp_path / "k01")
     assert records == [{"stage": "keyframes", "shot": "sh002", "backend": "light",
                         "reason": "heavy: backend 'keyframes/heavy' needs the Python module "
                                   "'diffusers', which is not installed; install it with: pip "
                                   "install 'storyreel[diffusers]'"}]
-    assert fallback.with_fallback("keyframes", options, lambda n: n, shot="sh002",
-                                  story="k01", results=tmp_path) == "heavy"
+    assert fallback.with_fallback(job, options, lambda n: n) == "heavy"
     assert fallback.gather(tmp_path / "k01") == []
 
 
@@ -254,11 +255,11 @@ def test_fallback_waits_for_the_last_attempt_on_transient_errors(tmp_path, monke
             raise TransientError("CUDA busy")
         return name
 
-    monkeypatch.setattr(runner, "current", runner.Job("video", "k01", "sh001", 1, 2, "k"))
+    first = JobContext("video", "k01", "sh001", attempt=1, attempts=2, results=tmp_path)
     with pytest.raises(TransientError):
-        fallback.with_fallback("video", options, call, results=tmp_path)
-    monkeypatch.setattr(runner, "current", runner.Job("video", "k01", "sh001", 2, 2, "k"))
-    assert fallback.with_fallback("video", options, call, results=tmp_path) == "light"
+        fallback.with_fallback(first, options, call)
+    last = JobContext("video", "k01", "sh001", attempt=2, attempts=2, results=tmp_path)
+    assert fallback.with_fallback(last, options, call) == "light"
 
 
 def test_bad_input_never_falls_back(tmp_path):
@@ -266,8 +267,8 @@ def test_bad_input_never_falls_back(tmp_path):
         raise ConfigError("config: shots.k01.sh009: no such shot")
 
     with pytest.raises(ConfigError):
-        fallback.with_fallback("keyframes", {"backend": "a", "fallback": ["b"]}, call,
-                               story="k01", results=tmp_path)
+        fallback.with_fallback(JobContext.alone("keyframes", "k01", results=tmp_path),
+                               {"backend": "a", "fallback": ["b"]}, call)
 
 
 def test_all_backends_failing_names_each_reason(tmp_path):
@@ -275,8 +276,8 @@ def test_all_backends_failing_names_each_reason(tmp_path):
         raise PermanentError(f"{name} is broken")
 
     with pytest.raises(StoryreelError, match="a: a is broken; b: b is broken"):
-        fallback.with_fallback("voice", {"backend": "a", "fallback": ["b"]}, call,
-                               story="k01", results=tmp_path)
+        fallback.with_fallback(JobContext.alone("voice", "k01", results=tmp_path),
+                               {"backend": "a", "fallback": ["b"]}, call)
 
 
 # -- summary ---------------------------------------------------------------------------------
@@ -326,7 +327,7 @@ def test_onnxruntime_writes_nothing_under_the_home_folder(tmp_path, monkeypatch)
     pytest.importorskip("onnxruntime")
     home = tmp_path / "home"
     home.mkdir()
-    code = ("import sys, pathlib; from storyreel import runner; "
+    code = ("import sys, pathlib; from storyreel.job import runner; "
             "runner.telemetry_off(pathlib.Path(sys.argv[1])); import onnxruntime; "
             "onnxruntime.SessionOptions()")
     env = {k: v for k, v in __import__("os").environ.items() if k != "XDG_CACHE_HOME"}

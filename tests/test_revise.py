@@ -11,6 +11,7 @@ import pytest
 from storyreel import text as tx
 from storyreel.core.artifacts import validate, write_json
 from storyreel.core.types import Budget
+from storyreel.job.context import JobContext
 from storyreel.stages import revise as rv
 
 WPM = 165.0
@@ -146,7 +147,7 @@ def test_main_writes_a_valid_artifact(tmp_path):
                           output=SimpleNamespace(revised=str(out)),
                           params=SimpleNamespace(options=OPTIONS, words_per_minute=WPM,
                                                  pauses=PAUSES))
-    rv.main(smk)
+    rv.main(smk, JobContext.alone("revise"))
     doc = json.loads(out.read_text())
     validate(doc, "revised")
     assert doc["scenes"][0]["sentences"][0]["text"] == "It is five o'clock in the afternoon."

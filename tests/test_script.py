@@ -12,6 +12,7 @@ from storyreel.backends.script.template import read_premise, third_person
 from storyreel.core.artifacts import validate
 from storyreel.core.types import LEAD_S, Budget
 from storyreel.core.vocabulary import MOODS
+from storyreel.job.context import JobContext
 from storyreel.stages import script as sc
 
 WPM = 165.0
@@ -213,5 +214,5 @@ def test_main_writes_script(tmp_path):
                           output=SimpleNamespace(script=str(out)),
                           params=SimpleNamespace(options=OPTIONS, words_per_minute=WPM,
                                                  pauses=PAUSES))
-    sc.main(smk)
+    sc.main(smk, JobContext.alone("script"))
     validate(json.loads(out.read_text()), "script")

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from storyreel.core import config as srconfig
+from storyreel.core import stories as srstories
 from storyreel.core.errors import ConfigError
 
 from conftest import REPO, TINY_STORY, Workdir
@@ -79,7 +80,7 @@ def test_bad_config_is_refused_with_its_key_path(case, tmp_path):
 
     def load() -> None:
         config = srconfig.load_config(merged(case["config"]))
-        srconfig.load_stories(stories, config)
+        srstories.validate_stories(stories, config)
 
     message = refusal(load)
     assert case["expect"] in message, message
@@ -90,10 +91,10 @@ def test_hostile_story_input_is_answered(case, tmp_path):
     config = srconfig.load_config(merged(case.get("config") or {}))
     path = write_stories(case, tmp_path)
     if case["expect"]:
-        message = refusal(lambda: srconfig.load_stories(path, config))
+        message = refusal(lambda: srstories.validate_stories(path, config))
         assert case["expect"] in message, message
         return
-    stories = srconfig.load_stories(path, config)
+    stories = srstories.validate_stories(path, config)
     for story in stories.values():
         for text in (story["idea"], story["title"] or ""):
             assert not any(ord(ch) < 32 and ch not in "\n\t" for ch in text)
@@ -108,7 +109,7 @@ def test_the_data_holds_enough_cases():
 
 
 def test_story_id_pattern_ends_at_the_very_end():
-    assert srconfig.STORY_ID_RE.match("evil") and not srconfig.STORY_ID_RE.match("evil\n")
+    assert srstories.STORY_ID_RE.match("evil") and not srstories.STORY_ID_RE.match("evil\n")
 
 
 SNAKEMAKE_CASES = ["id-trailing-newline", "id-periodic-letter", "emoji-idea", "unknown-voice",

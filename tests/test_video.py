@@ -11,7 +11,7 @@ from test_vision import OPTIONS, make_story
 from storyreel.backends.keyframes.animatic import AnimaticRenderer
 from storyreel.backends.video import kenburns as kb
 from storyreel.core.config import load_config
-from storyreel.media import ffmpeg
+from storyreel.media import clip, ffmpeg
 from storyreel.media.ffmpeg import count_frames, probe, shot_frames
 from storyreel.stages import video, vision
 
@@ -68,8 +68,9 @@ def test_clip_has_exact_frames_plus_crossfade_overlap(fps: int, tmp_path: Path):
         png = tmp_path / f"{plan['id']}.png"
         renderer.save(plan, png)
         out = tmp_path / f"{plan['id']}.mp4"
-        made = video.render_clip(png, plan, out, {"backend": "kenburns"}, load_config({"output": {"fps": fps}})["output"],
-                                 video.crossfade_length(plan, 0.5))
+        output = load_config({"output": {"fps": fps}})["output"]
+        made = video.render_clip(png, plan, out, {"backend": "kenburns"}, output,
+                                 plan["crossfade_s"])
         expected = shot_frames(plan["start"], plan["end"], fps)
         if plan["transition"] == "crossfade":
             expected += round(shotlist["crossfade_s"] * fps)
@@ -79,16 +80,11 @@ def test_clip_has_exact_frames_plus_crossfade_overlap(fps: int, tmp_path: Path):
         assert (stream.codec, stream.profile, stream.pix_fmt) == ("h264", "High", "yuv420p")
 
 
-def test_crossfade_length_sources():
-    assert video.crossfade_length({"crossfade_s": 0.7}, 0.2) == 0.7
-    assert video.crossfade_length({}, 0.2) == 0.2
-
-
 def test_cut_points_are_where_post_cuts():
-    assert kb.cut_points(50, 12, 12) == [0, 12, 50]
-    assert kb.cut_points(50, 0, 12) == [0, 12]
-    assert kb.cut_points(50, 0, 0) == [0]
-    assert kb.cut_points(8, 12, 12) == [0, 8]  # a shot shorter than the fade
+    assert clip.cut_points(50, 12, 12) == [0, 12, 50]
+    assert clip.cut_points(50, 0, 12) == [0, 12]
+    assert clip.cut_points(50, 0, 0) == [0]
+    assert clip.cut_points(8, 12, 12) == [0, 8]  # a shot shorter than the fade
 
 
 def test_clip_burns_the_subtitles_of_its_own_time(tmp_path: Path):
@@ -104,8 +100,9 @@ def test_clip_burns_the_subtitles_of_its_own_time(tmp_path: Path):
     write_srt(srt, [Cue(0.0, 1.9, ("An earlier cue, long gone",)),
                     Cue(2.0, 2.4, ("The cue of this shot",))])
     plain, burned = tmp_path / "plain.mp4", tmp_path / "burned.mp4"
-    video.render_clip(png, plan, plain, {"backend": "kenburns"}, load_config({})["output"], 0.0)
-    video.render_clip(png, plan, burned, {"backend": "kenburns"}, load_config({})["output"], 0.0, subtitles=srt)
+    output = load_config({})["output"]
+    video.render_clip(png, plan, plain, {"backend": "kenburns"}, output, 0.0)
+    video.render_clip(png, plan, burned, {"backend": "kenburns"}, output, 0.0, subtitles=srt)
     _, a = gray_frames(plain, region=1.0, size=(128, 72))
     _, b = gray_frames(burned, region=1.0, size=(128, 72))
     bottom = slice(48, 72)
@@ -122,7 +119,7 @@ def test_yuv_planes_match_ffmpegs_bt709_conversion(rgb: tuple[int, int, int]):
     from PIL import Image
 
     img = Image.new("RGB", (64, 36), rgb)
-    y, cb, cr = kb.yuv_planes(img)
+    y, cb, cr = clip.yuv_planes(img)
     assert (y.size, cb.size, cr.size) == ((64, 36), (32, 18), (32, 18))
     ours = [int(p.getpixel((0, 0))) for p in (y, cb, cr)]
     raw = subprocess.run(ffmpeg.ffmpeg_command(
@@ -131,5 +128,5 @@ def test_yuv_planes_match_ffmpegs_bt709_conversion(rgb: tuple[int, int, int]):
         input=img.tobytes(), capture_output=True, check=True).stdout
     theirs = [raw[0], raw[64 * 36], raw[64 * 36 + 32 * 18]]
     assert all(abs(a - b) <= 1 for a, b in zip(ours, theirs, strict=True)), (ours, theirs)
-    frame = kb.yuv420_frame((y, cb, cr), (4.0, 2.0, 36.0, 20.0), (32, 18))
+    frame = clip.yuv420_frame((y, cb, cr), (4.0, 2.0, 36.0, 20.0), (32, 18))
     assert len(frame) == 32 * 18 * 3 // 2

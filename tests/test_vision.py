@@ -87,11 +87,11 @@ def test_keyword_tables_find_what_to_draw():
     assert embedded.find_elements("") == {"scenery": [], "props": [], "figures": []}
 
 
-def test_bare_shot_fallback_plan_shares_the_story_palette():
-    _, shotlist = make_story()
+def test_a_shot_planned_alone_shares_the_story_palette():
+    idea, shotlist = make_story()
     planner = embedded.EmbeddedVision(OPTIONS)
-    first, second = (planner.fallback_plan(s) for s in shotlist["shots"][:2])
+    first, second = (planner.plan_alone(s, idea, 0.5) for s in shotlist["shots"][:2])
     validate(first, "plan")
     assert first["palette"] == second["palette"]
-    other = dict(shotlist["shots"][0], story="another")
-    assert planner.fallback_plan(other)["palette"] != first["palette"]
+    assert planner.plan_alone(shotlist["shots"][0], {**idea, "story": "another"}, 0.5)[
+        "palette"] != first["palette"]

@@ -212,6 +212,13 @@ def plan_path(story_folder: str | Path, shot: str, vision: bool = True) -> Path:
                 None if vision else "shots") / f"{shot}.json"
 
 
+def inside(name: str, key: str) -> str:
+    """The path of an artifact written inside its stage's folder, relative to that folder
+    (``style.json`` for the vision stage's style)."""
+    artifact = stage(name).artifact(key)
+    return artifact.path.split("/", 1)[1] if artifact.inside else artifact.path
+
+
 def shot_ids_in(folder: str | Path) -> list[str]:
     """The shot ids of the files in a folder (``shots/``, ``keyframes/`` ...), sorted."""
     return sorted({f.stem for f in Path(folder).glob(SHOT_GLOB)})

@@ -154,20 +154,30 @@ def get(kind: str, name: str) -> Any:
     names the pip extra to install.
     """
     entry = spec(kind, name)
-    module_name, _, attribute = entry.target.partition(":")
     try:
-        module = importlib.import_module(module_name)
+        return _attribute(entry.target)
     except ModuleNotFoundError as exc:
-        missing = exc.name or module_name
-        if entry.extra and missing.split(".")[0] != "storyreel":
-            raise MissingExtraError(entry.id, missing, entry.extra) from exc
-        raise
-    return getattr(module, attribute)
+        raise _missing(entry, exc) from exc
 
 
-def create(stage: str, options: dict[str, Any]) -> Any:
-    """The backend a stage's validated options name, built as ``Backend(options)``."""
-    return get(stage, str(options["backend"]))(options)
+def _missing(entry: BackendSpec, exc: ModuleNotFoundError) -> Exception:
+    """A missing module as :class:`MissingExtraError` when the backend's extra provides it (a
+    missing module of storyreel itself is a bug, and stays what it is)."""
+    missing = exc.name or "?"
+    if entry.extra and missing.split(".")[0] != "storyreel":
+        return MissingExtraError(entry.id, missing, entry.extra)
+    return exc
+
+
+def create(stage: str, options: Mapping[str, Any]) -> Any:
+    """The backend a stage's validated options name, built as ``Backend(options)`` (a backend
+    that imports its heavy libraries when built reports a missing extra the same way)."""
+    entry = spec(stage, str(options["backend"]))
+    factory = get(stage, entry.name)
+    try:
+        return factory(options)
+    except ModuleNotFoundError as exc:
+        raise _missing(entry, exc) from exc
 
 
 def interface(kind: str) -> type:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from storyreel.core import pipeline, registry
+from storyreel.core import registry
 from storyreel.core.artifacts import read_json
 from storyreel.core.types import ShotPlan
 from storyreel.job.context import JobContext
@@ -26,15 +26,24 @@ from storyreel.models.diffusion import injected_ooms, job_options
 log = logging.getLogger(__name__)
 
 
-def read_plan(path: str | Path, idea: dict[str, Any], crossfade_s: float) -> ShotPlan:
-    """The plan a shot is rendered from: the vision stage's (schema ``plan``), or the bare shot
-    of the shot list (schema ``shot``, vision off) planned here by the embedded vision backend
-    with the story's ``idea`` (its style and seed) and the shot list's ``crossfade_s``."""
-    made_by = pipeline.producer(path)
-    if made_by and made_by[0].name == "vision":
+def read_plan(path: str | Path, vision: bool, idea: dict[str, Any] | None = None,
+              crossfade_s: float = 0.0) -> ShotPlan:
+    """The plan a shot is rendered from: the vision stage's (schema ``plan``), or with vision
+    off the bare shot of the shot list (schema ``shot``), planned here by the embedded vision
+    backend with the story's ``idea`` (its style and seed) and the shot list's
+    ``crossfade_s``."""
+    if vision:
         return read_json(path, "plan")
+    if idea is None:
+        raise ValueError("a bare shot is planned with the story's idea")
     shot = read_json(path, "shot")
     return registry.create("vision", {"backend": "embedded"}).plan_alone(shot, idea, crossfade_s)
+
+
+def shot_plan(smk: Any) -> ShotPlan:
+    """The plan of a keyframes or video job (its inputs ``plan`` and ``idea``)."""
+    return read_plan(smk.input.plan, bool(smk.config["stages"]["vision"]["enabled"]),
+                     read_json(smk.input.idea, "idea"), float(smk.params.crossfade_s))
 
 
 def render_shot(job: JobContext, options: dict[str, Any], method: str,
@@ -75,8 +84,7 @@ def render_keyframe(plan: ShotPlan, out: str | Path, options: dict[str, Any],
 
 def main(smk: Any, job: JobContext) -> None:
     """Snakemake entry point (rule ``keyframes``)."""
-    plan = read_plan(smk.input.plan, read_json(smk.input.idea, "idea"),
-                     float(smk.params.crossfade_s))
+    plan = shot_plan(smk)
     options = job_options(dict(smk.params.options), dict(smk.config), "keyframes")
     seconds = render_keyframe(plan, smk.output.png, options, job)
     log.info("keyframe %s rendered in %.2f s", plan["id"], seconds)

@@ -14,7 +14,7 @@ from typing import Any
 
 from PIL import Image
 
-from storyreel.core import redact, registry
+from storyreel.core import pipeline, redact, registry
 from storyreel.core.artifacts import atomic_path, read_json, write_json
 from storyreel.core.types import EditJob
 from storyreel.job import fallback
@@ -67,7 +67,7 @@ def model_records(smk: Any, words: dict[str, Any]) -> dict[str, dict[str, Any]]:
     sources = []
     if hasattr(smk.input, "script"):
         sources.append(("script", Path(smk.input.script), "script"))
-    style = Path(smk.output.manifest).parent / "vision" / "style.json"
+    style = pipeline.path(Path(smk.output.manifest).parent, "vision", "style")
     if style.is_file():
         sources.append(("vision", style, "style"))
     for stage, path, schema in sources:

@@ -12,12 +12,11 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from storyreel.core.artifacts import read_json
 from storyreel.core.types import ShotPlan
 from storyreel.job.context import JobContext
 from storyreel.media.subtitles import parse_subtitles
 from storyreel.models.diffusion import job_options
-from storyreel.stages.keyframes import read_plan, render_shot
+from storyreel.stages.keyframes import render_shot, shot_plan
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +44,7 @@ def burned_subtitles(srt: str | Path | None, burn: bool) -> str | Path | None:
 
 def main(smk: Any, job: JobContext) -> None:
     """Snakemake entry point (rule ``video``)."""
-    plan = read_plan(smk.input.plan, read_json(smk.input.idea, "idea"),
-                     float(smk.params.crossfade_s))
+    plan = shot_plan(smk)
     subtitles = burned_subtitles(smk.input.srt, bool(smk.params.burn_subtitles))
     options = job_options(dict(smk.params.options), dict(smk.config), "video")
     frames = render_clip(smk.input.png, plan, smk.output.clip, options,

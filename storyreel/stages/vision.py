@@ -35,7 +35,7 @@ def write_plans(style: dict[str, Any], plans: list[dict[str, Any]], out_dir: str
     (atomically, validated)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    write_json(pipeline.path(out.parent, "vision", "style"), style, "style")
+    write_json(out / pipeline.inside("vision", "style"), style, "style")
     for plan in plans:
         write_json(out / f"{plan['id']}.json", plan, "plan")
 
