@@ -53,7 +53,7 @@ FILM = {"id": "film", "title": "The Lamp", "duration_s": 10, "seed": 5, "idea": 
 KILL_STAGES = ["script", "revise", "voice", "asr", "shotlist", "vision", "keyframes", "video",
                "post"]
 CORRUPTIONS = [("words.json", False), ("narration.wav", False), ("keyframes/sh001.png", False),
-               ("clips/sh001.mp4", False), ("final.mp4", False), ("shots/sh001.json", False),
+               ("video/sh001.mp4", False), ("final.mp4", False), ("shots/sh001.json", False),
                ("words.json", True), ("manifest.json", False), ("voice.json", False)]
 
 

@@ -3,7 +3,7 @@
     python benchmarks/models.py [--stories config/stories.yaml] [--keep DIR] [--whisper DIR]
 
 Needs the extras (``pip install -e '.[llm,whisper]'``). No model can be downloaded here, so the
-model backends run **tiny random models built on the spot** (tests/tiny_models.py: a two-layer
+model backends run **tiny random models built on the spot** (storyreel/models/tiny.py: a two-layer
 Llama, a two-layer Whisper converted with CTranslate2) on the CPU. Their time and memory show the
 cost of the code path, the loading and the per-job reuse, not of a real model; a random Whisper
 hears garbage, so its WER and cue timings are what they are (they show the fallback path:
@@ -116,14 +116,14 @@ def main() -> None:
         print(json.dumps(job(stage, backend, Path(story), model, Path(out))))
         return
 
-    from tiny_models import tiny_causal_lm, tiny_whisper
+    from storyreel.models.tiny import build_tiny_llm, build_tiny_whisper
 
     workdir = Path(args.keep or tempfile.mkdtemp(prefix="storyreel-models-", dir=REPO))
     (workdir / "config").mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "config" / "config.yaml", workdir / "config" / "config.yaml")
     shutil.copy(args.stories, workdir / "config" / "stories.yaml")
-    models = {"llm": str(tiny_causal_lm(workdir / "models" / "llm")),
-              "whisper": str(tiny_whisper(workdir / "models" / "whisper" / "ct2"))}
+    models = {"llm": str(build_tiny_llm(workdir / "models" / "llm")),
+              "whisper": str(build_tiny_whisper(workdir / "models" / "whisper" / "ct2"))}
     subprocess.run([str(BIN / "snakemake"), "-s", str(REPO / "Snakefile"), "-d", str(workdir),
                     "--cores", "2", "--until", "shotlist", "--quiet", "--rerun-incomplete"],
                    check=True)

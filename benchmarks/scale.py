@@ -198,7 +198,7 @@ rule video:
         shot_plan,
         "results/{story}/subtitles.srt",
     output:
-        "results/{story}/clips/{shot}.mp4",
+        "results/{story}/video/{shot}.mp4",
     log:
         "logs/video/{story}/{shot}.log",
     benchmark:
@@ -209,7 +209,7 @@ rule video:
 
 rule post:
     input:
-        per_shot("results/{story}/clips/{shot}.mp4"),
+        per_shot("results/{story}/video/{shot}.mp4"),
         per_shot("results/{story}/keyframes/{shot}.png"),
         "results/{story}/shotlist.json",
         "results/{story}/idea.json",

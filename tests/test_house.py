@@ -102,7 +102,8 @@ _FOLDERS = "|".join(pipeline.shot_folders())
 # a string that is a path to an artifact, or a piece of one (f-strings come in pieces)
 ARTIFACT_RE = re.compile(r"^[\w{}./-]*(?<![\w.-])(" + "|".join(map(re.escape, ARTIFACT_FILES))
                          + r")$|^(?:" + _FOLDERS + r")/(?:\{|sh|$)|/(?:" + _FOLDERS + r")/")
-STAGE_NAMES = set(pipeline.NAMES) | {s.name for s in pipeline.REPORTS}
+# stage names, and the folders named after what they hold
+STAGE_NAMES = {s.name for s in pipeline.RULES} | set(pipeline.shot_folders())
 
 
 def _strings(path: Path) -> list[tuple[int, str]]:
@@ -160,6 +161,7 @@ def test_stages_and_artifact_paths_are_spelled_only_in_the_stage_table():
 @pytest.mark.parametrize("source", [
     'PATH = "results/x/voice.json"\n',
     'ORDER = ("idea", "script", "revise")\n',
+    'FOLDERS = ("shots", "vision", "keyframes")\n',
     'FILE = f"{story}/keyframes/{shot}.png"\n',
 ])
 def test_the_table_check_can_fail(tmp_path, source):

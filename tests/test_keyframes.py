@@ -77,9 +77,10 @@ def test_bare_shot_is_planned_once_with_the_story_style(tmp_path: Path):
 
 
 def test_every_subject_a_plan_may_name_has_a_drawing_that_shows():
-    """Adding a word the planner may name (storyreel.core.vocabulary.DRAWABLE) to a plain hillside
-    changes the picture, in the light of at least one time of day: a word with no drawing fails
-    here. ``hills`` is that hillside, the layer every landscape off the coast stands on."""
+    """Adding a word the vision backend may name (storyreel.core.vocabulary.DRAWABLE) to a plain
+    hillside changes the picture, in the light of at least one time of day: a word with no
+    drawing fails here. ``hills`` is that hillside, the layer every landscape off the coast
+    stands on."""
     renderer = AnimaticRenderer(KEY_OPTIONS)
     bare = dict(plans_for("16:9")[0], cast=[], mood="calm")
     hillside = {"scenery": ["hills"], "props": [], "figures": []}

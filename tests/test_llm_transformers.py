@@ -11,9 +11,8 @@ import pytest
 from storyreel.core.artifacts import validate, write_json
 from storyreel.core.config import load_config, options_for
 from storyreel.job.context import JobContext
+from storyreel.models.tiny import build_tiny_llm
 from storyreel.stages import script as sc
-
-from tiny_models import tiny_causal_lm
 
 pytestmark = pytest.mark.llm
 torch = pytest.importorskip("torch", reason="needs the llm extra: pip install 'storyreel[llm]'")
@@ -27,7 +26,7 @@ IDEA = {"story": "calf", "title": "The Calf", "kind": "premise",
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
-    return str(tiny_causal_lm(tmp_path_factory.mktemp("tiny-llama")))
+    return str(build_tiny_llm(tmp_path_factory.mktemp("tiny-llama")))
 
 
 def options(model_dir: str, stage: str = "script", **extra) -> dict:
@@ -69,7 +68,7 @@ def test_chat_template_and_seeded_sampling(model_dir):
     assert chat.chat(messages, None, 7) == chat.chat(messages, None, 7)
 
 
-def test_vision_transformers_keeps_the_embedded_bible_on_garbage(model_dir):
+def test_vision_transformers_keeps_the_embedded_style_on_garbage(model_dir):
     from storyreel.stages.vision import plan_story
 
     shot = {"story": "calf", "id": "sh001", "index": 1, "scene": "sc01",

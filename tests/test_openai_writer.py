@@ -1,6 +1,6 @@
 """The OpenAI-compatible route against a scripted local server (no network): structured output
 (prose, truncation, a missing field, runaway length, wrong language), repair turns, fallback,
-retries with backoff, redaction of the key, and the LLM vision planner."""
+retries with backoff, redaction of the key, and the LLM vision backend."""
 
 from __future__ import annotations
 
@@ -232,7 +232,7 @@ def test_parse_json_tolerates_fences_prose_and_bare_lists(content):
     assert [s["beat"] for s in scenes] == ["setup", "climax", "resolution"]
 
 
-def test_vision_planner_character_sheet_reused_verbatim(server, fake):
+def test_vision_model_character_sheet_reused_verbatim(server, fake):
     from storyreel.stages.vision import plan_story
 
     shots = [{"story": "demo", "id": f"sh00{i}", "index": i, "scene": "sc01",
@@ -262,7 +262,7 @@ def test_vision_planner_character_sheet_reused_verbatim(server, fake):
     assert "whale calf" in plans[1]["prompt"]
 
 
-def test_vision_planner_falls_back_to_the_embedded_bible(server, fake):
+def test_vision_model_falls_back_to_the_embedded_style(server, fake):
     from storyreel.stages.vision import plan_story
 
     shot = {"story": "demo", "id": "sh001", "index": 1, "scene": "sc01",
@@ -278,7 +278,7 @@ def test_vision_planner_falls_back_to_the_embedded_bible(server, fake):
     assert plans[0]["shot_prompt"] == "A lighthouse."
 
 
-def test_vision_planner_keeps_the_embedded_bible_when_the_server_is_down():
+def test_vision_model_keeps_the_embedded_style_when_the_server_is_down():
     from storyreel.stages.vision import plan_story
 
     shot = {"story": "demo", "id": "sh001", "index": 1, "scene": "sc01",

@@ -58,7 +58,7 @@ def build_story(root: Path, aspect: str, shots: int, duration: float, music: boo
     for plan in plans:
         keyframes.append(str(root / f"{plan['id']}.png"))
         renderer.save(plan, keyframes[-1])
-        clips.append(str(root / "clips" / f"{plan['id']}.mp4"))
+        clips.append(str(root / "video" / f"{plan['id']}.mp4"))
         video.render_clip(keyframes[-1], plan, clips[-1], {"backend": "kenburns"}, OUTPUT,
                           plan["crossfade_s"], subtitles=root / "subtitles.srt")
     speech_like_wav(root / "narration.wav", duration)
@@ -226,7 +226,7 @@ def test_subtitles_are_burned_on_a_machine_without_fonts(tmp_path: Path, monkeyp
 
 
 def test_manifest_lists_only_the_current_shots_files(tmp_path: Path):
-    for name in ("final.mp4", "keyframes/sh001.png", "keyframes/sh009.png", "clips/sh009.mp4",
+    for name in ("final.mp4", "keyframes/sh001.png", "keyframes/sh009.png", "video/sh009.mp4",
                  "vision/style.json", "vision/sh001.json", ".snakemake_timestamp"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(name, encoding="utf-8")
@@ -234,4 +234,4 @@ def test_manifest_lists_only_the_current_shots_files(tmp_path: Path):
     assert listed == ["final.mp4", "keyframes/sh001.png", "vision/sh001.json",
                       "vision/style.json"]
     everything = [a["path"] for a in manifest.artifact_list(tmp_path, set())]
-    assert "clips/sh009.mp4" in everything  # without the shot ids, nothing is dropped
+    assert "video/sh009.mp4" in everything  # without the shot ids, nothing is dropped

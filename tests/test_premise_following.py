@@ -1,5 +1,6 @@
-"""The embedded writer and planner follow the premise (issue 8): its characters, goal, obstacle
-and setting reach the narration's beats, and each shot's prompt names what its narration names.
+"""The embedded writer and vision backend follow the premise (issue 8): its characters, goal,
+obstacle and setting reach the narration's beats, and each shot's prompt names what its narration
+names.
 
 Premises of our own across genres (not the examples), plus the two of the issue.
 """
@@ -58,7 +59,7 @@ BORROWED = ("brass lantern", "storeroom", "backup circuit", "old recipe", "white
 
 def story(premise: str, duration: float = 60, seed: int = 4) -> tuple[dict, dict, list[dict]]:
     """(script, revised, plans) of a premise: one shot per sentence, prompts as the shot list
-    makes them, planned by the embedded planner."""
+    makes them, planned by the embedded vision backend."""
     idea = idea_stage.normalise_idea({"id": "genre", "idea": premise, "duration_s": duration,
                                       "seed": seed}, {"premise_max_words": 60})
     script = sc.write_script(idea, {"backend": "template"}, WPM, PAUSES)

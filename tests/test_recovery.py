@@ -59,7 +59,7 @@ CASES = [
     ("words", "words.json", False, "asr"),
     ("narration", "narration.wav", False, "voice"),
     ("keyframe", "keyframes/sh001.png", False, "keyframes"),
-    ("clip", "clips/sh001.mp4", False, "video"),
+    ("clip", "video/sh001.mp4", False, "video"),
     ("final", "final.mp4", False, None),
     ("shot", "shots/sh001.json", False, None),
     ("words-old-mtime", "words.json", True, None),
@@ -138,7 +138,7 @@ def test_split_targets_moves_targets_out_of_config():
 def test_resume_cleans_leftovers_and_stale_markers(reference, tmp_path):
     work = clone(reference, tmp_path / "leftovers")
     results = work.results(STORY)
-    part = results / "clips" / ".sh001.mp4.abc123.part.mp4"
+    part = results / "video" / ".sh001.mp4.abc123.part.mp4"
     part.write_bytes(b"half a clip")
     tmpdir = work.path / ".snakemake" / "storyreel-tmp" / "jobs" / "video__film__sh001"
     tmpdir.mkdir(parents=True)

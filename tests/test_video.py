@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from media_helpers import gray_frames
 from test_vision import OPTIONS, make_story
 
 from storyreel.backends.keyframes.animatic import AnimaticRenderer
@@ -14,6 +13,8 @@ from storyreel.core.config import load_config
 from storyreel.media import clip, ffmpeg
 from storyreel.media.ffmpeg import count_frames, probe, shot_frames
 from storyreel.stages import video, vision
+
+from media_helpers import gray_frames
 
 SIZE = (1536, 864)
 

@@ -1,4 +1,4 @@
-"""vision: a valid, deterministic style bible; per-shot plans that change only with their shot."""
+"""vision: a valid, deterministic style; per-shot plans that change only with their shot."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def make_story(aspect: str = "16:9", shots: int = 3, duration: float = 10.0,
 OPTIONS = {"enabled": True, "backend": "embedded"}
 
 
-def test_style_bible_and_plans_are_valid_and_complete():
+def test_style_and_plans_are_valid_and_complete():
     idea, shotlist = make_story()
     style, plans = vision.plan_story(idea, shotlist, OPTIONS)
     validate(style, "style")
@@ -89,9 +89,9 @@ def test_keyword_tables_find_what_to_draw():
 
 def test_a_shot_planned_alone_shares_the_story_palette():
     idea, shotlist = make_story()
-    planner = embedded.EmbeddedVision(OPTIONS)
-    first, second = (planner.plan_alone(s, idea, 0.5) for s in shotlist["shots"][:2])
+    backend = embedded.EmbeddedVision(OPTIONS)
+    first, second = (backend.plan_alone(s, idea, 0.5) for s in shotlist["shots"][:2])
     validate(first, "plan")
     assert first["palette"] == second["palette"]
-    assert planner.plan_alone(shotlist["shots"][0], {**idea, "story": "another"}, 0.5)[
+    assert backend.plan_alone(shotlist["shots"][0], {**idea, "story": "another"}, 0.5)[
         "palette"] != first["palette"]

@@ -62,7 +62,7 @@ def test_tables_keyed_by_a_vocabulary_cover_it_exactly():
     assert set(animatic.MOOD_TONE) == set(vocab.MOODS)
 
 
-def test_the_planner_names_only_drawable_subjects():
+def test_the_vision_backend_names_only_drawable_subjects():
     assert tuple(embedded.SCENERY) == vocab.SCENERY
     assert tuple(embedded.PROPS) == vocab.PROPS
     assert tuple(embedded.FIGURES) == vocab.FIGURES

@@ -40,9 +40,9 @@ def test_a_misheard_word_keeps_its_place():
 def whisper_dir(tmp_path_factory):
     pytest.importorskip("faster_whisper", reason="needs the whisper extra")
     pytest.importorskip("transformers", reason="the converter needs transformers (llm extra)")
-    from tiny_models import tiny_whisper
+    from storyreel.models.tiny import build_tiny_whisper
 
-    return str(tiny_whisper(tmp_path_factory.mktemp("tiny-whisper") / "ct2"))
+    return str(build_tiny_whisper(tmp_path_factory.mktemp("tiny-whisper") / "ct2"))
 
 
 @pytest.mark.whisper

@@ -122,7 +122,7 @@ def test_resume_after_kill_during_a_shot(film, tmp_path):
     work.write_config(config)
     copy_tree(film.path / "results", work.path / "results")
     copy_tree(film.path / ".snakemake", work.path / ".snakemake")
-    for path in [*(work.results() / "keyframes").glob("*"), *(work.results() / "clips").glob("*"),
+    for path in [*(work.results() / "keyframes").glob("*"), *(work.results() / "video").glob("*"),
                  *work.results().glob("final.*"), work.results() / "poster.jpg",
                  work.results() / "manifest.json"]:
         path.unlink()  # everything from the first keyframe on is to be made again

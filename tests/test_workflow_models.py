@@ -20,10 +20,10 @@ PREMISE = {"id": "calf", "title": "The Calf", "duration_s": 8, "seed": 4,
 
 
 def test_transformers_writer_and_faster_whisper_through_snakemake(tmp_path):
-    from tiny_models import tiny_causal_lm, tiny_whisper
+    from storyreel.models.tiny import build_tiny_llm, build_tiny_whisper
 
-    llm = tiny_causal_lm(tmp_path / "llm")
-    whisper = tiny_whisper(tmp_path / "whisper" / "ct2")
+    llm = build_tiny_llm(tmp_path / "llm")
+    whisper = build_tiny_whisper(tmp_path / "whisper" / "ct2")
     base = Workdir(tmp_path / "work", [PREMISE])
     config = yaml.safe_load((base.path / "config" / "config.yaml").read_text())
     config["stages"]["script"] = {"backend": "transformers", "model": str(llm),

@@ -9,7 +9,6 @@ import subprocess
 import numpy as np
 import pytest
 import yaml
-from media_helpers import content_hash, gray_frames
 
 from storyreel.core.artifacts import read_json, sha256_file
 from storyreel.media import ffmpeg
@@ -17,6 +16,7 @@ from storyreel.media.quality import cue_start_errors, cut_offsets
 from storyreel.media.subtitles import parse_subtitles
 
 from conftest import BIN, REPO, TINY_FILM, Result, Workdir, copy_tree
+from media_helpers import content_hash, gray_frames
 
 pytestmark = pytest.mark.workflow
 
@@ -105,7 +105,7 @@ def test_shots_are_cut_on_sentence_boundaries_and_edited_in_place(finished):
 
     # whole frames: the clips carry the burned subtitles, and post copies them as they are
     fps, final = gray_frames(results / "final.mp4", region=1.0)
-    clips = [gray_frames(results / "clips" / f"{s['id']}.mp4", region=1.0)[1]
+    clips = [gray_frames(results / "video" / f"{s['id']}.mp4", region=1.0)[1]
              for s in shots]
     starts = [round(s["start"] * fps) for s in shots] + [round(shots[-1]["end"] * fps)]
     assert len(final) == starts[-1]
@@ -177,9 +177,9 @@ def test_resume_after_kill_during_a_shot_stage(tmp_path, widescreen, stage):
     work.kill_when(proc, work.path / "logs" / stage / "film" / "sh002.log")
     results = work.results("film")
     done = {p: p.stat().st_mtime_ns
-            for d in ("keyframes", "clips") for p in (results / d).glob("*.*")}
+            for d in ("keyframes", "video") for p in (results / d).glob("*.*")}
     assert not (results / "final.mp4").exists()
-    assert not (results / ("keyframes" if stage == "keyframes" else "clips")
+    assert not (results / ("keyframes" if stage == "keyframes" else "video")
                 / ("sh002.png" if stage == "keyframes" else "sh002.mp4")).exists()
 
     args = ["-s", str(REPO / "Snakefile"), "-d", str(work.path),

@@ -3,7 +3,7 @@
 Stages, backends, prompts and the artifact schemas all speak these words; a test checks every
 schema ``enum`` that names one of them against this module (``tests/test_vocabulary.py``), and
 that every drawable subject below has a drawing in the animatic renderer and keywords in the
-embedded planner, so a word added here without a drawing is a test failure.
+embedded vision backend, so a word added here without a drawing is a test failure.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ CAMERA_MOVES = ("push_in", "pull_out", "pan_left", "pan_right", "tilt_up", "tilt
 TRANSITIONS = ("cut", "crossfade")
 
 # What a vision plan may ask a keyframe to show (``plan["elements"]``), by group. The embedded
-# planner finds these in a prompt by keyword; the animatic renderer has a drawing for each.
+# vision backend finds these in a prompt by keyword; the animatic renderer has a drawing for each.
 SCENERY = ("interior", "sea", "island", "mountains", "hills", "forest", "city", "village",
            "water", "desert", "snow")
 PROPS = ("lighthouse", "boat", "tree", "lamp", "rain", "castle", "mill", "moon", "stars",

@@ -267,7 +267,10 @@ def probe(path: str | Path) -> MediaInfo:
 
 
 def has_faststart(path: str | Path) -> bool:
-    """True when the MP4 ``moov`` box comes before ``mdat`` (playable while downloading)."""
+    """True when the MP4 ``moov`` box comes before ``mdat`` (playable while downloading).
+
+    The top-level box headers are read here: PyAV (FFmpeg's demuxer) reads the boxes but does
+    not tell their order, and this is all a faststart check needs."""
     with open(path, "rb") as fh:
         while True:
             header = fh.read(8)

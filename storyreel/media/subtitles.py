@@ -284,20 +284,21 @@ def _subtitles(cues: Sequence[Cue]) -> list[srt.Subtitle]:
             for i, c in enumerate(cues, 1)]
 
 
-def _timestamp(seconds: float, separator: str) -> str:
-    return srt.timedelta_to_srt_timestamp(_delta(seconds)).replace(",", separator)
-
-
 def to_srt(cues: Sequence[Cue]) -> str:
-    """SubRip text: numbered cues, ``HH:MM:SS,mmm`` times."""
+    """SubRip text (the ``srt`` library): numbered cues, ``HH:MM:SS,mmm`` times."""
     return srt.compose(_subtitles(cues), reindex=False) if cues else ""
 
 
 def to_vtt(cues: Sequence[Cue]) -> str:
-    """WebVTT text: the ``WEBVTT`` header, ``HH:MM:SS.mmm`` times."""
-    blocks = [f"{_timestamp(c.start, '.')} --> {_timestamp(c.end, '.')}\n{c.text}\n"
-              for c in cues]
-    return "WEBVTT\n\n" + "\n".join(blocks)
+    """WebVTT text (the ``webvtt-py`` library): the ``WEBVTT`` header, ``HH:MM:SS.mmm``
+    times."""
+    import webvtt
+
+    def stamp(seconds: float) -> str:
+        return srt.timedelta_to_srt_timestamp(_delta(seconds)).replace(",", ".")
+
+    return webvtt.WebVTT(captions=[webvtt.Caption(stamp(c.start), stamp(c.end), list(c.lines))
+                                   for c in cues]).content
 
 
 def write_srt(path: str | os.PathLike[str], cues: Sequence[Cue]) -> None:
@@ -320,7 +321,10 @@ _TIMING = re.compile(
 
 def _as_srt(text: str) -> str:
     """SRT or WebVTT text reduced to plain SRT blocks (identifiers, NOTE/STYLE blocks, the
-    header and cue settings dropped; short ``MM:SS.mmm`` times completed)."""
+    header and cue settings dropped; short ``MM:SS.mmm`` times completed).
+
+    Kept rather than webvtt-py's reader, which refuses what players accept and users bring: a
+    VTT cue timed with a comma, a byte-order mark, CRLF lines, an SRT file named .vtt."""
     out: list[str] = []
     blocks = re.split(r"\n\s*\n", text.replace("\r\n", "\n").replace("\ufeff", "").strip())
     for block in blocks:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from storyreel import __version__
-from storyreel.core import registry
+from storyreel.core import pipeline, registry
 from storyreel.core.artifacts import sha256_file
 from storyreel.media import ffmpeg
 from storyreel.models.peaks import read_peaks
@@ -23,8 +23,7 @@ from storyreel.models.peaks import read_peaks
 SECRET = re.compile(r"(?:^|_)(?:key|token|secret|password|credentials?)(?:$|_)", re.I)
 TOOLS = {"snakemake": "snakemake", "piper": "piper-tts", "pocketsphinx": "pocketsphinx",
          "pillow": "pillow", "numpy": "numpy", "av": "av", "soxr": "soxr"}
-SHOT_FOLDERS = ("shots", "vision", "keyframes", "clips")  # where files are named by shot id
-SHOT_FILE = re.compile(r"sh\d{3}")
+SHOT_FILE = re.compile(pipeline.SHOT_ID)
 
 
 def scrub(value: Any) -> Any:
@@ -110,7 +109,8 @@ def artifact_list(story_dir: Path, exclude: set[Path], shots: set[str] | None = 
         parts = path.relative_to(story_dir).parts
         if path.resolve() in exclude or any(part.startswith(".") for part in parts):
             continue
-        if (shots is not None and parts[0] in SHOT_FOLDERS and SHOT_FILE.fullmatch(path.stem)
+        if (shots is not None and parts[0] in pipeline.shot_folders()
+                and SHOT_FILE.fullmatch(path.stem)
                 and path.stem not in shots):
             continue
         entries.append({"path": path.relative_to(story_dir).as_posix(),

@@ -1,6 +1,6 @@
 """revise: make the script speakable and fit it to the target length.
 
-The editor backend (``rules``) turns each scene's narration into plain sentences that a TTS
+The reviser backend (``rules``) turns each scene's narration into plain sentences that a TTS
 voice and a subtitle renderer handle: no markup, symbols or digits (numbers, dates, times,
 money, percentages and abbreviations become words), over-long sentences split at clause
 boundaries. Sentences get ids ``scNN_MM``.
@@ -93,12 +93,12 @@ def revise_script(script: dict[str, Any], idea: dict[str, Any], options: dict[st
     voice's natural rate at length_scale 1 (default: the pace). The length_scale asked of the
     voice is the fitted scale relative to the pace times ``voice_rate / words_per_minute``.
     """
-    editor = registry.create("revise", options)
+    reviser = registry.create("revise", options)
     budget = budget_for(idea, words_per_minute, pauses)
     changes: list[dict[str, Any]] = []
     sentences: list[list[str]] = []
     for scene in script["scenes"]:
-        edited, found = editor.edit(scene["narration"])
+        edited, found = reviser.edit(scene["narration"])
         changes += [_change(c.kind, scene["id"], c.before, c.after) for c in found]
         sentences.append(edited)
     kept = [i for i, s in enumerate(sentences) if s]

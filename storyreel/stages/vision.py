@@ -1,9 +1,9 @@
-"""vision: plan the look of a story (style bible) and enrich every shot's prompt.
+"""vision: plan the look of a story (its style) and enrich every shot's prompt.
 
 Writes ``vision/style.json`` (schema ``style``) and one ``vision/{shot}.json`` (schema ``plan``)
-per shot. A plan holds the whole shot plus what rendering it needs from the style bible, so the
+per shot. A plan holds the whole shot plus what rendering it needs from the style, so the
 keyframe and video jobs read one file. Output is deterministic, and a shot's plan depends only
-on that shot and the style bible (which shot overrides cannot change), so editing one shot
+on that shot and the style (which shot overrides cannot change), so editing one shot
 rewrites the same bytes for every other shot and only the edited shot reruns downstream.
 """
 
@@ -22,12 +22,12 @@ log = logging.getLogger(__name__)
 
 def plan_story(idea: dict[str, Any], shotlist: dict[str, Any],
                options: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """(style bible, one plan per shot) for a story (pure: no I/O)."""
-    planner = registry.create("vision", options)
+    """(style, one plan per shot) for a story (pure: no I/O)."""
+    backend = registry.create("vision", options)
     shots = shotlist["shots"]
-    style = planner.style(idea, shots)
+    style = backend.style(idea, shots)
     crossfade = float(shotlist["crossfade_s"])
-    return style, [planner.plan_shot(shot, style, crossfade) for shot in shots]
+    return style, [backend.plan_shot(shot, style, crossfade) for shot in shots]
 
 
 def write_plans(style: dict[str, Any], plans: list[dict[str, Any]], out_dir: str | Path) -> None:
@@ -46,5 +46,5 @@ def main(smk: Any, job: JobContext) -> None:
     shotlist = read_json(smk.input.shotlist, "shotlist")
     style, plans = plan_story(idea, shotlist, dict(smk.params.options))
     write_plans(style, plans, smk.output.plan)
-    log.info("style bible: %d characters, %d places; %d shot plans",
+    log.info("style: %d characters, %d places; %d shot plans",
              len(style["characters"]), len(style["places"]), len(plans))

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 @runtime_checkable
 class ReviseBackend(Protocol):
-    """An editor: ``edit(narration)`` gives speakable sentences and the changes made."""
+    """A reviser: ``edit(narration)`` gives speakable sentences and the changes made."""
 
     def __init__(self, options: dict[str, Any]) -> None: ...
 

@@ -1,4 +1,4 @@
-"""RulesReviser: the embedded, rule-based editor that makes a narration speakable.
+"""RulesReviser: the embedded, rule-based reviser that makes a narration speakable.
 
 Every transform lives in :mod:`storyreel.text`; this class applies them to one scene's
 narration, splits it into sentences, splits over-long sentences at clause boundaries, and

@@ -1,4 +1,4 @@
-"""Vision backends (stage ``vision``): a story's style bible and each shot's render plan.
+"""Vision backends (stage ``vision``): a story's style and each shot's render plan.
 
 A plan's ``elements`` name only words of :data:`storyreel.core.vocabulary.DRAWABLE`, which the
 keyframe renderers draw.
@@ -13,7 +13,8 @@ from storyreel.core.registry import BackendSpec
 
 @runtime_checkable
 class VisionBackend(Protocol):
-    """A planner: the style bible (schema ``style``) and per-shot plans (schema ``plan``)."""
+    """A vision backend: the story's style (schema ``style``) and per-shot plans (schema
+    ``plan``)."""
 
     def __init__(self, options: dict[str, Any]) -> None: ...
 

@@ -1,12 +1,12 @@
-"""Embedded planner: a deterministic style bible and per-shot render plans (offline).
+"""Embedded vision: a deterministic style and per-shot render plans (offline).
 
-The style bible fixes what must not drift between shots: a palette of hex colours, the light of
+The style fixes what must not drift between shots: a palette of hex colours, the light of
 each time of day, and for every recurring character and place a fixed description, colour and
 silhouette. It is built only from inputs that per-shot overrides cannot change (the idea, the
 shots' settings, characters and narration), so overriding one shot's prompt, seed or camera
 changes that shot's plan and nothing else.
 
-The keyword tables here are the shared visual vocabulary: the planner lists what a shot shows
+The keyword tables here are the shared visual vocabulary: the vision backend lists what a shot shows
 (``elements``), and the animatic renderer draws exactly those things. A bare shot (vision
 disabled) gets a plan from :meth:`EmbeddedVision.fallback_plan`, with a palette derived from the
 story id, so shots still share a look.
@@ -274,7 +274,7 @@ def make_place(name: str, seed: int) -> dict[str, Any]:
 
 
 class EmbeddedVision:
-    """Deterministic style bible and prompt enrichment, no model needed."""
+    """Deterministic style and prompt enrichment, no model needed."""
 
     name = "embedded"
 
@@ -282,7 +282,7 @@ class EmbeddedVision:
         self.options = options
 
     def style(self, idea: dict[str, Any], shots: list[dict[str, Any]]) -> dict[str, Any]:
-        """The story's style bible (built from inputs that shot overrides cannot change)."""
+        """The story's style (built from inputs that shot overrides cannot change)."""
         seed = int(idea["seed"])
         palette = make_palette(idea["style"], f"{idea['story']}:{seed}")
         context = " ".join([idea.get("premise") or "", idea.get("text") or ""]

@@ -1,10 +1,10 @@
 """``vision/openai`` and ``vision/transformers``: a language model plans the look of a story.
 
-On top of the embedded style bible (palette, light, places, silhouettes), one structured call
+On top of the embedded style (palette, light, places, silhouettes), one structured call
 asks the model for
 
 * a **character sheet**: each character's look described once (face, age, build, clothing,
-  colours). The look is stored in the bible as the character's ``descriptors`` and reused
+  colours). The look is stored in the style as the character's ``descriptors`` and reused
   verbatim in the prompt of every shot that shows the character, so a character looks the same
   across shots;
 * **one prompt per shot** that follows that shot's narration span (the words spoken while the
@@ -12,7 +12,7 @@ asks the model for
 
 The call goes through :mod:`storyreel.models.structured` (JSON schema, parse, validate, repair
 turns).
-When no answer is usable the embedded bible is kept and the reason is recorded in
+When no answer is usable the embedded style is kept and the reason is recorded in
 ``style.json["fallback"]``; the film never depends on the model's good behaviour. Only inputs
 that per-shot overrides cannot change reach the model (the idea, and each shot's narration,
 setting and characters), so overriding one shot still reruns only that shot.
@@ -41,7 +41,7 @@ SYSTEM = (
 
 
 def answer_schema(names: list[str], shot_ids: list[str]) -> dict[str, Any]:
-    """The JSON schema of the planner's answer."""
+    """The JSON schema of the model's answer."""
     return {
         "type": "object", "additionalProperties": False, "required": ["characters", "shots"],
         "properties": {
@@ -91,8 +91,8 @@ def check_answer(names: list[str], shot_ids: list[str]):
     return check
 
 
-class LLMPlanner(EmbeddedVision):
-    """The embedded planner, with the character sheet and shot prompts from a chat model."""
+class ModelVision(EmbeddedVision):
+    """The embedded vision backend, with the character sheet and shot prompts from a chat model."""
 
     name = "llm"
 
@@ -109,7 +109,7 @@ class LLMPlanner(EmbeddedVision):
         return None
 
     def style(self, idea: dict[str, Any], shots: list[dict[str, Any]]) -> dict[str, Any]:
-        """The embedded bible with the model's character looks and shot prompts."""
+        """The embedded style with the model's character looks and shot prompts."""
         style = super().style(idea, shots)
         names = [c["name"] for c in style["characters"]]
         shot_ids = [s["id"] for s in shots]
@@ -120,7 +120,7 @@ class LLMPlanner(EmbeddedVision):
                 answer_schema(names, shot_ids), check_answer(names, shot_ids),
                 seed=int(idea["seed"]), max_repairs=self.max_repairs)
         except StoryreelError as exc:  # no usable answer, or a server that stays unreachable
-            log.warning("vision: %s; the embedded style bible is kept", exc)
+            log.warning("vision: %s; the embedded style is kept", exc)
             style["fallback"] = {"backend": "embedded", "from": self.chat.name,
                                  "reason": str(exc)}
             generation["rejected"] = getattr(exc, "errors", [])
@@ -149,7 +149,7 @@ class LLMPlanner(EmbeddedVision):
         return plan
 
 
-class OpenAIVision(LLMPlanner):
+class OpenAIVision(ModelVision):
     """``vision/openai``: the character sheet and shot prompts from an OpenAI-compatible
     server."""
 
@@ -158,10 +158,10 @@ class OpenAIVision(LLMPlanner):
     def make_chat(self, options: dict[str, Any]) -> ChatModel:
         from storyreel.models.chat.server import ServerChat
 
-        return ServerChat(options, "planner")
+        return ServerChat(options, "vision")
 
 
-class TransformersVision(LLMPlanner):
+class TransformersVision(ModelVision):
     """``vision/transformers``: the character sheet and shot prompts from a local causal LM
     (loaded once per job)."""
 

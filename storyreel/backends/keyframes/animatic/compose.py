@@ -133,7 +133,7 @@ def night_sky_by_day(canvas: Canvas, lighting: dict[str, Any], props: list[str],
 
 
 def figures(canvas: Canvas, plan: dict[str, Any]) -> None:
-    """The cast (fixed colours from the style bible) and any other creatures named."""
+    """The cast (fixed colours from the style) and any other creatures named."""
     cast = list(plan.get("cast") or [])
     kinds = {c["kind"] for c in cast}
     extra = [k for k in plan["elements"]["figures"] if k not in kinds and k != "person"]
