@@ -2,6 +2,7 @@
 
     python benchmarks/scale.py [--sizes 10 100 1000] [--repeats 3] [--keep DIR]
     python benchmarks/scale.py --slurm [--keep DIR]   # per-job submission cost through SLURM
+    python benchmarks/scale.py --noop [--repeats 7]   # start-up: a no-op rerun vs Snakemake's floor
 
 Dry runs (``snakemake -n``) of N-story stories files, side by side with a *same-shaped DAG of
 trivial jobs*: the same rules, files, wildcards, logs, benchmarks and the two checkpoints with
@@ -18,6 +19,12 @@ steadier than wall time on a busy machine. Each storyreel dry run starts cold, w
 validated stories a previous parse cached (``storyreel/core/stories.py``). Peak RSS is the
 Snakemake process's own maximum resident set (``wait4``).
 
+``--noop`` makes the example stories (config/stories.yaml) once, and a DAG of trivial jobs of
+the same shape and size (the same stories, shots and report rules) once, then reruns both with
+nothing to do, alternating, ``--repeats`` times: the workflow's start-up (parse, validate, build
+the DAG, find everything up to date) against Snakemake's own floor, with storyreel's progress
+logger (the default profile) and with Snakemake's (profiles/test). Medians of wall and CPU time.
+
 ``--slurm`` runs the two-story workflow test's stories to ``final.mp4`` twice, once locally
 (``profiles/test``) and once through a running SLURM (``profiles/slurm``, see
 ``.ci/slurm/up.sh``), and prints the per-job submission overhead: (SLURM wall - local wall) / jobs.
@@ -29,6 +36,7 @@ import argparse
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -76,7 +84,36 @@ def per_shot(pattern):
 
 rule all:
     input:
-        expand("results/{story}/{name}", story=STORIES, name=["final.mp4", "manifest.json"]),
+        expand("results/{story}/{name}", story=STORIES,
+               name=["final.mp4", "manifest.json", "contactsheet.jpg", "stages.html"]),
+
+
+rule contactsheet:
+    input:
+        per_shot("results/{story}/keyframes/{shot}.png"),
+        "results/{story}/shotlist.json",
+    output:
+        "results/{story}/contactsheet.jpg",
+    log:
+        "logs/contactsheet/{story}.log",
+    benchmark:
+        "benchmarks/contactsheet/{story}.tsv"
+    shell:
+        "touch {output}"
+
+
+rule stagetable:
+    input:
+        "results/{story}/manifest.json",
+        "results/{story}/shotlist.json",
+    output:
+        "results/{story}/stages.html",
+    log:
+        "logs/stagetable/{story}.log",
+    benchmark:
+        "benchmarks/stagetable/{story}.tsv"
+    shell:
+        "touch {output}"
 
 
 rule idea:
@@ -161,7 +198,7 @@ checkpoint shotlist:
     benchmark:
         "benchmarks/shotlist/{story}.tsv"
     shell:
-        "mkdir -p {output.shots} && touch {output.shotlist} {output.shots}/sh001.json"
+        "mkdir -p {output.shots} && touch {output.shotlist} && for s in $(cat shots/{wildcards.story}); do touch {output.shots}/$s.json; done"
 
 
 checkpoint vision:
@@ -176,7 +213,7 @@ checkpoint vision:
     benchmark:
         "benchmarks/vision/{story}.tsv"
     shell:
-        "mkdir -p {output.plan} && touch {output.plan}/sh001.json"
+        "mkdir -p {output.plan} && for s in $(cat shots/{wildcards.story}); do touch {output.plan}/$s.json; done"
 
 
 rule keyframes:
@@ -242,7 +279,8 @@ for path in snakemake.output:
         Path(path).touch()
     else:  # a checkpoint's folder of per-shot files
         Path(path).mkdir(parents=True, exist_ok=True)
-        (Path(path) / "sh001.json").touch()
+        for shot in Path("shots", snakemake.wildcards.story).read_text().split():
+            (Path(path) / f"{shot}.json").touch()
 """
 
 
@@ -266,11 +304,17 @@ def storyreel_workdir(path: Path, entries: list[dict]) -> Path:
     return path
 
 
-def trivial_workdir(path: Path, entries: list[dict], kind: str = "shell") -> Path:
+def trivial_workdir(path: Path, entries: list[dict], kind: str = "shell",
+                    shots: dict[str, list[str]] | None = None) -> Path:
+    """The trivial DAG's working directory; each story gets ``shots`` (default one shot)."""
     path.mkdir(parents=True, exist_ok=True)
     (path / "Snakefile").write_text(trivial_snakefile(kind))
     (path / "touch.py").write_text(TOUCH_SCRIPT)
     (path / "stories.txt").write_text("\n".join(e["id"] for e in entries) + "\n")
+    (path / "shots").mkdir(exist_ok=True)
+    for entry in entries:
+        (path / "shots" / entry["id"]).write_text(
+            " ".join((shots or {}).get(entry["id"], ["sh001"])) + "\n")
     return path
 
 
@@ -331,6 +375,41 @@ def scale(sizes: list[int], repeats: int, base: Path, repo: Path = REPO) -> None
               f"{rss['script']:6.0f}", flush=True)
 
 
+def noop(repeats: int, base: Path) -> None:
+    """No-op reruns of the example stories against a trivial DAG of the same size (see doc)."""
+    from storyreel.core import pipeline
+
+    entries = yaml.safe_load((REPO / "config" / "stories.yaml").read_text())["stories"]
+    real = storyreel_workdir(base / "examples", entries)
+    snakemake = [str(BIN / "snakemake"), "-s", str(REPO / "Snakefile"), "-d", str(real),
+                 "--cores", "2"]
+    print("making the example stories once ...", flush=True)
+    measure(snakemake)
+    shots = {e["id"]: pipeline.shot_ids_in(pipeline.path(pipeline.story_dir(real, e["id"]),
+                                                         "shotlist", "shots"))
+             for e in entries}
+    trivial = trivial_workdir(base / "trivial", entries, "script", shots)
+    floor = [str(BIN / "snakemake"), "-s", str(trivial / "Snakefile"), "-d", str(trivial),
+             "--workflow-profile", str(REPO / "profiles" / "test")]
+    measure(floor)
+    jobs = len(list((real / "benchmarks").rglob("*.tsv")))
+    print(f"no-op reruns of {len(entries)} stories ({jobs} jobs, all up to date), median of "
+          f"{repeats}, alternating with a trivial DAG of as many jobs (Snakemake's floor)")
+    print(f"{'storyreel run':40} {'wall s':>7} {'floor':>6} {'ratio':>6} | "
+          f"{'CPU s':>6} {'floor':>6} {'ratio':>6}")
+    for name, extra in (("default profile (storyreel's progress)", []),
+                        ("profiles/test (Snakemake's logger)",
+                         ["--workflow-profile", str(REPO / "profiles" / "test")])):
+        ours, base_runs = [], []
+        for _ in range(repeats):
+            ours.append(measure([*snakemake, *extra]))
+            base_runs.append(measure(floor))
+        wall, cpu = (statistics.median(r[i] for r in ours) for i in (0, 1))
+        fwall, fcpu = (statistics.median(r[i] for r in base_runs) for i in (0, 1))
+        print(f"{name:40} {wall:7.2f} {fwall:6.2f} {wall / fwall:6.2f} | {cpu:6.2f} "
+              f"{fcpu:6.2f} {cpu / fcpu:6.2f}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -338,6 +417,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--slurm", action="store_true",
                         help="measure the per-job submission overhead through a running SLURM")
+    parser.add_argument("--noop", action="store_true",
+                        help="start-up: no-op reruns of the example stories vs a trivial DAG")
     parser.add_argument("--keep", help="keep the working directories here")
     parser.add_argument("--repo", type=Path, default=REPO,
                         help="measure the workflow of another checkout (before/after figures)")
@@ -346,6 +427,8 @@ def main() -> None:
     try:
         if args.slurm:
             slurm_overhead(base)
+        elif args.noop:
+            noop(args.repeats, base)
         else:
             scale(args.sizes, args.repeats, base, args.repo.resolve())
     finally:

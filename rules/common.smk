@@ -180,26 +180,13 @@ def provenance():
     return {"seed": config["seed"], "output": config["output"], "stages": SETTINGS}
 
 
-def _job_files(story, pattern):
-    """``pattern`` (log_of or benchmark_of) filled in for every job of a story, by stage."""
-    files = {}
-    for stage in pipeline.STAGES:
-        if stage.optional and not vision_enabled():
-            continue
-        if stage.per_shot:
-            files[stage.name] = [
-                pattern(stage.name).format(story=story, shot=s) for s in shot_ids(story)
-            ]
-        elif stage is not pipeline.FINAL:
-            files[stage.name] = pattern(stage.name).format(story=story)
-    return files
-
-
 def peak_files(wildcards):
     """Log files of the story's jobs, beside which storyreel.models.peaks writes their peaks."""
-    return _job_files(wildcards.story, log_of)
+    story = wildcards.story
+    return pipeline.job_files(log_of, story, shot_ids(story), vision_enabled())
 
 
 def benchmark_files(wildcards):
     """Benchmark files of the story's jobs, read by post for the manifest's timings."""
-    return _job_files(wildcards.story, benchmark_of)
+    story = wildcards.story
+    return pipeline.job_files(benchmark_of, story, shot_ids(story), vision_enabled())

@@ -39,7 +39,6 @@ rule stagetable:
     input:
         manifest=out("post", "manifest"),
         shotlist=out("shotlist"),
-        post_benchmark=benchmark_of("post"),
     output:
         html=report(
             out("stagetable"),
@@ -60,7 +59,5 @@ rule stagetable:
         mem_mb=200,
         attempt=attempt_number,
         gpu=0,
-    params:
-        benchmarks=benchmark_files,
     script:
         "../scripts/stagetable.py"

@@ -15,6 +15,7 @@ in its path (``keyframes/{shot}.png``). Story ids match :data:`STORY_ID` and sho
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -193,6 +194,22 @@ def log_of(name: str) -> str:
 def benchmark_of(name: str) -> str:
     """A job's Snakemake benchmark file, laid out like its log."""
     return f"benchmarks/{name}/{{story}}" + ("/{shot}" if stage(name).per_shot else "") + ".tsv"
+
+
+def job_files(pattern: Callable[[str], str], story: str, shots: list[str],
+              vision: bool = True, final: bool = False) -> dict[str, str | list[str]]:
+    """``pattern`` (:func:`log_of` or :func:`benchmark_of`) filled in for every job of a story,
+    by stage: one path per story stage, a list per per-shot stage; vision only when it is on,
+    the final stage (post) only with ``final``."""
+    files: dict[str, str | list[str]] = {}
+    for st in STAGES:
+        if (st.optional and not vision) or (st is FINAL and not final):
+            continue
+        if st.per_shot:
+            files[st.name] = [pattern(st.name).format(story=story, shot=s) for s in shots]
+        else:
+            files[st.name] = pattern(st.name).format(story=story)
+    return files
 
 
 def story_dir(workdir: str | Path, story: str) -> Path:

@@ -15,6 +15,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
+from storyreel.core import pipeline
 from storyreel.core.artifacts import atomic_path, read_json, write_text
 from storyreel.job.context import JobContext
 
@@ -142,7 +143,11 @@ def main_contactsheet(smk: Any, job: JobContext) -> None:
 
 
 def main_stagetable(smk: Any, job: JobContext) -> None:
-    benchmarks = {k: ([v] if isinstance(v, str) else list(v))
-                  for k, v in dict(smk.params.benchmarks).items()}
-    benchmarks["post"] = [str(smk.input.post_benchmark)]
+    """The stage table of a finished story. Its jobs' benchmark files are found from the stage
+    table and the shot list here, not handed over as params: params that depend on a checkpoint
+    are unknown while Snakemake builds the DAG, which made every no-op run rerun the target."""
+    shots = [s["id"] for s in read_json(smk.input.shotlist, "shotlist")["shots"]]
+    vision = bool(smk.config["stages"]["vision"]["enabled"])
+    files = pipeline.job_files(pipeline.benchmark_of, str(job.story), shots, vision, final=True)
+    benchmarks = {k: [v] if isinstance(v, str) else list(v) for k, v in files.items()}
     stage_table(Path(smk.input.manifest), benchmarks, Path(smk.output.html))
