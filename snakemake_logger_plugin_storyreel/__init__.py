@@ -15,7 +15,6 @@ The live state is also written to ``.snakemake/storyreel/progress.json`` (read b
 """
 
 
-import json
 import logging
 import os
 import re
@@ -33,11 +32,9 @@ from snakemake_interface_logger_plugins.settings import LogHandlerSettingsBase
 from storyreel.ops import costs
 from storyreel.ops import progress as pg
 
-from . import processes
 from .display import Display
+from .processes import STATE_DIR, Sampling, benchmark_rss
 
-STATE_DIR = Path(".snakemake") / "storyreel"
-SCRIPT_RE = re.compile(r"tmp[^/ ]*\.(\w+)\.py\b")
 # Snakemake's own chatter, shown only with -v.
 NOISE = re.compile(r"^(Building DAG|Using shell|Provided |Rules claiming|Singularity|Conda env|"
                    r"Assuming unrestricted|host:|Select jobs|Execute \d+ jobs|Job stats|"
@@ -69,7 +66,7 @@ def _quietness(settings: Any) -> set[str]:
     return {str(q).lower().split(".")[-1] for q in getattr(settings, "quiet", None) or ()}
 
 
-class LogHandler(Display, LogHandlerBase):
+class LogHandler(Display, Sampling, LogHandlerBase):
     """A stream handler: replaces Snakemake's default terminal output."""
 
     def __post_init__(self) -> None:
@@ -298,7 +295,7 @@ class LogHandler(Display, LogHandlerBase):
         with self.lock:
             job = self.model.finish(jobid, ok=True)
             if job is not None:
-                bench_rss = processes.benchmark_rss(job.benchmark)
+                bench_rss = benchmark_rss(job.benchmark)
                 job.peak_rss_mb = max(job.peak_rss_mb, bench_rss)
         if job is not None and not self.tty and not self.quiet:
             seconds = (job.ended or 0) - (job.started or 0)
@@ -336,34 +333,6 @@ class LogHandler(Display, LogHandlerBase):
                 pass
             self.cpu_s += time.thread_time() - started
 
-    def _sample(self) -> None:
-        """Live memory: the RSS of each running job's process tree, and GPU memory."""
-        if self.model is None:
-            return
-        by_rule: dict[str, list[tuple[float, float]]] = {}
-        total = 0.0
-        for started, rss, cmdline in processes.job_processes():
-            total += rss
-            match = SCRIPT_RE.search(cmdline)
-            if match:
-                by_rule.setdefault(match.group(1), []).append((started, rss))
-        with self.lock:
-            self.rss_mb = total
-            self.peak_rss_mb = max(self.peak_rss_mb, total)
-            for rule, procs in by_rule.items():
-                running = sorted((j for j in self.model.jobs.values()
-                                  if j.state == "running" and j.key.rule == rule),
-                                 key=lambda j: j.started or 0)
-                for job, (_, rss) in zip(running, sorted(procs), strict=False):
-                    job.peak_rss_mb = max(job.peak_rss_mb, rss)
-                    job.rss_mb = rss
-        now = time.monotonic()
-        if now - self.last_gpu > 5 and processes.NVIDIA_SMI:
-            self.last_gpu = now
-            self.gpu_mb = processes.gpu_used_mb()
-            if self.gpu_mb is not None:
-                self.peak_gpu_mb = max(self.peak_gpu_mb or 0.0, self.gpu_mb)
-
     def _tick(self, force: bool = False) -> None:
         if self.model is None:
             return
@@ -382,35 +351,6 @@ class LogHandler(Display, LogHandlerBase):
                 self._draw()
             else:
                 self._plain_progress(force=False)
-
-    # ------------------------------------------------------------------ state files
-    def _save_state(self, snapshot: dict[str, Any], running: bool) -> None:
-        if self.workdir is None:
-            return
-        state = dict(snapshot)
-        state.update({"running": running, "updated": time.time(), "workdir": str(self.workdir),
-                      "rss_mb": round(self.rss_mb, 1), "peak_rss_mb": round(self.peak_rss_mb, 1),
-                      "gpu_mb": self.gpu_mb, "peak_gpu_mb": self.peak_gpu_mb,
-                      "failures": self.failures, "pid": os.getpid(),
-                      "plugin_cpu_s": round(self.cpu_s, 4)})
-        path = self.workdir / STATE_DIR / "progress.json"
-        tmp = path.with_name(f".progress.{os.getpid()}.tmp")
-        try:
-            tmp.write_text(json.dumps(state), encoding="utf-8")
-            os.replace(tmp, path)
-        except OSError:
-            pass
-
-    def _trace(self, snapshot: dict[str, Any]) -> None:
-        if self.workdir is None:
-            return
-        line = json.dumps({"t": time.time(), "elapsed_s": snapshot["elapsed_s"],
-                           "fraction": snapshot["fraction"], "eta_s": snapshot["eta_s"]})
-        try:
-            with (self.workdir / STATE_DIR / "trace.jsonl").open("a", encoding="utf-8") as fh:
-                fh.write(line + "\n")
-        except OSError:
-            pass
 
     # ------------------------------------------------------------------------- the end
     def close(self) -> None:

@@ -27,6 +27,8 @@ SHOT_GLOB = "sh[0-9][0-9][0-9].*"  # a file named by shot id
 ARCHIVED = ".archived"  # results/{story}/.archived: `storyreel clean` removed its intermediates
 LAST_GOOD = ".last-good"  # results/{story}/.last-good/: the film kept while post remakes it
 DEGRADATIONS = ".degradations"  # results/{story}/.degradations/: fallback records for post
+# storyreel's own run state: validated stories, progress for the web monitor, cost history
+RUN_STATE = Path(".snakemake") / "storyreel"
 
 
 @dataclass(frozen=True)

@@ -33,11 +33,11 @@ from storyreel.core import config as srconfig
 from storyreel.core import registry
 from storyreel.core.config import STORIES_SCHEMA, load_yaml, validate_with_defaults
 from storyreel.core.errors import ConfigError
-from storyreel.core.pipeline import STORY_ID
+from storyreel.core.pipeline import RUN_STATE, STORY_ID
 
 log = logging.getLogger(__name__)
 
-CACHE_DIR = Path(".snakemake") / "storyreel"
+CACHE_DIR = RUN_STATE
 STORY_ID_RE = re.compile(rf"{STORY_ID}\Z")  # with match(): \Z, since $ matches before "\n"
 # Languages the whole pipeline handles (text stages, voice, alignment, subtitles).
 PIPELINE_LANGUAGES = ("en",)

@@ -101,7 +101,7 @@ def harvest(workdir: Path, only: set[Path] | None = None) -> dict[str, list[floa
 
 
 def history_path(workdir: Path) -> Path:
-    return workdir / ".snakemake" / "storyreel" / "costs.json"
+    return workdir / pipeline.RUN_STATE / "costs.json"
 
 
 def load_history(workdir: Path) -> dict[str, list[float]]:

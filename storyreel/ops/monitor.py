@@ -16,7 +16,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
 
-STATE = Path(".snakemake") / "storyreel" / "progress.json"
+from storyreel.core import pipeline
+
+STATE = pipeline.RUN_STATE / "progress.json"
 
 
 def page() -> bytes:

@@ -1,4 +1,4 @@
-"""The template writer's word tables (``data/story/lexicon.yaml``, validated with the rest of
+"""The template writer's word tables (``data/lexicon.yaml``, validated with the rest of
 the story data by template.py's loader) and the hero's pronoun they decide."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import yaml
 
 from storyreel import text as tx
 
-LEXICON = yaml.safe_load((resources.files("storyreel") / "data/story/lexicon.yaml").read_text())
+LEXICON = yaml.safe_load(
+    (resources.files("storyreel.backends.script") / "data/lexicon.yaml").read_text())
 SHE_WORDS, HE_WORDS, IT_WORDS = (set(LEXICON[k]) for k in ("she_words", "he_words", "it_words"))
 SHE_ENDINGS = tuple(LEXICON["she_endings"])
 PRONOUNS = {

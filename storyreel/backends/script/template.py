@@ -8,7 +8,7 @@ nothing of the plot comes from anywhere else. Sensory details (sounds, smells, s
 from a "world" pack chosen by the premise's keywords (sea, forest, city, snow, space, town,
 desert, or a neutral one).
 
-The arc and the world packs are package data (``storyreel/data/story/beats.yaml`` and
+The arc and the world packs are package data (``storyreel/backends/script/data/beats.yaml`` and
 ``worlds.yaml``, schema ``template.schema.yaml``). Every beat is a list of sentence slots with
 several phrasings; the seeded RNG picks the phrasings and which optional slots to use, and
 optional slots are added until the word budget is met.
@@ -31,8 +31,9 @@ import jsonschema
 import yaml
 
 from storyreel import text as tx
+from storyreel.backends.script.grammar import third_person
 from storyreel.backends.script.lexicon import PRONOUNS
-from storyreel.backends.script.template_premise import HAZARDS, Premise, third_person
+from storyreel.backends.script.template_premise import HAZARDS, Premise
 from storyreel.backends.script.template_premise import read_premise as _read
 from storyreel.core.types import Budget
 
@@ -48,7 +49,7 @@ _PLACEHOLDER = re.compile(r"{(\w+)}")
 @functools.cache
 def story_data() -> dict[str, Any]:
     """The writer's package data (beats and worlds), loaded once and validated."""
-    folder = resources.files("storyreel") / "data" / "story"
+    folder = resources.files("storyreel.backends.script") / "data"
     data = {name: yaml.safe_load((folder / f"{name}.yaml").read_text(encoding="utf-8"))
             for name in ("beats", "worlds", "lexicon")}
     schema = yaml.safe_load((folder / "template.schema.yaml").read_text(encoding="utf-8"))

@@ -14,6 +14,13 @@ import re
 from dataclasses import dataclass, field
 
 from storyreel import text as tx
+from storyreel.backends.script.grammar import (
+    NOT_VERBS,
+    base_form,
+    finite_at,
+    looks_finite,
+    third_person,
+)
 from storyreel.backends.script.lexicon import LEXICON, PRONOUNS, hero_pronoun
 
 # Where a goal ends and the trouble (or the time) begins.
@@ -61,18 +68,6 @@ TIME_NOUNS = set("night day morning evening eve end middle way dark afternoon ye
                  "hope search summer winter spring autumn dead".split())
 NIGHT_WORDS, DAY_WORDS = (("night", "midnight", "dark", "moon", "stars", "evening"),
                           ("morning", "noon", "afternoon", "sunny", "daylight", "today"))
-IRREGULAR_S = {"have": "has", "be": "is", "do": "does", "go": "goes"}
-BASE_OF: dict[str, str] = LEXICON["base_forms"]  # irregular and past forms -> base
-# Words that are not a finite verb even when they end in -s or -ed.
-_STOP_VERBS = set(LEXICON["phrase_stop_verbs"])  # verbs in tx.PHRASE_STOP
-NOT_VERBS = (tx.PHRASE_STOP - _STOP_VERBS) | {
-    "always", "perhaps", "sometimes", "unless", "thus", "yes", "bus", "news", "glass", "across",
-    "towards", "afterwards", "gas", "lens", "series", "species", "chaos", "canvas", "needed",
-    "named", "called", "beloved", "wicked", "naked", "sacred", "aged"}
-# A word right after one of these is a noun or an adjective, not a verb.
-DETERMINERS = tx.ARTICLES | {"of", "in", "on", "at", "to", "for", "with", "from", "by", "into",
-                             "onto", "my", "your", "our", "their", "his", "her", "its", "this",
-                             "that", "these", "those", "every", "each", "some", "no", "and", "or"}
 MAX_GOAL_WORDS = 14
 GROUPS = {"two": "a pair of ", "twin": "a pair of twin ", "three": "a trio of "}
 GROUP_RE = re.compile(r"^(?:(?:a|an|the)\s+)?(two|twin|three|several|\d+)\s+", re.I)
@@ -111,75 +106,6 @@ def clean_premise(premise: str) -> str:
     return " ".join(out.split())
 
 
-def third_person(goal: str) -> str:
-    """``guide the boat home`` -> ``guides the boat home``."""
-    verb, _, rest = goal.partition(" ")
-    lower = verb.lower()
-    if lower in IRREGULAR_S:
-        spoken = IRREGULAR_S[lower]
-    elif re.search(r"(s|sh|ch|x|z|o)$", lower):
-        spoken = verb + "es"
-    elif re.search(r"[^aeiou]y$", lower):
-        spoken = verb[:-1] + "ies"
-    else:
-        spoken = verb + "s"
-    return f"{spoken} {rest}".strip()
-
-
-def base_form(verb: str) -> str:
-    """``guides`` -> ``guide``, ``fixes`` -> ``fix``, ``carries`` -> ``carry``, ``lit`` ->
-    ``light``; a word that is not a finite verb comes back unchanged."""
-    lower = verb.lower()
-    if lower in BASE_OF:
-        return BASE_OF[lower]
-    if lower.endswith("ies") and len(lower) > 4:
-        return verb[:-3] + "y"
-    if re.search(r"(ss|sh|ch|x|zz|o)es$", lower):
-        return verb[:-2]
-    if lower.endswith("s") and not lower.endswith(("ss", "us", "is")):
-        return verb[:-1]
-    if lower.endswith("ied"):
-        return verb[:-3] + "y"
-    if re.search(r"([bdgkmnprt])\1ed$", lower):
-        return verb[:-3]
-    if lower.endswith("ed"):
-        stem = verb[:-2]
-        return stem + "e" if re.search(r"(v|u|c|z|dg|iz|bl|pl|tl|gl|id|ud|ur|ar)$", stem) \
-            else stem
-    return verb
-
-
-def _looks_finite(word: str, before: str = "", after: str = "", copula: bool = False) -> bool:
-    """Whether ``word`` looks like a finite verb (``befriends``, ``lit``, ``rescued``) between
-    the words ``before`` and ``after`` (a word after an article or a preposition is not one;
-    an ``-ed`` word must be followed by an object or a particle)."""
-    lower = word.lower().strip(",.;:!?")
-    prev = before.lower().strip(",.;:!?")
-    if copula and lower in {"is", "are", "was", "were", "has", "have"}:
-        return True
-    if not lower.isalpha() or word[:1].isupper() or lower in NOT_VERBS or prev in DETERMINERS:
-        return False
-    if lower in BASE_OF:
-        return True
-    if lower.endswith("ed") and len(lower) > 4:
-        nxt = after.lower().strip(",.;:!?")
-        return nxt in tx.ARTICLES | {"her", "his", "its", "their", "it", "him", "them", "up",
-                                     "out", "off", "down", "away", "back", "home", "to", "into"}
-    return lower.endswith("s") and not lower.endswith(("ss", "us", "is", "ous")) and \
-        len(lower) > 3
-
-
-def _finite_at(words: list[str], limit: int = 12, copula: bool = False) -> int | None:
-    """Index of the first finite-looking verb among the first ``limit`` words (``is``, ``has``
-    too when ``copula``)."""
-    for i, word in enumerate(words[:limit]):
-        before = words[i - 1] if i else ""
-        after = words[i + 1] if i + 1 < len(words) else ""
-        if _looks_finite(word, before, after, copula):
-            return i
-    return None
-
-
 def words_only(phrase: str) -> str:
     """The leading run of real words of a phrase (letters, digits, inner ``'``, ``-``, ``.``):
     ``keeper … 50%`` -> ``keeper``."""
@@ -200,7 +126,8 @@ def _wordy(phrase: str) -> bool:
 def _hero(premise: str, names: list[str]) -> tuple[str | None, str]:
     """(name, descriptor with its article) of the protagonist; either may be missing."""
     match = NAMED_RE.search(premise)
-    if match and _wordy(match.group(1)):
+    if match and _wordy(match.group(1)) and match.group(1).split()[1].lower() not in \
+            tx.PHRASE_STOP:  # "a must ß named Tokyo" names no one
         return match.group(2), match.group(1)
     match = APPOSITIVE_RE.search(premise)
     if match and match.group(1).lower() not in tx.PHRASE_STOP:
@@ -214,7 +141,7 @@ def _hero(premise: str, names: list[str]) -> tuple[str | None, str]:
     if first[:1].isupper() and NAME_WORD.fullmatch(first) and \
             first.lower() not in tx.PHRASE_STOP and first not in names and len(words) > 1 and \
             (words[0].endswith(",") or tx.noun_phrase(words, 1) == "" or
-             _looks_finite(words[1], "", words[2] if len(words) > 2 else "")):
+             looks_finite(words[1], "", words[2] if len(words) > 2 else "")):
         return first, ""  # a sentence-initial name followed by a verb: "Mara must..."
     descriptor = tx.noun_phrase(words, 0, max_words=4)
     if not _wordy(descriptor):
@@ -298,7 +225,7 @@ def _goal(premise: str, hero_end: int, place_intro: str = "") -> str | None:
             goal = f"find {goal}"
     else:
         words = premise[hero_end:].split()
-        start = _finite_at(words)
+        start = finite_at(words)
         if start is None:
             return None
         rest = " ".join([base_form(words[start].strip(","))] + words[start + 1:])
@@ -306,7 +233,7 @@ def _goal(premise: str, hero_end: int, place_intro: str = "") -> str | None:
         goal = rest[: end.start() + 1] if end else rest
         goal = re.sub(r"\b(and|then)\s+([a-z]+)\b",
                       lambda m: f"{m.group(1)} {base_form(m.group(2))}" + "\x00"
-                      if _looks_finite(m.group(2)) and
+                      if looks_finite(m.group(2)) and
                       base_form(m.group(2)) != m.group(2)
                       else m.group(0), goal)
     obstacle = OBSTACLE_RE.search(goal)
@@ -345,7 +272,7 @@ def _trouble(premise: str, goal_at: int) -> str | None:
     if not match:
         return None
     words = _clause_words(" ".join(match.group(1).split()[:16]))
-    if len(words) < 3 or _finite_at(words[1:], 16, copula=True) is None:
+    if len(words) < 3 or finite_at(words[1:], 16, copula=True) is None:
         return None
     return " ".join(words)
 
