@@ -17,11 +17,7 @@ from storyreel.models import diffusion, peaks, worker
 pytest.importorskip("diffusers", reason="needs the diffusers extra: pip install '.[diffusers]'")
 pytest.importorskip("torch", reason="needs the diffusers extra: pip install '.[diffusers]'")
 
-from storyreel.backends.keyframes.diffusers import (  # noqa: E402
-    DiffusersKeyframes,
-    generation_size,
-    shot_prompt,
-)
+from storyreel.backends.keyframes.diffusers import DiffusersKeyframes  # noqa: E402
 from storyreel.backends.video.diffusers import DiffusersVideo, fit_plan  # noqa: E402
 from storyreel.stages import keyframes as keyframes_stage  # noqa: E402
 
@@ -60,10 +56,11 @@ def test_family_size_and_prompt(tiny_models):
                             "t2i")[0] == "StableDiffusionPipeline"
     with pytest.raises(diffusion.StoryreelError, match="not a supported"):
         diffusion.family(str(tiny_models["svd"]), {"StableDiffusionPipeline": 1}, "t2i")
-    assert generation_size("16:9", 1024, 8) == (1024, 576)
-    assert generation_size("9:16", 1024, 16) == (576, 1024)
-    assert generation_size("1:1", 30, 16) == (32, 32)
-    prompt = shot_prompt({**plan(), "prompt": "storybook; Mara, a girl in a red coat; at night"})
+    assert diffusion.generation_size("16:9", 1024, 8) == (1024, 576)
+    assert diffusion.generation_size("9:16", 1024, 16) == (576, 1024)
+    assert diffusion.generation_size("1:1", 30, 16) == (32, 32)
+    prompt = diffusion.shot_prompt(
+        {**plan(), "prompt": "storybook; Mara, a girl in a red coat; at night"})
     assert prompt.startswith("Mara, a girl in a red coat; ")  # the sheet first, verbatim, once
     assert prompt.count("Mara, a girl in a red coat") == 1
 

@@ -36,7 +36,7 @@ def options(model_dir: str, stage: str = "script", **extra) -> dict:
 
 
 def test_garbage_is_repaired_then_falls_back_and_the_model_loads_once(model_dir, tmp_path):
-    from storyreel.backends.script import transformers as tf
+    from storyreel.models.chat import local as tf
 
     idea_path, out = tmp_path / "idea.json", tmp_path / "script.json"
     write_json(idea_path, IDEA, "idea")
