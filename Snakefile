@@ -39,13 +39,13 @@ rule all:
         all_targets,
 
 
-# The end-of-run summary (logs/summary.json, one line per story), then notifications (apprise)
-# with that summary when STORYREEL_NOTIFY_URLS is set.
+# The end-of-run summary (logs/summary.json: the run's jobs from the DAG, one line per story),
+# then notifications (apprise) with that summary when STORYREEL_NOTIFY_URLS is set.
 onsuccess:
-    summary.finish(STORIES, RUN_STARTED, log, failed_run=False)
-    notify.finished(Path.cwd(), ok=True)
+    summary.finish(STORIES, RUN_STARTED, log, failed_run=False, workflow=workflow)
+    notify.finished(Path.cwd())
 
 
 onerror:
-    summary.finish(STORIES, RUN_STARTED, log, failed_run=True)
-    notify.finished(Path.cwd(), ok=False)
+    summary.finish(STORIES, RUN_STARTED, log, failed_run=True, workflow=workflow)
+    notify.finished(Path.cwd())

@@ -140,7 +140,7 @@ class Sampling:
         state.update({"running": running, "updated": time.time(), "workdir": str(self.workdir),
                       "rss_mb": round(self.rss_mb, 1), "peak_rss_mb": round(self.peak_rss_mb, 1),
                       "gpu_mb": self.gpu_mb, "peak_gpu_mb": self.peak_gpu_mb,
-                      "failures": self.failures, "pid": os.getpid(),
+                      "failures": list(self.failures.values()), "pid": os.getpid(),
                       "plugin_cpu_s": round(self.cpu_s, 4)})
         path = self.workdir / STATE_DIR / "progress.json"
         tmp = path.with_name(f".progress.{os.getpid()}.tmp")
