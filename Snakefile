@@ -15,7 +15,7 @@ from pathlib import Path
 
 from snakemake.utils import min_version
 
-from storyreel.ops import notify
+from storyreel.ops import doctor, notify
 
 min_version("9.0")
 
@@ -37,6 +37,15 @@ rule all:
     default_target: True
     input:
         all_targets,
+
+
+# The preflight (the checks of `storyreel doctor` for the stages this run covers), once the DAG
+# is known and before the first job: a no-op or dry run pays nothing. The GPU is checked only
+# where the jobs run here (not on a cluster's head node).
+onstart:
+    problems = doctor.preflight(workflow, config, STORIES)
+    if problems:
+        raise WorkflowError(problems)
 
 
 # The end-of-run summary (logs/summary.json: the run's jobs from the DAG, one line per story),
