@@ -30,6 +30,7 @@ PRIOR_JOBS = 2.0  # a stage's own factor weighs as much as this many run-wide jo
 PRIOR_SECONDS = 20.0  # the run-wide factor starts at 1, weighing this many expected seconds
 GAP_DEFAULT_S = 0.5  # Snakemake's gap between a job's inputs and its start, before measured
 OVERRUN = 0.3  # a job past its expected time: this share of its time so far is still to come
+MEMORY_S = 90.0  # a finished job's weight in the calibration halves every this many seconds
 
 
 @dataclass
@@ -60,23 +61,33 @@ class Calibration:
         return self.stages.get(rule, self.overall)
 
     @classmethod
-    def of(cls, jobs: Iterable[Job]) -> Calibration:
+    def of(cls, jobs: Iterable[Job], now: float | None = None) -> Calibration:
+        """From the jobs this run has finished, the recent ones weighing more (other work on
+        the machine comes and goes): a job that ended :data:`MEMORY_S` ago counts half."""
         finished = [j for j in jobs if j.state == "done" and j.started is not None
                     and j.ended is not None and j.cost > 0]
-        spent = sum(j.ended - j.started for j in finished)  # type: ignore[operator]
-        expected = sum(j.cost for j in finished)
+        if now is None:
+            now = max((j.ended for j in finished), default=0.0)  # type: ignore[type-var]
+
+        def weight(job: Job) -> float:
+            return 0.5 ** (max(now - job.ended, 0.0) / MEMORY_S)  # type: ignore[operator]
+
+        def took(job: Job) -> float:
+            return max(job.ended - job.started, 0.01)  # type: ignore[operator]
+
+        spent = sum(weight(j) * took(j) for j in finished)
+        expected = sum(weight(j) * j.cost for j in finished)
         overall = (spent + PRIOR_SECONDS) / (expected + PRIOR_SECONDS)
-        by_stage: dict[str, list[float]] = {}
+        by_stage: dict[str, list[tuple[float, float]]] = {}
         for job in finished:
-            by_stage.setdefault(job.rule, []).append(
-                max(job.ended - job.started, 0.01) / job.cost)  # type: ignore[operator]
+            by_stage.setdefault(job.rule, []).append((weight(job), math.log(took(job) / job.cost)))
         stages = {}
-        for rule, ratios in by_stage.items():
-            own = math.exp(statistics.fmean(math.log(r) for r in ratios))
-            n = len(ratios)
+        for rule, samples in by_stage.items():
+            total = sum(w for w, _ in samples)
+            own = math.exp(sum(w * x for w, x in samples) / total)
+            n = len(samples)
             stages[rule] = (n * own + PRIOR_JOBS * overall) / (n + PRIOR_JOBS)
-        logs = [math.log(max(j.ended - j.started, 0.01) / j.cost  # type: ignore[operator]
-                         / stages[j.rule]) for j in finished]
+        logs = [math.log(took(j) / j.cost / stages[j.rule]) for j in finished]
         spread = statistics.pstdev(logs) if len(logs) >= 3 else 0.5
         return cls(stages, overall, min(spread, 1.0), set(by_stage), _gap(finished))
 
@@ -201,7 +212,7 @@ class Estimate:
 def estimate(jobs: list[Job], cores: int, now: float,
              vision: bool = True) -> tuple[Calibration, Estimate]:
     """This run's calibration, and the seconds left with their range."""
-    calibration = Calibration.of(jobs)
+    calibration = Calibration.of(jobs, now)
     seconds = play_out(jobs, calibration, cores, now, vision)
     half = uncertainty(jobs, calibration)
     return calibration, Estimate(seconds, seconds * (1 - half), seconds * (1 + half))
