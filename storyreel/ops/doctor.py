@@ -213,6 +213,10 @@ def planned_films(workdir: Path, stories: dict[str, dict[str, Any]]) -> dict[str
     return planned
 
 
+def _size(mb: float) -> str:
+    return f"{mb / 1024:.1f} GB" if mb >= 1024 else f"{mb:.0f} MB"
+
+
 def check_disk(workdir: Path, stories: dict[str, dict[str, Any]],
                stages: set[str] | None = None) -> Check:
     planned = planned_films(workdir, stories)
@@ -220,11 +224,11 @@ def check_disk(workdir: Path, stories: dict[str, dict[str, Any]],
     need = sum(planned.values()) * (1.0 if pictures else 0.1)  # text and audio: a tenth
     where = workdir if workdir.exists() else Path.cwd()
     free = shutil.disk_usage(where).free / 2**20
-    text = (f"{free / 1024:.1f} GB free, {len(planned)} film(s) to make need about "
-            f"{need / 1024:.2f} GB")
+    films = f"{len(planned)} film{'' if len(planned) == 1 else 's'} to make"
+    text = f"{_size(free)} free, {films} need about {_size(need)}"
     if free >= need:
         return Check("disk", True, text)
-    return Check("disk", False, text, f"free {(need - free) / 1024:.2f} GB on {where} "
+    return Check("disk", False, text, f"free {_size(need - free)} on {where} "
                  "(`storyreel clean` removes finished stories' intermediates)")
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from storyreel.core import pipeline
 
 PRIOR_JOBS = 2.0  # a stage's own factor weighs as much as this many run-wide jobs
-PRIOR_SECONDS = 20.0  # the run-wide factor starts at 1, weighing this many expected seconds
+PRIOR_SECONDS = 5.0  # the run-wide factor starts at 1, weighing this many expected seconds
 GAP_DEFAULT_S = 0.5  # Snakemake's gap between a job's inputs and its start, before measured
 OVERRUN = 0.3  # a job past its expected time: this share of its time so far is still to come
 MEMORY_S = 90.0  # a finished job's weight in the calibration halves every this many seconds

@@ -86,7 +86,8 @@ def parse(args: list[str]) -> Args:
                 i += 1
         elif arg in MULTI_VALUE:
             values = _take(args, i, MULTI_VALUE[arg])
-            if not values and i < len(args) and not args[i].startswith("-"):
+            if not values and i < len(args) and not args[i].startswith("-") \
+                    and pipeline.split_path(args[i])[0] is None:
                 values = [args[i]]  # its value, even a malformed one (check() says so)
             i += len(values)
             out.rest += [arg, *values]
