@@ -101,24 +101,28 @@ def hog() -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", "while True: pass"])
 
 
-def errors(trace: list[dict], points=(0.25, 0.50, 0.75)) -> list[tuple[str, float, float,
-                                                                      float, float]]:
-    """(point, elapsed, ETA shown, actually left, error) when the shown progress first reached
-    each point, and at each share of the run's wall time."""
+def errors(trace: list[dict], points=(0.25, 0.50, 0.75)
+           ) -> list[tuple[str, float, float, float, float, bool]]:
+    """(point, elapsed, ETA shown, actually left, error, whether it was inside the range
+    shown) when the shown progress first reached each point, and at each share of the run's
+    wall time."""
     end = trace[-1]["t"]
     start = end - trace[-1]["elapsed_s"]
     rows = []
     for point in points:
         at = next(t for t in trace if t["fraction"] >= point)
         rows.append((f"{int(point * 100)} % of the bar", at["elapsed_s"], at["eta_s"],
-                     end - at["t"], (at["eta_s"] - (end - at["t"])) / (end - at["t"])))
+                     end - at["t"], (at["eta_s"] - (end - at["t"])) / (end - at["t"]),
+                     (at.get("eta_low_s") or 0) <= end - at["t"] <= (at.get("eta_high_s") or 0)))
     for point in points:
         when = start + point * (end - start)
         at = [t for t in trace[:-1] if t["t"] <= when][-1]
         # the ETA shown at that moment, counted down since it was drawn
         shown = max(at["eta_s"] - (when - at["t"]), 0.0)
+        low = max((at.get("eta_low_s") or 0) - (when - at["t"]), 0.0)
+        high = max((at.get("eta_high_s") or 0) - (when - at["t"]), 0.0)
         rows.append((f"{int(point * 100)} % of the time", when - start, shown, end - when,
-                     (shown - (end - when)) / (end - when)))
+                     (shown - (end - when)) / (end - when), low <= end - when <= high))
     return rows
 
 
@@ -145,9 +149,10 @@ def eta_error(root: Path, stories: str, cores: str, settings: list[str]) -> None
             load = os.getloadavg()[0]
             print(f"{setting} machine, {run} run (--cores {cores}): {wall:.0f} s, load average "
                   f"{load:.1f} at the end", flush=True)
-            for name, elapsed, shown, actual, error in errors(trace):
+            for name, elapsed, shown, actual, error, inside in errors(trace):
                 print(f"  at {name:17} (t = {elapsed:4.0f} s): ETA {shown:4.0f} s, actually "
-                      f"left {actual:4.0f} s, error {100 * error:+4.0f} %", flush=True)
+                      f"left {actual:4.0f} s, error {100 * error:+4.0f} %"
+                      + ("" if inside else " (outside the range shown)"), flush=True)
                 table.append(abs(error))
     if table:
         print(f"ETA error: largest {100 * max(table):.0f} %, median "

@@ -117,6 +117,7 @@ class Sampling:
             if match:
                 by_rule.setdefault(match.group(1), []).append((started, rss))
         with self.lock:
+            self.model.sample_load()
             self.rss_mb = total
             self.peak_rss_mb = max(self.peak_rss_mb, total)
             for rule, procs in by_rule.items():
@@ -154,7 +155,9 @@ class Sampling:
         if self.workdir is None:
             return
         line = json.dumps({"t": time.time(), "elapsed_s": snapshot["elapsed_s"],
-                           "fraction": snapshot["fraction"], "eta_s": snapshot["eta_s"]})
+                           "fraction": snapshot["fraction"], "eta_s": snapshot["eta_s"],
+                           "eta_low_s": snapshot.get("eta_low_s"),
+                           "eta_high_s": snapshot.get("eta_high_s")})
         try:
             with (self.workdir / STATE_DIR / "trace.jsonl").open("a", encoding="utf-8") as fh:
                 fh.write(line + "\n")

@@ -14,7 +14,7 @@ from snakemake_interface_logger_plugins.common import LogEvent
 from snakemake_interface_logger_plugins.tests import MockOutputSettings, TestLogHandlerBase
 
 import snakemake_logger_plugin_storyreel as plugin
-from storyreel.ops import costs, eta
+from storyreel.ops import costs, eta, load
 from storyreel.ops import progress as pg
 from storyreel.ops.progress import JobKey
 
@@ -135,7 +135,7 @@ def test_eta_is_a_range_until_the_run_has_measured_its_stages(tmp_path):
     m.plan(keys)
     first = m.estimate()
     assert not first.sure and first.low < first.seconds < first.high
-    assert re.fullmatch(r"\d+s \(\d+s–\d+s\)", eta.fmt_estimate(first))
+    assert re.fullmatch(r"[\dhms]+ \([\dhms]+–[\dhms]+\)", eta.fmt_estimate(first))
     for i, key in enumerate(keys[:5]):  # every stage but the last measured, all on time
         run_job(m, clock, key, i, m.jobs[key].cost)
     later = m.estimate()
@@ -345,3 +345,20 @@ def test_snakemake_finds_the_logger_plugin_from_any_folder(tmp_path):
          " if m.name.startswith('snakemake_logger_plugin_')))"],
         cwd=tmp_path, capture_output=True, text=True, check=True).stdout
     assert "snakemake_logger_plugin_storyreel" in found, found
+
+
+def test_other_work_on_the_machine_scales_what_is_left(tmp_path):
+    m, clock = model(tmp_path, cores=2)
+    m.load = load.Pressure(cores=2, cpus=2)
+    keys = [JobKey(r, "a") for r in TEXT]
+    m.plan(keys)
+    for i, key in enumerate(keys[:3]):  # quiet: jobs on time
+        m.load.sample(clock.now, ours=1, runnable=2)
+        run_job(m, clock, key, i, m.jobs[key].cost)
+    quiet = m.eta()
+    for _ in range(30):  # then a busy loop takes one of the two cores
+        clock.now += 1
+        m.load.sample(clock.now, ours=1, runnable=3)
+    assert m.load.now(clock.now) == pytest.approx(1.5)
+    assert m.eta() > 1.3 * (quiet - 30)  # what is left runs at two thirds of the speed
+    assert load.Pressure(cores=2, cpus=16).factor(5) == 1.0  # a big machine has room

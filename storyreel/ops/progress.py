@@ -29,7 +29,6 @@ log channel, so that it can read the DAG of jobs.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +42,10 @@ from storyreel.ops.costs import (
     narration_length,
     shot_lengths,
 )
+from storyreel.ops.jobstate import LEFT, STATES, JobKey, JobState
+from storyreel.ops.load import Pressure
 
+ETA_EVERY_S = 1.0  # the ETA's play-out is redone at most this often (and at each job event)
 RUN_ATTRIBUTE = "storyreel_run"  # the log record attribute that carries the workflow
 
 
@@ -56,55 +58,6 @@ def introduce(workflow: Any, stories: dict[str, dict[str, Any]]) -> None:
     logger.info("storyreel: following the jobs of %d stories", len(stories),
                 extra={"event": LogEvent.DEBUG_DAG,
                        RUN_ATTRIBUTE: {"workflow": workflow, "stories": stories}})
-
-
-@dataclass(frozen=True)
-class JobKey:
-    rule: str
-    story: str | None
-    shot: str | None = None
-
-    @property
-    def label(self) -> str:
-        where = "/".join(p for p in (self.story, self.shot) if p)
-        return f"{self.rule}[{where}]" if where else self.rule
-
-
-# --------------------------------------------------------------------------- history / costs
-# --------------------------------------------------------------------------------- the model
-STATES = ("pending", "running", "retrying", "done", "failed", "not run", "skipped")
-LEFT = ("pending", "running", "retrying")  # states of a job the run still waits for
-ETA_EVERY_S = 1.0  # the ETA's play-out is redone at most this often (and at each job event)
-
-
-@dataclass
-class JobState:
-    key: JobKey
-    cost: float
-    state: str = "pending"  # one of STATES
-    started: float | None = None
-    ended: float | None = None
-    jobid: int | None = None
-    peak_rss_mb: float = 0.0
-    rss_mb: float = 0.0
-    log: list[str] = field(default_factory=list)
-    benchmark: str | None = None
-    threads: int = 1
-    attempts: int = 0
-    error: str | None = None
-
-    # what the ETA reads (storyreel.ops.eta.Job)
-    @property
-    def rule(self) -> str:
-        return self.key.rule
-
-    @property
-    def story(self) -> str | None:
-        return self.key.story
-
-    @property
-    def shot(self) -> str | None:
-        return self.key.shot
 
 
 class Progress:
@@ -131,6 +84,7 @@ class Progress:
         self._lengths: dict[str, float] = {}
         self._shot_lengths: dict[str, dict[str, float]] = {}
         self._shown = 0.0
+        self.load = Pressure(self.cores)  # other work on the machine, sampled by the plugin
         self._version = 0  # bumped by every event: cached figures are redone
         self._cached: tuple[int, float, eta_model.Calibration, eta_model.Estimate] | None = None
 
@@ -216,6 +170,7 @@ class Progress:
         job = self.jobs[key]
         job.state = "done" if ok else "failed"
         job.ended = self.clock()
+        job.pressure = self.load.over(job.started or job.ended, job.ended)
         if ok and key.rule == "voice" and key.story:
             self._remeasure(key.story)
         self._version += 1
@@ -313,9 +268,15 @@ class Progress:
                 n = self.costs.shots(length)
                 jobs += [eta_model.Job(rule, story, f"~{i}", self.costs.job(rule, length / n))
                          for i in range(n) for rule in sorted(PER_SHOT, key=pipeline.order)]
-            calibration, estimate = eta_model.estimate(jobs, self.cores, now, self.vision)
+            calibration, estimate = eta_model.estimate(jobs, self.cores, now, self.vision,
+                                                       self.load.now(now))
             cached = self._cached = (self._version, now, calibration, estimate)
         return cached[2], cached[3]
+
+    def sample_load(self) -> None:
+        """One sample of other work on the machine (the plugin calls it every second)."""
+        ours = sum(j.threads for j in self.jobs.values() if j.state == "running")
+        self.load.sample(self.clock(), ours)
 
     def calibration(self) -> eta_model.Calibration:
         """This run's speed against the expected costs (see :mod:`storyreel.ops.eta`)."""
