@@ -117,7 +117,6 @@ class Sampling:
             if match:
                 by_rule.setdefault(match.group(1), []).append((started, rss))
         with self.lock:
-            self.model.sample_load()
             self.rss_mb = total
             self.peak_rss_mb = max(self.peak_rss_mb, total)
             for rule, procs in by_rule.items():

@@ -14,7 +14,7 @@ from snakemake_interface_logger_plugins.common import LogEvent
 from snakemake_interface_logger_plugins.tests import MockOutputSettings, TestLogHandlerBase
 
 import snakemake_logger_plugin_storyreel as plugin
-from storyreel.ops import costs, eta, load
+from storyreel.ops import costs, eta
 from storyreel.ops import progress as pg
 from storyreel.ops.progress import JobKey
 
@@ -109,9 +109,9 @@ def test_eta_calibrates_to_the_observed_speed(tmp_path):
     total = sum(m.jobs[k].cost for k in keys)
     gaps = len(keys) * eta.GAP_DEFAULT_S  # Snakemake's bookkeeping between jobs
     assert m.eta() == pytest.approx(total + gaps)  # first guess: the expected costs in a row
-    for i, key in enumerate(keys[:3]):  # the machine turns out twice as slow
+    for i, key in enumerate(keys[:4]):  # the machine turns out twice as slow
         run_job(m, clock, key, i, 2 * m.jobs[key].cost)
-    left = sum(m.jobs[k].cost for k in keys[3:])
+    left = sum(m.jobs[k].cost for k in keys[4:])
     assert left * 1.3 < m.eta() < left * 2.0 + gaps
 
 
@@ -347,18 +347,11 @@ def test_snakemake_finds_the_logger_plugin_from_any_folder(tmp_path):
     assert "snakemake_logger_plugin_storyreel" in found, found
 
 
-def test_other_work_on_the_machine_scales_what_is_left(tmp_path):
-    m, clock = model(tmp_path, cores=2)
-    m.load = load.Pressure(cores=2, cpus=2)
-    keys = [JobKey(r, "a") for r in TEXT]
-    m.plan(keys)
-    for i, key in enumerate(keys[:3]):  # quiet: jobs on time
-        m.load.sample(clock.now, ours=1, runnable=2)
-        run_job(m, clock, key, i, m.jobs[key].cost)
-    quiet = m.eta()
-    for _ in range(30):  # then a busy loop takes one of the two cores
-        clock.now += 1
-        m.load.sample(clock.now, ours=1, runnable=3)
-    assert m.load.now(clock.now) == pytest.approx(1.5)
-    assert m.eta() > 1.3 * (quiet - 30)  # what is left runs at two thirds of the speed
-    assert load.Pressure(cores=2, cpus=16).factor(5) == 1.0  # a big machine has room
+
+def test_a_taller_frame_makes_its_shots_cost_more(tmp_path):
+    m, _ = model(tmp_path, {"wide": {"duration_s": 20},
+                            "tall": {"duration_s": 20, "aspect": "9:16"}})
+    wide, tall = (m.expected(JobKey("video", s, "sh001")) - costs.JOB_OVERHEAD_S
+                  for s in ("wide", "tall"))
+    assert tall == pytest.approx(2.25 * wide)  # 1080x1920 against 1280x720
+    assert m.expected(JobKey("voice", "tall")) == m.expected(JobKey("voice", "wide"))

@@ -27,10 +27,10 @@ from dataclasses import dataclass, field
 from storyreel.core import pipeline
 
 PRIOR_JOBS = 2.0  # a stage's own factor weighs as much as this many run-wide jobs
-PRIOR_SECONDS = 5.0  # the run-wide factor starts at 1, weighing this many expected seconds
+PRIOR_SECONDS = 30.0  # the run-wide factor starts at 1, weighing this many expected seconds
 GAP_DEFAULT_S = 0.5  # Snakemake's gap between a job's inputs and its start, before measured
 OVERRUN = 0.5  # a job past its expected time: this share of its time so far is still to come
-MEMORY_S = 180.0  # a finished job's weight in the calibration halves every this many seconds
+MEMORY_S = 60.0  # a finished job's weight in the calibration halves every this many seconds
 
 
 @dataclass
@@ -45,7 +45,6 @@ class Job:
     started: float | None = None
     ended: float | None = None
     threads: int = 1
-    pressure: float = 1.0  # other work's pressure while it ran (storyreel.ops.load)
 
 
 @dataclass
@@ -57,17 +56,14 @@ class Calibration:
     spread: float = 0.5  # the relative spread of the measured factors (log scale)
     measured: set[str] = field(default_factory=set)
     gap_s: float = GAP_DEFAULT_S
-    pressure: float = 1.0  # other work's pressure now: what is left runs under it
 
     def factor(self, rule: str) -> float:
-        return self.stages.get(rule, self.overall) * self.pressure
+        return self.stages.get(rule, self.overall)
 
     @classmethod
-    def of(cls, jobs: Iterable[Job], now: float | None = None,
-           pressure: float = 1.0) -> Calibration:
-        """From the jobs this run has finished, each job's time divided by the pressure of
-        other work it ran under, the recent ones weighing more: a job that ended
-        :data:`MEMORY_S` ago counts half."""
+    def of(cls, jobs: Iterable[Job], now: float | None = None) -> Calibration:
+        """From the jobs this run has finished, the recent ones weighing more (other work on
+        the machine comes and goes): a job that ended :data:`MEMORY_S` ago counts half."""
         finished = [j for j in jobs if j.state == "done" and j.started is not None
                     and j.ended is not None and j.cost > 0]
         if now is None:
@@ -77,7 +73,7 @@ class Calibration:
             return 0.5 ** (max(now - job.ended, 0.0) / MEMORY_S)  # type: ignore[operator]
 
         def took(job: Job) -> float:
-            return max(job.ended - job.started, 0.01) / job.pressure  # type: ignore[operator]
+            return max(job.ended - job.started, 0.01)  # type: ignore[operator]
 
         spent = sum(weight(j) * took(j) for j in finished)
         expected = sum(weight(j) * j.cost for j in finished)
@@ -93,7 +89,7 @@ class Calibration:
             stages[rule] = (n * own + PRIOR_JOBS * overall) / (n + PRIOR_JOBS)
         logs = [math.log(took(j) / j.cost / stages[j.rule]) for j in finished]
         spread = statistics.pstdev(logs) if len(logs) >= 3 else 0.5
-        return cls(stages, overall, min(spread, 1.0), set(by_stage), _gap(finished), pressure)
+        return cls(stages, overall, min(spread, 1.0), set(by_stage), _gap(finished))
 
 
 def _gap(finished: list[Job]) -> float:
@@ -213,11 +209,10 @@ class Estimate:
         return self.high <= 1.3 * max(self.seconds, 1.0) and self.low >= 0.75 * self.seconds
 
 
-def estimate(jobs: list[Job], cores: int, now: float, vision: bool = True,
-             pressure: float = 1.0) -> tuple[Calibration, Estimate]:
-    """This run's calibration, and the seconds left with their range (``pressure``: other
-    work's now)."""
-    calibration = Calibration.of(jobs, now, pressure)
+def estimate(jobs: list[Job], cores: int, now: float,
+             vision: bool = True) -> tuple[Calibration, Estimate]:
+    """This run's calibration, and the seconds left with their range."""
+    calibration = Calibration.of(jobs, now)
     seconds = play_out(jobs, calibration, cores, now, vision)
     half = uncertainty(jobs, calibration)
     return calibration, Estimate(seconds, seconds * (1 - half), seconds * (1 + half))

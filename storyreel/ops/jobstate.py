@@ -38,7 +38,6 @@ class JobState:
     threads: int = 1
     attempts: int = 0
     error: str | None = None
-    pressure: float = 1.0  # other work's pressure while it ran (storyreel.ops.load)
 
     # what the ETA reads (storyreel.ops.eta.Job)
     @property

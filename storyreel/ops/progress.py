@@ -37,13 +37,13 @@ from storyreel.ops import eta as eta_model
 from storyreel.ops.costs import (
     PER_SHOT,
     Costs,
+    frame_scale,
     harvest,
     load_history,
     narration_length,
     shot_lengths,
 )
 from storyreel.ops.jobstate import LEFT, STATES, JobKey, JobState
-from storyreel.ops.load import Pressure
 
 ETA_EVERY_S = 1.0  # the ETA's play-out is redone at most this often (and at each job event)
 RUN_ATTRIBUTE = "storyreel_run"  # the log record attribute that carries the workflow
@@ -84,7 +84,6 @@ class Progress:
         self._lengths: dict[str, float] = {}
         self._shot_lengths: dict[str, dict[str, float]] = {}
         self._shown = 0.0
-        self.load = Pressure(self.cores)  # other work on the machine, sampled by the plugin
         self._version = 0  # bumped by every event: cached figures are redone
         self._cached: tuple[int, float, eta_model.Calibration, eta_model.Estimate] | None = None
 
@@ -105,10 +104,15 @@ class Progress:
             return lengths[shot]
         return self.length(story) / self.costs.shots(self.length(story))
 
+    def scale(self, story: str | None) -> float:
+        """The story's frame size against 1280x720 (per-shot stages and post scale with it)."""
+        return frame_scale(self.stories.get(story or "", {}).get("aspect"))
+
     def expected(self, key: JobKey) -> float:
+        scale = self.scale(key.story)
         if key.rule in PER_SHOT and key.story and key.shot:
-            return self.costs.job(key.rule, self.shot_length(key.story, key.shot))
-        return self.costs.job(key.rule, self.length(key.story))
+            return self.costs.job(key.rule, self.shot_length(key.story, key.shot), scale)
+        return self.costs.job(key.rule, self.length(key.story), scale)
 
     # ---- the plan: the jobs of this run
     def plan(self, keys: list[JobKey], threads: dict[JobKey, int] | None = None) -> None:
@@ -148,7 +152,7 @@ class Progress:
                 continue
             length = self.length(story)
             n = self.costs.shots(length)
-            per_shot = sum(self.costs.job(r, length / n) for r in PER_SHOT)
+            per_shot = sum(self.costs.job(r, length / n, self.scale(story)) for r in PER_SHOT)
             self.phantoms[story] = n * per_shot
 
     # ---- events
@@ -170,7 +174,6 @@ class Progress:
         job = self.jobs[key]
         job.state = "done" if ok else "failed"
         job.ended = self.clock()
-        job.pressure = self.load.over(job.started or job.ended, job.ended)
         if ok and key.rule == "voice" and key.story:
             self._remeasure(key.story)
         self._version += 1
@@ -266,17 +269,12 @@ class Progress:
             for story in self.phantoms:
                 length = self.length(story)
                 n = self.costs.shots(length)
-                jobs += [eta_model.Job(rule, story, f"~{i}", self.costs.job(rule, length / n))
-                         for i in range(n) for rule in sorted(PER_SHOT, key=pipeline.order)]
-            calibration, estimate = eta_model.estimate(jobs, self.cores, now, self.vision,
-                                                       self.load.now(now))
+                jobs += [eta_model.Job(rule, story, f"~{i}", self.costs.job(
+                    rule, length / n, self.scale(story))) for i in range(n)
+                    for rule in sorted(PER_SHOT, key=pipeline.order)]
+            calibration, estimate = eta_model.estimate(jobs, self.cores, now, self.vision)
             cached = self._cached = (self._version, now, calibration, estimate)
         return cached[2], cached[3]
-
-    def sample_load(self) -> None:
-        """One sample of other work on the machine (the plugin calls it every second)."""
-        ours = sum(j.threads for j in self.jobs.values() if j.state == "running")
-        self.load.sample(self.clock(), ours)
 
     def calibration(self) -> eta_model.Calibration:
         """This run's speed against the expected costs (see :mod:`storyreel.ops.eta`)."""
