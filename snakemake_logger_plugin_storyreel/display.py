@@ -87,7 +87,7 @@ class Display:
         if ok:
             return f"[100.0%] {counts['done']}/{ran} jobs · elapsed {elapsed}{peak}"
         why = ", ".join(f"{counts[k]} {k}" for k in ("failed", "not run") if counts[k])
-        return (f"[{m.shown_fraction() * 100:5.1f}%] stopped: {counts['done']}/{ran} jobs done"
+        return (f"[{m.completed() * 100:5.1f}%] stopped: {counts['done']}/{ran} jobs done"
                 + (f", {why}" if why else "") + f" · elapsed {elapsed}{peak}")
 
     def _fallback_summary(self, ok: bool) -> str:

@@ -69,15 +69,20 @@ def example(*lines: str) -> str:
     return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
 
 
-def snakemake_args(args: tuple[str, ...]) -> list[str]:
+def snakemake_args(args: tuple[str, ...], remake: bool = False) -> list[str]:
     """Snakemake's arguments as they are meant (storyreel.ops.snakeargs); a mistake that
-    Snakemake would answer with a traceback is one line here."""
+    Snakemake would answer with a traceback is one line here. ``remake``: targets of archived
+    stories are made again."""
     parsed = snakeargs.parse(list(args))
     try:
         snakeargs.check(parsed)
     except StoryreelError as exc:
         raise click.UsageError(str(exc)) from None
-    return parsed.command()
+    again = snakeargs.archived(parsed) if remake else []
+    for target in again:
+        click.echo(f"storyreel: {target}: its story was archived by `storyreel clean`; making "
+                   "it again", err=True)
+    return parsed.command() + (["--forcerun", *again] if again else [])
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]}, help=__doc__)
@@ -111,7 +116,7 @@ def run(show_help: bool, args: tuple[str, ...]) -> None:
         click.echo(click.get_current_context().get_help())
         click.echo("\nSnakemake's options (all accepted):\n")
         sys.exit(subprocess.call([*snakemake_exe(), "--help"], env=child_env()))
-    command = [*snakemake_exe(), *snakemake_args(args)]
+    command = [*snakemake_exe(), *snakemake_args(args, remake=True)]
     sys.exit(subprocess.call(command, env=child_env()))
 
 

@@ -118,3 +118,15 @@ def test_sorting_snakemake_arguments_keeps_every_one(args):
         if arg == "results/x/final.mp4":
             before = [a for a in command[:i] if a.startswith("-")]
             assert not before or before[-1] not in snakeargs.MULTI_VALUE
+
+
+def test_a_target_of_an_archived_story_is_made_again(launched, capsys):
+    from pathlib import Path
+
+    (Path("results") / "tiny").mkdir(parents=True)
+    (Path("results") / "tiny" / ".archived").touch()
+    assert cli.main(["run", "results/tiny/final.mp4", "--cores", "2"]) == 0
+    assert launched[-1][1:] == ["results/tiny/final.mp4", "--cores", "2", "--forcerun",
+                                "results/tiny/final.mp4"]
+    assert ("storyreel: results/tiny/final.mp4: its story was archived by `storyreel clean`; "
+            "making it again") in capsys.readouterr().err.splitlines()

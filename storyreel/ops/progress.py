@@ -256,6 +256,15 @@ class Progress:
         value = done / total if total > 0 else 1.0
         return min(1.0, value)
 
+    def completed(self) -> float:
+        """The share of everything the run set out to do that is done, failed and stopped
+        jobs counted (where a run that stopped ended)."""
+        factor = self.calibration().factor
+        done = sum(j.cost * factor(j.key.rule) for j in self.jobs.values() if j.state == "done")
+        total = sum(j.cost * factor(j.key.rule) for j in self.jobs.values()
+                    if j.state != "skipped") + sum(self.phantoms.values())
+        return done / total if total > 0 else 1.0
+
     def shown_fraction(self) -> float:
         """The overall fraction as shown: never lower than one shown before."""
         self._shown = max(self._shown, self.fraction())

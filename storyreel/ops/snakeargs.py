@@ -7,6 +7,9 @@ what they say.
 - Targets mix with options as in Snakemake's own usage line: a target written after an option
   that takes several values (``--config stories=x.yaml results/k/final.mp4``) is taken out and
   passed first, so that Snakemake does not read it as one of those values.
+- A target of a story ``storyreel clean`` archived (``results/k/final.mp4``) is made again: its
+  film is there but the files it is made from are not, which Snakemake alone takes for up to
+  date, so the target is also passed to ``--forcerun``.
 - What Snakemake would answer with a traceback is answered with one line first: a ``--config``
   entry that is not ``KEY=VALUE``, a config file that is not there, a ``NAME=VALUE`` option
   without ``=``, a target in ``results/`` of a story the stories file does not have.
@@ -122,6 +125,13 @@ def _note(out: Args, option: str, values: list[str]) -> None:
         out.configfiles += values
     elif option in PAIRS or option == "--default-resources":
         out.pairs.setdefault(option, []).extend(values)
+
+
+def archived(parsed: Args) -> list[str]:
+    """The targets that belong to stories ``storyreel clean`` archived."""
+    return [t for t in parsed.targets
+            if (pipeline.story_dir(parsed.workdir, str(pipeline.split_path(t)[0]))
+                / pipeline.ARCHIVED).exists()]
 
 
 def check(parsed: Args) -> None:
