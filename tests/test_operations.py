@@ -191,7 +191,7 @@ def test_failure_notifies_and_status_names_the_log(tmp_path, hook):
     output = proc.stdout + proc.stderr
     failed = [line for line in output.splitlines() if "FAILED at script" in line]
     assert len(failed) == 1, output[-3000:]  # listed once, in the summary
-    assert re.fullmatch(r"  broken {14}FAILED at script: .*Connection refused.*  \(log: "
+    assert re.fullmatch(r"  broken +FAILED at script: .*Connection refused.*  \(log: "
                         r"logs/script/broken\.log\)  \[1/2 jobs, .*\]", failed[0]), failed
     note = hook.bodies[before]
     assert note["type"] == "failure" and "broken" in note["message"]
