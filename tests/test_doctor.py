@@ -77,17 +77,18 @@ def test_a_missing_model_is_one_line(tmp_path, capsys, everything_installed):
         "model to /nonexistent/sd15 or name another folder in stages.keyframes.model"]
 
 
-def test_offline_mode_wants_the_hubs_switched_off(tmp_path, capsys, everything_installed,
-                                                  monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+def test_offline_mode_wants_the_hub_switched_off(tmp_path, capsys, everything_installed,
+                                                 monkeypatch):
     monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
-    code, out = diagnose(Workdir(tmp_path / "work", [TINY_STORY]), capsys)
+    code, out = diagnose(Workdir(tmp_path / "work", [TINY_STORY]), capsys, "--offline")
     assert code == 1
-    assert fail_lines(out) == ["FAIL offline TRANSFORMERS_OFFLINE not set: a missing file would "
-                               "be downloaded: export TRANSFORMERS_OFFLINE=1"]
+    assert fail_lines(out) == ["FAIL offline HF_HUB_OFFLINE is not set: a missing file would be "
+                               "downloaded: export HF_HUB_OFFLINE=1"]
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # offline mode by itself, and switched off
+    code, out = diagnose(Workdir(tmp_path / "work", [TINY_STORY]), capsys)
+    assert code == 0 and "ok   offline the model hub is switched off" in out.splitlines()
     stages = {"script": {"backend": "openai", "base_url": "https://api.example.com/v1"}}
     work = Workdir(tmp_path / "remote", [TINY_STORY], {"stages": stages})
-    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
     code, out = diagnose(work, capsys)
     assert fail_lines(out) == ["FAIL models  script/openai asks https://api.example.com/v1 "
                                "(offline mode): serve llama3.2 on this machine and set "
