@@ -15,7 +15,7 @@ from pathlib import Path
 
 from snakemake.utils import min_version
 
-from storyreel.ops import notify
+from storyreel.ops import doctor, notify
 
 min_version("9.0")
 
@@ -39,13 +39,22 @@ rule all:
         all_targets,
 
 
-# The end-of-run summary (logs/summary.json, one line per story), then notifications (apprise)
-# with that summary when STORYREEL_NOTIFY_URLS is set.
+# The preflight (the checks of `storyreel doctor` for the stages this run covers), once the DAG
+# is known and before the first job: a no-op or dry run pays nothing. The GPU is checked only
+# where the jobs run here (not on a cluster's head node).
+onstart:
+    problems = doctor.preflight(workflow, config, STORIES)
+    if problems:
+        raise WorkflowError(problems)
+
+
+# The end-of-run summary (logs/summary.json: the run's jobs from the DAG, one line per story),
+# then notifications (apprise) with that summary when STORYREEL_NOTIFY_URLS is set.
 onsuccess:
-    summary.finish(STORIES, RUN_STARTED, log, failed_run=False)
-    notify.finished(Path.cwd(), ok=True)
+    summary.finish(STORIES, RUN_STARTED, log, failed_run=False, workflow=workflow)
+    notify.finished(Path.cwd())
 
 
 onerror:
-    summary.finish(STORIES, RUN_STARTED, log, failed_run=True)
-    notify.finished(Path.cwd(), ok=False)
+    summary.finish(STORIES, RUN_STARTED, log, failed_run=True, workflow=workflow)
+    notify.finished(Path.cwd())
