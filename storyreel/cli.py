@@ -25,7 +25,7 @@ from pathlib import Path
 
 import click
 
-from storyreel.core import registry
+from storyreel.core import languages, registry
 from storyreel.ops import docs as docgen
 from storyreel.recovery import resume as recovery
 from storyreel.recovery.resume import other_snakemake_running, resume, workdir_of
@@ -174,6 +174,15 @@ def backends() -> None:
             spec = registry.spec(kind, name)
             gpu = " (GPU)" if spec.gpu else ""
             click.echo(f"{kind:8} {name:14} {spec.summary}{gpu}")
+            click.echo(f"{'':8} {'':14} languages: {backend_languages(kind, name)}")
+
+
+def backend_languages(kind: str, name: str) -> str:
+    """The languages a backend handles, for the listing (why, when they cannot be listed)."""
+    try:
+        return languages.shown(registry.languages(kind, name), limit=200)
+    except Exception as exc:  # noqa: BLE001 (a backend whose extra is missing)
+        return f"not listed ({type(exc).__name__}: {exc})"
 
 
 @cli.command()

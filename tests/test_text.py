@@ -7,6 +7,7 @@ import re
 import pytest
 
 from storyreel import text as tx
+from storyreel.core import languages
 
 
 @pytest.mark.parametrize(("n", "words"), [
@@ -162,11 +163,18 @@ def test_normalise_whitespace_keeps_paragraphs():
     ("Le chat est dans la maison et il ne veut pas sortir de la cuisine.", "fr"),
     ("Der Hund ist nicht im Haus und er will auch nicht mit den Kindern spielen.", "de"),
     ("El perro es de la casa y no quiere salir con los chicos para el parque.", "es"),
-    ("Il gatto non è nella casa e non vuole uscire con gli amici della scuola.", "it"),
-    ("Hello.", None),
+    ("Кошка находит ключ в старом саду.", "ru"),
+    ("वह खुश थी और घर गई।", "hi"),
+    ("猫が古い庭で鍵を見つける。", "ja"),
+    ("一只猫在旧花园里找到了一把钥匙。", "zh"),
 ])
 def test_detect_language(text, lang):
-    assert tx.detect_language(text) == lang
+    assert languages.detect(text)[0] == lang
+
+
+def test_detection_falls_back_to_english_when_unsure():
+    assert languages.detect("ok ok", ["de", "fr", "es"]) == ("en", 0.0) or \
+        languages.detect("ok ok", ["de", "fr", "es"])[1] >= languages.MIN_CONFIDENCE
 
 
 def test_find_names_characters_and_places():
