@@ -106,22 +106,29 @@ def _identifier() -> Any:
 
 def detect(text: str, among: Iterable[str] | None = None) -> tuple[str, float]:
     """The language of ``text`` among ``among`` (None: any py3langid knows) and the model's
-    confidence; :data:`FALLBACK` with confidence 0 when it is under :data:`MIN_CONFIDENCE`."""
+    confidence; :data:`FALLBACK` with confidence 0 when a text in Latin script leaves the
+    model under :data:`MIN_CONFIDENCE` (a text in another script has narrowed it down)."""
     identifier = _identifier()
+    identifier.set_languages(None)  # its labels are those of the last restriction
     known = set(identifier.labels)
     allowed = sorted(known & {primary(t) for t in among}) if among is not None else None
     identifier.set_languages(allowed or None)
     language, confidence = identifier.classify(text)
-    if confidence < MIN_CONFIDENCE:
+    counts = scripts(text)
+    latin = counts.get("LATIN", 0) >= sum(counts.values()) / 2
+    if confidence < MIN_CONFIDENCE and latin:  # another script narrows it down enough
         return FALLBACK, 0.0
     return str(language), round(float(confidence), 3)
 
 
 def detectable(config: Mapping[str, Any]) -> list[str]:
-    """Languages that detection may choose: those every configured stage handles."""
+    """Languages that detection may choose: those every configured stage handles (the
+    script stage's writer aside: it concerns premises only)."""
     stages = config["stages"]
     found: set[str] | None = None
-    for kind in ("revise", "voice", "asr"):
+    for kind in registry.kinds():
+        if kind == "script":  # a full text needs no writer, so any language will do there
+            continue
         have = stage_languages(kind, stages[kind])
         if have is not None:
             found = set(have) if found is None else found & set(have)
@@ -143,7 +150,10 @@ def backend_languages(kind: str, name: str) -> tuple[str, ...] | None:
 def chain(options: Mapping[str, Any]) -> list[str]:
     """A stage's configured backend, then its fallbacks (no repeats)."""
     names = [str(options["backend"])]
-    names += [str(n) for n in options.get("fallback") or [] if str(n) not in names]
+    fallback = options.get("fallback") or []
+    for name in [fallback] if isinstance(fallback, str) else fallback:
+        if str(name) not in names:
+            names.append(str(name))
     return names
 
 
@@ -229,8 +239,8 @@ def pick_voice(tag: str, options: Mapping[str, Any], requested: str | None = Non
         if spoken is None:
             raise ValueError(f"unknown voice '{voice}' for the {backend} backend; voices: "
                              f"{shown(catalogue, 20)}")
-        if not handles(spoken, tag):
-            able = [v for v, s in sorted(catalogue.items()) if handles(s, tag)]
+        if not speaks(spoken, tag):
+            able = [v for v, s in sorted(catalogue.items()) if speaks(s, tag)]
             raise ValueError(f"voice '{voice}' speaks {', '.join(spoken) or 'no known language'}"
                              f", not the story's language '{tag}'; voices that speak it: "
                              f"{', '.join(able[:20]) or 'none'}")
@@ -271,6 +281,20 @@ def check_story(key: str, tag: str, premise: bool, requested_voice: str | None,
     """What does the story's language in each stage: ``{"voice_backend", "voice",
     "aligner"}``; a ConfigError naming the stage and the languages it has when nothing can."""
     stages = config["stages"]
+    revise = str(stages["revise"]["backend"])
+    if not handles(backend_languages("revise", revise), tag):
+        raise ConfigError(f"{key}.language: '{tag}' is not supported by stage revise "
+                          f"(revise/{revise} handles "
+                          f"{shown(backend_languages('revise', revise))})")
+    try:
+        backend, voice = pick_voice(tag, stages["voice"], requested_voice)
+    except ValueError as exc:
+        where = ".voice" if requested_voice else ".language: stage voice"
+        raise ConfigError(f"{key}{where}: {exc}") from None
+    try:
+        aligner = pick_aligner(tag, stages["asr"], backend)
+    except ValueError as exc:
+        raise ConfigError(f"{key}.language: stage asr: {exc}") from None
     if premise:
         writer = str(stages["script"]["backend"])
         if not handles(backend_languages("script", writer), tag):
@@ -281,18 +305,4 @@ def check_story(key: str, tag: str, premise: bool, requested_voice: str | None,
                 f"writer script/{writer} writes {shown(backend_languages('script', writer))} "
                 f"only; a writer that would: {', '.join(f'script/{n}' for n in able) or 'none'}"
                 " (stages.script.backend), or give the full text, which is narrated verbatim")
-    revise = str(stages["revise"]["backend"])
-    if not handles(backend_languages("revise", revise), tag):
-        raise ConfigError(f"{key}.language: '{tag}' is not supported by stage revise "
-                          f"(revise/{revise} handles "
-                          f"{shown(backend_languages('revise', revise))})")
-    try:
-        backend, voice = pick_voice(tag, stages["voice"], requested_voice)
-    except ValueError as exc:
-        where = "voice" if requested_voice else "language"
-        raise ConfigError(f"{key}.{where}: stage voice: {exc}") from None
-    try:
-        aligner = pick_aligner(tag, stages["asr"], backend)
-    except ValueError as exc:
-        raise ConfigError(f"{key}.language: stage asr: {exc}") from None
     return {"voice_backend": backend, "voice": voice, "aligner": aligner}

@@ -15,9 +15,9 @@ from typing import Any
 
 from storyreel import text as tx
 from storyreel.core import languages
-from storyreel.text import locales
 from storyreel.core.artifacts import write_json
 from storyreel.job.context import JobContext
+from storyreel.text import locales
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,8 @@
 
 This package is the one place where storyreel splits text into paragraphs, sentences and words,
 strips markup, finds proper names, and turns written forms into spoken words, per language
-(the story's language itself is settled in :mod:`storyreel.core.languages`). Everything here is pure and deterministic. One module per job:
+(the story's language itself is settled in :mod:`storyreel.core.languages`). Everything here
+is pure and deterministic. One module per job:
 
 - :mod:`.markup`: Markdown/HTML stripping, whitespace and paragraphs (and :class:`Change`);
 - :mod:`.words`: the one word tokeniser (:func:`tokenize`), and the word lists alignment and WER

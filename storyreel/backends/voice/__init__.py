@@ -3,9 +3,10 @@
 The voice stage builds a backend from its options plus three keys of the story: ``voice`` (the
 voice chosen for the story's language), ``seed`` and ``language`` (BCP 47). A backend whose
 spec says ``word_timings`` also offers ``synthesize_words(text, length_scale)``: the samples and
-each word it spoke as (written text, start s, end s), pieces that tile the sentence in order. A backend that cannot load
-(missing or corrupt model) raises :class:`storyreel.media.audio.TTSLoadError`, which lets the
-stage fall back; an unknown voice name is a user error (:func:`storyreel.media.audio.check_voice`).
+each word it spoke as (written text, start s, end s), pieces that tile the sentence in order.
+A backend that cannot load (missing or corrupt model) raises
+:class:`storyreel.media.audio.TTSLoadError`, which lets the stage fall back; an unknown voice
+name is a user error (:func:`storyreel.media.audio.check_voice`).
 """
 
 from __future__ import annotations
