@@ -73,7 +73,9 @@ def voice_natural_rate(wildcards):
     """The speaking rate at length_scale 1 of the voice that speaks the story (its backend's
     measured rate in the story's language)."""
     story = STORIES[wildcards.story]
-    backend, _ = languages.pick_voice(story["language"], SETTINGS["voice"], story["voice"])
+    backend, _ = languages.pick_voice(
+        story["language"], SETTINGS["voice"], story["voice"]
+    )
     return languages.speaking_rate(backend, story["language"])
 
 
@@ -94,7 +96,8 @@ def vram_for(stage):
 
 def voice_words_per_minute(wildcards):
     """The narration pace (stages.voice.words_per_minute, else the story's voice's natural
-    rate): script writes for it and revise fits the text and the voice's length_scale to it."""
+    rate): script writes for it and revise fits the text and the voice's length_scale to it.
+    """
     pace = SETTINGS["voice"]["words_per_minute"]
     return float(pace) if pace else voice_natural_rate(wildcards)
 

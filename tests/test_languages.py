@@ -80,6 +80,20 @@ def test_a_third_party_backend_declares_its_languages(plugins):
         languages.pick_aligner("de", options, "espeak")
 
 
+def test_the_template_writer_refuses_a_premise_it_cannot_write_naming_who_would():
+    from storyreel.backends.script.template import TemplateWriter
+    from storyreel.core.errors import PermanentError
+    from storyreel.core.types import Budget
+
+    writer = TemplateWriter(srconfig.options_for("script"))
+    idea = {"premise": "Un zorro encuentra la luna.", "language": "es", "seed": 1}
+    with pytest.raises(PermanentError, match="writes en only; a writer that would: "
+                       "script/openai, script/transformers"):
+        writer.write(idea, Budget(30, 160))
+    assert writer.write({**idea, "premise": "A fox finds the moon.", "language": "en-GB"},
+                        Budget(30, 160))
+
+
 def test_cue_limits_follow_the_language():
     options = CONFIG["stages"]["asr"]
     assert cue_limits(options, "ja") == (13, 4.0)

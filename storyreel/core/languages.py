@@ -276,6 +276,18 @@ def pick_aligner(tag: str, options: Mapping[str, Any], voice_backend: str) -> st
     raise ValueError(f"no aligner knows '{tag}' with voice/{voice_backend} ({return_msg})")
 
 
+def premise_refusal(writer: str, tag: str) -> str | None:
+    """Why script/``writer`` cannot expand a premise in ``tag``, naming the writers that
+    would (None when it can)."""
+    if handles(backend_languages("script", writer), tag):
+        return None
+    able = [n for n in registry.known("script") if handles(backend_languages("script", n), tag)]
+    return (f"'{tag}': the idea is a one-line premise and stage script's writer script/{writer} "
+            f"writes {shown(backend_languages('script', writer))} only; a writer that would: "
+            f"{', '.join(f'script/{n}' for n in able) or 'none'} (stages.script.backend), or "
+            "give the full text, which is narrated verbatim")
+
+
 def check_story(key: str, tag: str, premise: bool, requested_voice: str | None,
                 config: Mapping[str, Any]) -> dict[str, str]:
     """What does the story's language in each stage: ``{"voice_backend", "voice",
@@ -295,14 +307,7 @@ def check_story(key: str, tag: str, premise: bool, requested_voice: str | None,
         aligner = pick_aligner(tag, stages["asr"], backend)
     except ValueError as exc:
         raise ConfigError(f"{key}.language: stage asr: {exc}") from None
-    if premise:
-        writer = str(stages["script"]["backend"])
-        if not handles(backend_languages("script", writer), tag):
-            able = [n for n in registry.known("script")
-                    if handles(backend_languages("script", n), tag)]
-            raise ConfigError(
-                f"{key}.language: '{tag}': the idea is a one-line premise and stage script's "
-                f"writer script/{writer} writes {shown(backend_languages('script', writer))} "
-                f"only; a writer that would: {', '.join(f'script/{n}' for n in able) or 'none'}"
-                " (stages.script.backend), or give the full text, which is narrated verbatim")
+    refusal = premise_refusal(str(stages["script"]["backend"]), tag) if premise else None
+    if refusal:
+        raise ConfigError(f"{key}.language: {refusal}")
     return {"voice_backend": backend, "voice": voice, "aligner": aligner}
