@@ -18,7 +18,7 @@ from storyreel.backends.voice.espeak import EspeakTTS
 from storyreel.core import config as srconfig
 from storyreel.core import languages, registry
 from storyreel.core.artifacts import read_json
-from storyreel.media import ffmpeg
+from storyreel.media import ffmpeg, fonts
 from storyreel.media.subtitles import build_cues, parse_subtitles
 from storyreel.stages.asr import cue_limits
 from storyreel.stages.voice import speak_sentence
@@ -227,8 +227,8 @@ def test_units_join_without_spaces_only_in_spaceless_scripts():
 
 @pytest.mark.parametrize("story", STORIES, ids=[s["id"] for s in STORIES])
 def test_every_glyph_of_every_language_has_a_font(story):
-    assert ffmpeg.missing_glyphs(story["idea"]) == set()
-    assert ffmpeg.missing_glyphs("🦊") == {"🦊"}
+    assert fonts.missing_glyphs(story["idea"]) == set()
+    assert fonts.missing_glyphs("🦊") == {"🦊"}
 
 
 @pytest.mark.parametrize(("text", "family"), [
@@ -240,10 +240,10 @@ def test_the_font_follows_the_script_and_draws_the_cue(text, family, tmp_path):
     import numpy as np
     from PIL import Image
 
-    assert ffmpeg.fonts_for(text)[0].family == family
+    assert fonts.fonts_for(text)[0].family == family
     (tmp_path / ffmpeg.SUBS_NAME).write_text(f"1\n00:00:00,000 --> 00:00:05,000\n{text}\n",
                                              encoding="utf-8")
-    font = ffmpeg.install_subtitle_font(tmp_path, text)
+    font = fonts.install_subtitle_font(tmp_path, text)
     ffmpeg.run_ffmpeg(["-y", "-f", "lavfi", "-i", "color=black:s=640x360:d=1", "-vf",
                        ffmpeg.subtitle_filter((640, 360), font), "-frames:v", "1", "-update", "1",
                        "frame.png"], "draw a cue", cwd=tmp_path)
@@ -260,8 +260,9 @@ def test_ten_languages_make_ten_films(tmp_path):
     """One run of the ten-language stories file with the embedded default: every film's
     subtitles hold its text's own words in order, keep its script's line length and reading
     speed, can be drawn with the installed fonts, and its narration is as long as its text."""
-    stories = [dict(s, duration_s=7, aspect="1:1") for s in STORIES]
-    work = Workdir(tmp_path / "w", stories, {"stages": {"vision": {"enabled": False}}})
+    stories = [dict(s, duration_s=6) for s in STORIES]
+    work = Workdir(tmp_path / "w", stories, {"stages": {"vision": {"enabled": False}},
+                                             "output": {"x264_preset": "ultrafast"}})
     work.run("--cores", "2", *[f"results/{s['id']}/manifest.json" for s in STORIES])
     for story in STORIES:
         folder = work.results(story["id"])
@@ -279,7 +280,7 @@ def test_ten_languages_make_ten_films(tmp_path):
         chars, cps = cue_limits(CONFIG["stages"]["asr"], tag)
         assert all(len(line) <= chars for line in shown), story["id"]
         assert all(len(" ".join(c.lines)) / (c.end - c.start) <= cps + 0.05 for c in cues)
-        assert ffmpeg.missing_glyphs("".join(shown)) == set()
+        assert fonts.missing_glyphs("".join(shown)) == set()
         assert abs(meta["duration_s"] - revised["estimated_s"]) <= 0.35 * revised["estimated_s"]
         assert manifest["language"]["tag"] == tag
         english = tag == "en"

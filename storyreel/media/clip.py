@@ -31,13 +31,12 @@ from storyreel.media.ffmpeg import (
     MediaError,
     ffmpeg_command,
     frame_size,
-    install_subtitle_font,
-    line_width,
     shot_frames,
     subtitle_filter,
     tail,
     x264_args,
 )
+from storyreel.media.fonts import install_subtitle_font, line_width
 from storyreel.media.subtitles import parse_subtitles
 
 
