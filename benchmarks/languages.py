@@ -105,7 +105,7 @@ def main() -> None:
     (work / "config").mkdir(parents=True, exist_ok=True)
     (work / "config" / "config.yaml").write_text((REPO / "config" / "config.yaml").read_text())
     (work / "config" / "stories.yaml").write_text(yaml.safe_dump(
-        {"stories": [dict(s, duration_s=args.duration, aspect="1:1") for s in stories]},
+        {"stories": [dict(s, duration_s=args.duration) for s in stories]},
         allow_unicode=True), encoding="utf-8")
     subprocess.run([str(Path(sys.executable).parent / "snakemake"), "-s", str(REPO / "Snakefile"),
                     "-d", str(work), "--workflow-profile", str(REPO / "profiles" / "test"),
