@@ -6,8 +6,12 @@ error of each cue against the voice's own word timings (median, p95; English aga
 pocketsphinx's alignment, Piper reporting none), the worst characters per second of any cue,
 and each stage's time against English.
 
-    python benchmarks/languages.py [--duration 20] [--cores 2] [--keep DIR]
+    python benchmarks/languages.py [--duration 7] [--cores 2] [--keep DIR] [--measure DIR]
     python benchmarks/languages.py --rates    # espeak-ng's words per minute per language
+    python benchmarks/languages.py --long     # cue start errors on longer paragraphs
+
+``--long`` speaks and aligns a longer paragraph in Japanese, German and Chinese (without
+Snakemake), where a sentence needs several cues and the reading speed moves some of them.
 
 ``--rates`` speaks each story's sentences with espeak-ng at length_scale 1 and prints the words
 per minute (storyreel.core.languages.count_words) that ``RATES`` in
@@ -33,6 +37,7 @@ from storyreel.core import languages  # noqa: E402
 from storyreel.core.artifacts import read_json  # noqa: E402
 from storyreel.core.config import load_config, options_for  # noqa: E402
 from storyreel.media.subtitles import parse_subtitles  # noqa: E402
+from storyreel.text.words import written_units  # noqa: E402
 
 STORIES = REPO / "tests" / "data" / "languages.yaml"
 STAGES = ("revise", "voice", "asr", "video", "post")
@@ -54,6 +59,52 @@ def rates() -> None:
         seconds = sum(len(speak_sentence(tts, s, 1.0)[0]) / tts.sample_rate for s in sentences)
         words = sum(languages.count_words(s) for s in sentences)
         print(f"{tag:6} {backend}/{voice:8} {words / seconds * 60:6.1f} words/min")
+
+
+LONG = {
+    "ja": "東京に住むキツネのタマは、毎晩いちばん高い丘に登って、池に映る月をじっと見つめて"
+          "いました。ある秋の夜、月が松の木の後ろに低く沈んだので、タマは走って走って、古い水車"
+          "小屋の池で休んでいる月を見つけました。",
+    "de": "Jede Nacht kletterte die kleine rote Füchsin Tilly auf den höchsten Hügel im Tal, um "
+          "den Mond anzusehen, und sie wünschte sich, ihn nur ein einziges Mal halten zu dürfen. "
+          "Eines Herbstabends rutschte der Mond tief hinter die Kiefern, und Tilly rannte, bis sie "
+          "ihn im stillen Wasser des alten Mühlteichs ruhen sah.",
+    "zh": "每天晚上，一只名叫蒂莉的小红狐狸都会爬上山谷里最高的小山去看月亮，她多么希望能把"
+          "月亮抱在怀里哪怕只有一次。一个秋天的傍晚，月亮低低地沉到松树后面，蒂莉一直跑，直到"
+          "在老磨坊池塘平静的水面上找到了它。",
+}
+
+
+def cue_errors(cues: list, words: list[dict]) -> list[float]:
+    """Each cue's start against its own first word's (the cues hold the words in order)."""
+    errors, first = [], 0
+    for cue in cues:
+        errors.append(abs(cue.start - float(words[first]["start"])))
+        first += len(written_units(" ".join(cue.lines)))
+    return errors
+
+
+def long_paragraphs() -> None:
+    from storyreel.backends.revise.rules import RulesReviser
+    from storyreel.stages.asr import run_asr
+    from storyreel.stages.voice import run_voice
+
+    for tag, text in LONG.items():
+        sentences = RulesReviser({**options_for("revise"), "language": tag}).edit(text)[0]
+        revised = {"story": tag, "title": tag, "language": tag,
+                   "length_scale": 1.1 if tag == "de" else 1.5,
+                   "scenes": [{"id": "sc01", "sentences": [
+                       {"id": f"sc01_{i:02d}", "text": t} for i, t in enumerate(sentences, 1)]}]}
+        work = Path(tempfile.mkdtemp(prefix="storyreel-long-"))
+        meta = run_voice(revised, options_for("voice"), None, work / "n.wav", work / "v.json")
+        doc = run_asr(revised, meta, work / "n.wav", options_for("asr"), work / "w.json",
+                      work / "s.srt", work / "s.vtt")
+        cues = parse_subtitles(work / "s.srt")
+        errors = cue_errors(cues, doc["words"])
+        worst = max(len(" ".join(c.lines)) / (c.end - c.start) for c in cues)
+        print(f"{tag}: {len(cues)} cues, start error median {statistics.median(errors):.3f} s, "
+              f"p95 {percentile(errors, 0.95):.3f} s, worst {worst:.2f} chars/s, narration "
+              f"{meta['duration_s']:.1f} s")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -81,9 +132,8 @@ def measure(work: Path, story: dict) -> dict[str, float | str]:
     cues = parse_subtitles(folder / "final.srt")
     speech = sum(s["end"] - s["start"] for s in meta["sentences"])
     chars = sum(len(s["text"]) for s in meta["sentences"])
-    timings = [w for s in meta["sentences"] for w in s.get("words", [])] or words["words"]
-    starts = sorted(float(w["start"]) for w in timings)
-    errors = [min(abs(c.start - t) for t in starts) for c in cues]
+    # for espeak's stories words.json holds the voice's timings mapped onto the written units
+    errors = cue_errors(cues, words["words"])
     return {"tag": story["language"], "voice": f"{meta['backend']}/{meta['voice']}",
             "aligner": words["backend"], "s_per_char": speech / chars,
             "err_median": statistics.median(errors), "err_p95": percentile(errors, 0.95),
@@ -93,15 +143,23 @@ def measure(work: Path, story: dict) -> dict[str, float | str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rates", action="store_true")
+    parser.add_argument("--long", action="store_true")
     parser.add_argument("--duration", type=float, default=7)
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--keep", type=Path)
+    parser.add_argument("--measure", type=Path, help="only measure a kept work folder")
     args = parser.parse_args()
-    if args.rates:
-        rates()
+    if args.rates or args.long:
+        rates() if args.rates else long_paragraphs()
         return
     stories = yaml.safe_load(STORIES.read_text(encoding="utf-8"))["stories"]
-    work = args.keep or Path(tempfile.mkdtemp(prefix="storyreel-languages-"))
+    work = args.measure or args.keep or Path(tempfile.mkdtemp(prefix="storyreel-languages-"))
+    if not args.measure:
+        run(work, stories, args)
+    report(work, stories)
+
+
+def run(work: Path, stories: list[dict], args: argparse.Namespace) -> None:
     (work / "config").mkdir(parents=True, exist_ok=True)
     (work / "config" / "config.yaml").write_text((REPO / "config" / "config.yaml").read_text())
     (work / "config" / "stories.yaml").write_text(yaml.safe_dump(
@@ -110,6 +168,9 @@ def main() -> None:
     subprocess.run([str(Path(sys.executable).parent / "snakemake"), "-s", str(REPO / "Snakefile"),
                     "-d", str(work), "--workflow-profile", str(REPO / "profiles" / "test"),
                     "--cores", str(args.cores), "-q"], check=True)
+
+
+def report(work: Path, stories: list[dict]) -> None:
     english = stage_seconds(work, "en")
     print(f"{'lang':6} {'voice':14} {'aligner':12} {'s/char':>7} {'err med':>8} {'err p95':>8} "
           f"{'worst cps':>9}  " + " ".join(f"{s:>6}" for s in STAGES) + "  (x English)")
