@@ -6,7 +6,7 @@
 import time
 
 from storyreel.core import config as srconfig
-from storyreel.core import pipeline, registry, stories
+from storyreel.core import languages, pipeline, registry, stories
 from storyreel.core.errors import ConfigError
 from storyreel.core.pipeline import benchmark_of, log_of, out
 from storyreel.models import diffusion
@@ -69,9 +69,14 @@ def gpu_for(stage):
     return int(backend.gpu) if backend else 0
 
 
-def voice_natural_rate():
-    """The configured voice's measured speaking rate at length_scale 1."""
-    return float(registry.spec("voice", SETTINGS["voice"]["backend"]).words_per_minute)
+def voice_natural_rate(wildcards):
+    """The speaking rate at length_scale 1 of the voice that speaks the story (its backend's
+    measured rate in the story's language)."""
+    story = STORIES[wildcards.story]
+    backend, _ = languages.pick_voice(
+        story["language"], SETTINGS["voice"], story["voice"]
+    )
+    return languages.speaking_rate(backend, story["language"])
 
 
 def mem_for(stage, embedded_mb):
@@ -89,11 +94,12 @@ def vram_for(stage):
     return SETTINGS[stage]["vram_mb"] if gpu_for(stage) else 0
 
 
-def voice_words_per_minute():
-    """The narration pace (stages.voice.words_per_minute, else the voice's natural rate):
-    script writes for it and revise fits the text and the voice's length_scale to it."""
+def voice_words_per_minute(wildcards):
+    """The narration pace (stages.voice.words_per_minute, else the story's voice's natural
+    rate): script writes for it and revise fits the text and the voice's length_scale to it.
+    """
     pace = SETTINGS["voice"]["words_per_minute"]
-    return float(pace) if pace else voice_natural_rate()
+    return float(pace) if pace else voice_natural_rate(wildcards)
 
 
 def voice_pauses():

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import click
 
-from storyreel.core import pipeline, registry
+from storyreel.core import languages, pipeline, registry
 from storyreel.core.errors import StoryreelError
 from storyreel.ops import docs as docgen
 from storyreel.ops import snakeargs
@@ -273,6 +273,15 @@ def backends() -> None:
             spec = registry.spec(kind, name)
             gpu = " (GPU)" if spec.gpu else ""
             click.echo(f"{kind:8} {name:14} {spec.summary}{gpu}")
+            click.echo(f"{'':8} {'':14} languages: {backend_languages(kind, name)}")
+
+
+def backend_languages(kind: str, name: str) -> str:
+    """The languages a backend handles, for the listing (why, when they cannot be listed)."""
+    try:
+        return languages.shown(registry.languages(kind, name), limit=200)
+    except Exception as exc:  # noqa: BLE001 (a backend whose extra is missing)
+        return f"not listed ({type(exc).__name__}: {exc})"
 
 
 @cli.command(epilog=example("storyreel docs", "storyreel docs --check"))

@@ -35,6 +35,8 @@ from storyreel.backends.script.grammar import third_person
 from storyreel.backends.script.lexicon import PRONOUNS
 from storyreel.backends.script.template_premise import HAZARDS, Premise
 from storyreel.backends.script.template_premise import read_premise as _read
+from storyreel.core import languages
+from storyreel.core.errors import PermanentError
 from storyreel.core.types import Budget
 
 BEAT_ORDER = ("setup", "turn", "climax", "resolution")
@@ -312,7 +314,11 @@ class TemplateWriter:
         self.options = options
 
     def write(self, idea: dict[str, Any], budget: Budget) -> list[dict[str, Any]]:
-        """Scenes for a premise (the script stage uses a full text verbatim)."""
+        """Scenes for a premise (the script stage uses a full text verbatim); a premise in a
+        language it cannot write is refused, naming the writers that would."""
+        refusal = languages.premise_refusal("template", str(idea.get("language") or "en"))
+        if refusal:
+            raise PermanentError(f"script: {refusal}")
         rng = random.Random(int(idea.get("seed") or 0))
         premise = read_premise(str(idea.get("premise") or ""))
         scenes = budget.scenes
