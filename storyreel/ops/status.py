@@ -117,12 +117,16 @@ def last_failure(workdir: Path, story: str, after: dict[str, float]) -> dict[str
     return best[1] if best else None
 
 
-def vision_enabled(workdir: Path) -> bool:
+def stage_settings(workdir: Path) -> dict[str, Any]:
+    """The working directory's stage settings (config/config.yaml's ``stages``, defaults filled
+    in); the defaults when the file is missing or invalid."""
+    from storyreel.core.config import load_config
+
     try:
         config = yaml.safe_load((workdir / "config" / "config.yaml").read_text(encoding="utf-8"))
-        return bool(config["stages"]["vision"].get("enabled", True))
-    except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError):
-        return True
+        return load_config(config if isinstance(config, dict) else {})["stages"]
+    except Exception:  # noqa: BLE001 (status reads what it can)
+        return load_config({})["stages"]
 
 
 def _older(path: Path, than: Path) -> bool:
@@ -151,11 +155,13 @@ def story_status(workdir: Path, story: str, incomplete: list[str] | None = None)
             newest[stage.name] = max(mtimes)
         else:
             status.stages[stage.name] = "missing"
-    vision = vision_enabled(workdir) or pipeline.path(folder, "vision").exists()
-    if not vision:
-        status.stages["vision"] = "off"
+    settings = stage_settings(workdir)
+    for stage in pipeline.STAGES:  # an optional stage that does not run, and has not run
+        if not pipeline.runs(stage, settings) and status.stages[stage.name] == "missing":
+            status.stages[stage.name] = "off"
+    runs = {s.name: {"enabled": status.stages[s.name] != "off"} for s in pipeline.STAGES}
     for stage in pipeline.STAGES:
-        source = pipeline.upstream_of(stage.name, vision)
+        source = pipeline.upstream_of(stage.name, runs)
         if stage.per_shot and source and pipeline.stage(source).per_shot:
             # each shot's file against the same shot's file of the stage it is made from
             if any(_older(pipeline.path(folder, stage.name, shot=s),
