@@ -56,9 +56,10 @@ def story_voice(wildcards):
 
 def stage_options(stage):
     """A stage's validated config block (params: changing it reruns that stage). For the
-    per-shot stages, only what shapes the output (storyreel.models.diffusion.output_options).
+    per-shot stages and those that hold a model, only what shapes the output
+    (storyreel.models.diffusion.output_options).
     """
-    if pipeline.stage(stage).per_shot:
+    if pipeline.stage(stage).per_shot or gpu_for(stage):
         return diffusion.output_options(SETTINGS[stage], bool(gpu_for(stage)))
     return SETTINGS[stage]
 
@@ -137,7 +138,31 @@ def all_targets(wildcards):
 
 
 def vision_enabled():
-    return bool(SETTINGS["vision"]["enabled"])
+    return pipeline.runs(pipeline.stage("vision"), SETTINGS)
+
+
+def keyframes_scorer():
+    """The scorer's settings when keyframes are chosen among candidates or gated, else nothing
+    (so that scorer settings rerun no keyframe that does not use them)."""
+    keyframes, score = SETTINGS["keyframes"], SETTINGS["score"]
+    if keyframes["candidates"] > 1 or score["min_clip_score"] is not None:
+        return stage_options("score")
+    return {}
+
+
+def score_enabled():
+    return pipeline.runs(pipeline.stage("score"), SETTINGS)
+
+
+def scores_input(wildcards):
+    """The story's scores, an input of post when a scorer is configured."""
+    return [out("score").format(story=wildcards.story)] if score_enabled() else []
+
+
+def plan_pattern():
+    """The per-shot plan path with ``{story}`` and ``{shot}`` left in (vision's or the shot's)."""
+    story = pipeline.story_dir("", "{story}")
+    return pipeline.plan_path(story, "{shot}", vision_enabled()).as_posix()
 
 
 def shot_plan(wildcards):
@@ -189,10 +214,10 @@ def provenance():
 def peak_files(wildcards):
     """Log files of the story's jobs, beside which storyreel.models.peaks writes their peaks."""
     story = wildcards.story
-    return pipeline.job_files(log_of, story, shot_ids(story), vision_enabled())
+    return pipeline.job_files(log_of, story, shot_ids(story), SETTINGS)
 
 
 def benchmark_files(wildcards):
     """Benchmark files of the story's jobs, read by post for the manifest's timings."""
     story = wildcards.story
-    return pipeline.job_files(benchmark_of, story, shot_ids(story), vision_enabled())
+    return pipeline.job_files(benchmark_of, story, shot_ids(story), SETTINGS)

@@ -227,16 +227,16 @@ class LogHandler(Ending, Display, Sampling, LogHandlerBase):
             return
         workflow = self.workflow
         self.workdir = Path.cwd()
-        vision = True
+        settings: dict[str, Any] = {}
         if workflow is not None:
             try:
-                vision = bool(workflow.config["stages"]["vision"]["enabled"])
+                settings = dict(workflow.config["stages"])
                 self.cores = int(workflow.resource_settings.cores or self.cores)
             except (KeyError, TypeError, AttributeError, ValueError):
                 pass
         with self.lock:
             self.model = pg.Progress(self.workdir, self.stories, cores=self.cores,
-                                     vision=vision)
+                                     settings=settings)
             self._replan()
         (self.workdir / STATE_DIR).mkdir(parents=True, exist_ok=True)
         (self.workdir / STATE_DIR / "trace.jsonl").write_text("", encoding="utf-8")

@@ -154,6 +154,15 @@ def load_config(config: dict[str, Any] | None) -> dict[str, Any]:
     if isinstance(config, dict):
         _normalise_fallbacks(config)
     validate_with_defaults(config, CONFIG_SCHEMA, "config", validator=_config_validator())
+    stages = config["stages"]
+    if stages["score"]["backend"] == "none":
+        for key, value, asks in (("keyframes.candidates", stages["keyframes"]["candidates"],
+                                  stages["keyframes"]["candidates"] > 1),
+                                 ("score.min_clip_score", stages["score"]["min_clip_score"],
+                                  stages["score"]["min_clip_score"] is not None)):
+            if asks:
+                raise ConfigError(f"config: stages.{key}: {value} needs a scorer to rank the "
+                                  "pictures: set stages.score.backend (e.g. clip)")
     revise = config["stages"]["revise"]
     if revise["min_length_scale"] > revise["max_length_scale"]:
         raise ConfigError(

@@ -15,10 +15,11 @@ in its path (``keyframes/{shot}.png``). Story ids match :data:`STORY_ID` and sho
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 RESULTS = "results"
 STORY_ID = r"[a-z0-9][a-z0-9_-]{0,63}"
@@ -61,7 +62,7 @@ class Stage:
     made_from: str | None = None  # the stage whose outputs it is made from (staleness)
     backends: bool = False  # whether stages.<name>.backend chooses a backend (its kind)
     checkpoint: bool = False  # a Snakemake checkpoint (the DAG grows after it)
-    optional: bool = False  # switched off by stages.<name>.enabled
+    optional: bool = False  # runs only when its settings ask for it (:func:`runs`)
     report: bool = False  # a piece of the report, not a stage of the film
     # Seconds of job time per second of narration (per-shot stages: per second of shot) at
     # 1280x720 past a job's start-up (storyreel.ops.costs scales the picture stages with the
@@ -135,6 +136,10 @@ STAGES: tuple[Stage, ...] = (
                              "the crossfade into the next scene), encoded with the film's "
                              "settings: post joins the clips by stream copy"),),
           "keyframes", backends=True, rate=2.09),
+    Stage("score", (Artifact("scores", "scores.json", _J, "each keyframe's CLIP score against its "
+                             "prompt, each clip's steadiness, each character's consistency across "
+                             "its shots, and the flags of what fell below the thresholds",
+                             "scores"),), "video", backends=True, optional=True, rate=0.05),
     Stage("post", (
         Artifact("mp4", "final.mp4", "mp4", "the finished film: H.264 High, yuv420p, AAC 48 kHz, "
                  "faststart, burned and soft subtitles"),
@@ -177,11 +182,21 @@ def order(name: str | None) -> int:
     return next((i for i, s in enumerate(RULES) if s.name == name), len(RULES))
 
 
-def upstream_of(name: str, vision: bool = True) -> str | None:
-    """The stage a stage is made from, skipping vision when it is off."""
+def runs(st: Stage, settings: Mapping[str, Any]) -> bool:
+    """Whether a stage runs with these stage settings (the config's ``stages`` block): an
+    optional stage runs when it is ``enabled`` (vision) and has a backend other than ``none``
+    (score)."""
+    if not st.optional:
+        return True
+    block = settings.get(st.name) or {}
+    return bool(block.get("enabled", True)) and block.get("backend") != "none"
+
+
+def upstream_of(name: str, settings: Mapping[str, Any]) -> str | None:
+    """The stage a stage is made from, skipping optional stages that do not run."""
     source = stage(name).made_from
-    if source == "vision" and not vision:
-        return stage("vision").made_from
+    while source and not runs(stage(source), settings):
+        source = stage(source).made_from
     return source
 
 
@@ -203,13 +218,13 @@ def benchmark_of(name: str) -> str:
 
 
 def job_files(pattern: Callable[[str], str], story: str, shots: list[str],
-              vision: bool = True, final: bool = False) -> dict[str, str | list[str]]:
+              settings: Mapping[str, Any], final: bool = False) -> dict[str, str | list[str]]:
     """``pattern`` (:func:`log_of` or :func:`benchmark_of`) filled in for every job of a story,
-    by stage: one path per story stage, a list per per-shot stage; vision only when it is on,
-    the final stage (post) only with ``final``."""
+    by stage: one path per story stage, a list per per-shot stage; only stages that run with
+    these ``settings`` (the config's ``stages``), the final stage (post) only with ``final``."""
     files: dict[str, str | list[str]] = {}
     for st in STAGES:
-        if (st.optional and not vision) or (st is FINAL and not final):
+        if not runs(st, settings) or (st is FINAL and not final):
             continue
         if st.per_shot:
             files[st.name] = [pattern(st.name).format(story=story, shot=s) for s in shots]

@@ -326,3 +326,20 @@ def video_duration(path: str | Path) -> float:
     if stream is None or stream.fps <= 0:
         raise MediaError(f"{path}: no video stream with a frame rate")
     return count_frames(path) / stream.fps
+
+
+def sample_frames(path: str | Path, count: int, out_dir: str | Path) -> list[Path]:
+    """Up to ``count`` frames of a video, evenly spaced from the first to the last, decoded with
+    PyAV and saved as PNG files in ``out_dir``, in order."""
+    total = count_frames(path)
+    if total < 1:
+        raise MediaError(f"{path}: no video frames")
+    picks = sorted({round(i * (total - 1) / max(1, count - 1)) for i in range(count)})
+    out = []
+    with _open(path) as container:
+        for index, frame in enumerate(container.decode(video=0)):
+            if index in picks:
+                target = Path(out_dir) / f"{Path(path).stem}-{index:05d}.png"
+                frame.to_image().save(target, "PNG")
+                out.append(target)
+    return out

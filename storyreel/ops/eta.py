@@ -21,8 +21,9 @@ from __future__ import annotations
 import heapq
 import math
 import statistics
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from storyreel.core import pipeline
 
@@ -121,7 +122,7 @@ _KNOWN = set(_RULE_ORDER)
 
 
 def play_out(jobs: list[Job], calibration: Calibration, cores: int, now: float,
-             vision: bool = True) -> float:
+             settings: Mapping[str, Any] | None = None) -> float:
     """Seconds until the last of ``jobs`` ends: the running ones carry on, the pending ones
     start in pipeline order as their inputs are made and cores are free (Snakemake's greedy
     scheduler, approximately)."""
@@ -136,9 +137,9 @@ def play_out(jobs: list[Job], calibration: Calibration, cores: int, now: float,
     waits_for: list[list[int]] = []
     for job in left:
         deps: list[int] = []
-        source = pipeline.upstream_of(job.rule, vision) if job.rule in _KNOWN else None
+        source = pipeline.upstream_of(job.rule, settings or {}) if job.rule in _KNOWN else None
         while source is not None and (job.story, source) not in groups:
-            source = pipeline.upstream_of(source, vision)
+            source = pipeline.upstream_of(source, settings or {})
         if source is not None:
             deps = [i for i in groups[(job.story, source)]
                     if not (job.shot and left[i].shot and left[i].shot != job.shot)]
@@ -210,10 +211,10 @@ class Estimate:
 
 
 def estimate(jobs: list[Job], cores: int, now: float,
-             vision: bool = True) -> tuple[Calibration, Estimate]:
+             settings: Mapping[str, Any] | None = None) -> tuple[Calibration, Estimate]:
     """This run's calibration, and the seconds left with their range."""
     calibration = Calibration.of(jobs, now)
-    seconds = play_out(jobs, calibration, cores, now, vision)
+    seconds = play_out(jobs, calibration, cores, now, settings)
     half = uncertainty(jobs, calibration)
     return calibration, Estimate(seconds, seconds * (1 - half), seconds * (1 + half))
 

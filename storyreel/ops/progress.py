@@ -64,14 +64,15 @@ class Progress:
     """Expected work of the run's jobs, what is done, and the ETA."""
 
     def __init__(self, workdir: Path, stories: dict[str, dict[str, Any]] | None = None,
-                 cores: int = 1, costs: Costs | None = None, vision: bool = True,
+                 cores: int = 1, costs: Costs | None = None,
+                 settings: dict[str, Any] | None = None,
                  clock: Any = time.monotonic) -> None:
         self.workdir = workdir
         self.stories = stories or {}
         self.cores = max(1, cores)
         self.clock = clock
         self.started = clock()
-        self.vision = vision
+        self.settings = settings or {}  # the config's stages: which optional stages run
         if costs is None:
             samples = load_history(workdir)
             for key, values in harvest(workdir).items():
@@ -281,7 +282,7 @@ class Progress:
                 jobs += [eta_model.Job(rule, story, f"~{i}", self.costs.job(
                     rule, length / n, self.scale(story))) for i in range(n)
                     for rule in sorted(PER_SHOT, key=pipeline.order)]
-            calibration, estimate = eta_model.estimate(jobs, self.cores, now, self.vision)
+            calibration, estimate = eta_model.estimate(jobs, self.cores, now, self.settings)
             cached = self._cached = (self._version, now, calibration, estimate)
         return cached[2], cached[3]
 

@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from storyreel.core import pipeline
 from storyreel.ops import runconfig
 from storyreel.recovery.resume import other_snakemake_running
@@ -133,13 +131,16 @@ def last_failure(workdir: Path, story: str, after: dict[str, float]) -> dict[str
     return best[1] if best else None
 
 
-def vision_enabled(workdir: Path, configfiles: tuple[str, ...] = (),
-                   config: tuple[str, ...] = ()) -> bool:
+def stage_settings(workdir: Path, configfiles: tuple[str, ...] = (),
+                   config: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The run's stage settings (the config as ``run`` would merge it, defaults filled in);
+    the defaults when it is invalid."""
+    from storyreel.core.config import load_config
+
     try:
-        merged = runconfig.raw(workdir, configfiles, config)
-        return bool(merged["stages"]["vision"].get("enabled", True))
-    except (ValueError, yaml.YAMLError, KeyError, TypeError, AttributeError):
-        return True
+        return runconfig.load(workdir, configfiles, config)["stages"]
+    except Exception:  # noqa: BLE001 (status reads what it can)
+        return load_config({})["stages"]
 
 
 def _older(path: Path, than: Path) -> bool:
@@ -150,8 +151,9 @@ def _older(path: Path, than: Path) -> bool:
 
 
 def story_status(workdir: Path, story: str, incomplete: list[str] | None = None,
-                 vision_on: bool = True, live: bool = False) -> StoryStatus:
+                 settings: dict[str, Any] | None = None, live: bool = False) -> StoryStatus:
     folder = pipeline.story_dir(workdir, story)
+    settings = settings if settings is not None else stage_settings(workdir)
     status = StoryStatus(story)
     shots = _shots(folder)
     status.shots = len(shots)
@@ -169,11 +171,12 @@ def story_status(workdir: Path, story: str, incomplete: list[str] | None = None,
             newest[stage.name] = max(mtimes)
         else:
             status.stages[stage.name] = "missing"
-    vision = vision_on or pipeline.path(folder, "vision").exists()
-    if not vision:
-        status.stages["vision"] = "off"
+    for stage in pipeline.STAGES:  # an optional stage that does not run, and has not run
+        if not pipeline.runs(stage, settings) and status.stages[stage.name] == "missing":
+            status.stages[stage.name] = "off"
+    runs = {s.name: {"enabled": status.stages[s.name] != "off"} for s in pipeline.STAGES}
     for stage in pipeline.STAGES:
-        source = pipeline.upstream_of(stage.name, vision)
+        source = pipeline.upstream_of(stage.name, runs)
         if stage.per_shot and source and pipeline.stage(source).per_shot:
             # each shot's file against the same shot's file of the stage it is made from
             if any(_older(pipeline.path(folder, stage.name, shot=s),
@@ -202,9 +205,9 @@ def story_status(workdir: Path, story: str, incomplete: list[str] | None = None,
 def collect(workdir: Path, stories: list[str] | None = None, configfiles: tuple[str, ...] = (),
             config: tuple[str, ...] = (), run: Run | None = None) -> list[StoryStatus]:
     incomplete = incomplete_outputs(workdir)
-    vision = vision_enabled(workdir, configfiles, config)
+    settings = stage_settings(workdir, configfiles, config)
     live = bool(run and run.live)
-    return [story_status(workdir, s, incomplete, vision, live)
+    return [story_status(workdir, s, incomplete, settings, live)
             for s in (stories or story_ids(workdir, configfiles, config))]
 
 

@@ -22,6 +22,7 @@ from storyreel.job.context import JobContext
 from storyreel.job.fallback import record, with_fallback
 from storyreel.models import worker
 from storyreel.models.diffusion import injected_ooms, job_options
+from storyreel.stages import candidates
 
 log = logging.getLogger(__name__)
 
@@ -83,8 +84,22 @@ def render_keyframe(plan: ShotPlan, out: str | Path, options: dict[str, Any],
 
 
 def main(smk: Any, job: JobContext) -> None:
-    """Snakemake entry point (rule ``keyframes``)."""
+    """Snakemake entry point (rule ``keyframes``): one picture, or the best of several
+    (:mod:`storyreel.stages.candidates`) when candidates or a quality gate are asked for."""
     plan = shot_plan(smk)
     options = job_options(dict(smk.params.options), dict(smk.config), "keyframes")
-    seconds = render_keyframe(plan, smk.output.png, options, job)
-    log.info("keyframe %s rendered in %.2f s", plan["id"], seconds)
+    scorer = dict(smk.params.scorer)
+    if not candidates.wanted(options, scorer):
+        seconds = render_keyframe(plan, smk.output.png, options, job)
+        log.info("keyframe %s rendered in %.2f s", plan["id"], seconds)
+        return
+    scorer = job_options(scorer, dict(smk.config), "score")
+
+    def embed(method: str, items: list[str]) -> list[list[float]]:
+        key = "paths" if method == "embed_images" else "texts"
+        return worker.call("score", scorer, method, {key: items}, job.observe)
+
+    record = candidates.choose(plan, smk.output.png, options, scorer,
+                               lambda p, path: render_keyframe(p, path, options, job), embed, job)
+    log.info("keyframe %s: kept seed %d of %d candidates%s", plan["id"], record["kept"],
+             len(record["candidates"]), " (flagged: below the gate)" if record["flagged"] else "")
