@@ -154,7 +154,7 @@ def test_a_story_is_scored_gated_and_flagged(tmp_path, trained_clip):
         "keyframes": {"candidates": 2, "gate_rounds": 1},
         "score": {"backend": "clip", "model": str(trained_clip), "min_clip_score": 99.0,
                   "idle_s": 30}}})
-    work.run()
+    result = work.run()
     scores = json.loads((work.results("fox") / "scores.json").read_text())
     assert scores["scorer"] == {"backend": "clip", "model": str(trained_clip)}
     assert scores["shots"] and all(s["flags"] == ["clip_score"] for s in scores["shots"])
@@ -164,3 +164,7 @@ def test_a_story_is_scored_gated_and_flagged(tmp_path, trained_clip):
     assert manifest["scores"]["flagged"] == flagged(scores)
     assert {c["shot"] for c in manifest["candidates"]} == {s["id"] for s in scores["shots"]}
     assert all(len(c["candidates"]) == 4 and c["flagged"] for c in manifest["candidates"])
+    flags = "; ".join(manifest["scores"]["flagged"])
+    assert f"flagged: {flags}" in result.output  # the end-of-run summary names them
+    summary = json.loads((work.path / "logs" / "summary.json").read_text())
+    assert summary["stories"][0]["flagged"] == manifest["scores"]["flagged"]

@@ -59,6 +59,8 @@ def _line(workdir: Path, entry: dict[str, Any]) -> str:
         line += f"; failed at {entry.get('stage')}: {entry.get('error')}; log {entry.get('log')}"
     if entry.get("retried"):
         line += f"; retried: {', '.join(entry['retried'])}"
+    if entry.get("flagged"):
+        line += f"; flagged: {'; '.join(entry['flagged'])}"
     return line
 
 

@@ -123,12 +123,12 @@ def _story_ids(workdir: Path, stories: list[str] | None) -> list[str]:
     return sorted(p.name for p in results.iterdir() if p.is_dir()) if results.exists() else []
 
 
-def _degradations(story_dir: Path) -> list[dict[str, Any]]:
+def _manifest(story_dir: Path) -> dict[str, Any]:
     try:
         manifest = json.loads(pipeline.path(story_dir, "post", "manifest").read_text("utf-8"))
     except (OSError, ValueError):
-        return []
-    return list(manifest.get("degradations") or [])
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
 
 
 def _story(workdir: Path, story: str, jobs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -138,6 +138,7 @@ def _story(workdir: Path, story: str, jobs: list[dict[str, Any]]) -> dict[str, A
     failed = [j for j in mine if j["state"] == "failed"]
     entry: dict[str, Any] = {
         "story": story, "stage": None, "error": None, "log": None, "degradations": [],
+        "flagged": [],
         "jobs": {k: sum(j["state"] == k for j in mine) for k in ("done", "failed", "not run")},
         "retried": [f"{label(j)} ({j['attempts']} attempts)" for j in mine
                     if j["state"] == "done" and j["attempts"] > 1],
@@ -149,7 +150,9 @@ def _story(workdir: Path, story: str, jobs: list[dict[str, Any]]) -> dict[str, A
                      error=first["error"], log=(first["log"] or [None])[0])
     elif film.exists() and pipeline.path(story_dir, "post", "manifest").exists() \
             and not entry["jobs"]["not run"]:
-        entry["degradations"] = _degradations(story_dir)
+        manifest = _manifest(story_dir)
+        entry["degradations"] = list(manifest.get("degradations") or [])
+        entry["flagged"] = list((manifest.get("scores") or {}).get("flagged") or [])
         entry["status"] = "degraded" if entry["degradations"] else "done"
         entry["stage"] = pipeline.FINAL.name
         entry["final"] = film.relative_to(workdir).as_posix()
@@ -229,6 +232,8 @@ def format_summary(summary: dict[str, Any]) -> str:
                        + work)
         if e["retried"]:
             out.append(f"    retried: {', '.join(e['retried'])}")
+        if e.get("flagged"):  # below the quality gate's thresholds (docs/quality.md)
+            out.append(f"    flagged: {'; '.join(e['flagged'])}")
     out.append(f"  summary: {SUMMARY.as_posix()}"
                + (f"; Snakemake log: {summary['snakemake_log']}" if summary["snakemake_log"]
                   else ""))
