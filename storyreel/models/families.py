@@ -135,3 +135,22 @@ def frame_count(wanted: int, step: int) -> int:
     if step <= 1:
         return max(1, wanted)
     return max(1, round((wanted - 1) / step)) * step + 1
+
+
+def call_settings(pipe: Any, traits: Traits, options: dict[str, Any]) -> dict[str, Any]:
+    """The guidance and text length a pipeline call takes: ``guidance_scale`` as configured,
+    else the pipeline's own default (FLUX 3.5, SD3 7, SDXL 5, LTX-Video 3, Wan 5, CogVideoX 6;
+    SVD's ramp from 1 to 3); a fixed text length where the denoiser has one."""
+    accepts = inspect.signature(pipe.__call__).parameters
+    configured = options["guidance_scale"]
+    settings: dict[str, Any] = {}
+    if "max_guidance_scale" in accepts:  # SVD: frame-wise guidance, from 1 up to this
+        settings["min_guidance_scale"] = 1.0
+        settings["max_guidance_scale"] = float(
+            configured if configured is not None else _call_default(pipe, "max_guidance_scale"))
+    elif "guidance_scale" in accepts:
+        settings["guidance_scale"] = float(
+            configured if configured is not None else _call_default(pipe, "guidance_scale"))
+    if traits.text_length and "max_sequence_length" in accepts:
+        settings["max_sequence_length"] = traits.text_length
+    return settings

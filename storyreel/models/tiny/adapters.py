@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 IP_ADAPTER_DIR = "tiny-ip-adapter"
 IP_ADAPTER_WEIGHTS = "ip-adapter_tiny.safetensors"
 

@@ -5,7 +5,6 @@ back, loading and timing."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 CHAT_TEMPLATE = (
