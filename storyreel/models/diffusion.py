@@ -137,21 +137,28 @@ def memory_budget_mb(options: dict[str, Any], device: str) -> float:
 
 
 def record_load(stage: str, model: str, seconds: float) -> None:
-    """Append one line to ``logs/models/loads.jsonl`` (how many loads a story cost)."""
+    """Append one line to ``logs/models/loads.jsonl`` (how many loads a story cost; on a
+    cluster, the batch job it happened in: loads per group job)."""
     LOADS_LOG.parent.mkdir(parents=True, exist_ok=True)
     line = json.dumps({"stage": stage, "model": model, "pid": os.getpid(),
-                       "seconds": round(seconds, 3), "time": round(time.time(), 3)})
+                       "seconds": round(seconds, 3), "time": round(time.time(), 3),
+                       "slurm_job": os.environ.get("SLURM_JOB_ID")})
     with LOADS_LOG.open("a", encoding="utf-8") as fh:
         fh.write(line + "\n")
 
 
-def count_loads(workdir: str | Path, stage: str | None = None) -> int:
+def loads(workdir: str | Path, stage: str | None = None) -> list[dict[str, Any]]:
     """Model loads recorded under ``workdir`` (of one stage, or all)."""
     path = Path(workdir) / LOADS_LOG
     if not path.exists():
-        return 0
+        return []
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-    return sum(1 for r in rows if stage is None or r["stage"] == stage)
+    return [r for r in rows if stage is None or r["stage"] == stage]
+
+
+def count_loads(workdir: str | Path, stage: str | None = None) -> int:
+    """How many model loads were recorded under ``workdir`` (of one stage, or all)."""
+    return len(loads(workdir, stage))
 
 
 def is_oom(exc: BaseException) -> bool:
