@@ -21,7 +21,7 @@ storyreel.models.peaks) and of Snakemake's benchmark files. With an NVIDIA GPU: 
 the share of the diffusion phase in which the GPU was busy (NVML utilisation sampled every 0.1 s).
 
 ``--families``: for each tiny family (8, storyreel.models.tiny), a fresh process loads the
-backend and renders the 12 shots at 64 pixels, once one shot per pipeline call and once with
+backend and renders the 12 shots at 32 pixels (clips: 5 frames), once one shot per pipeline call and once with
 each job's pending peers (``batch``): seconds per shot after the load, and the process's peak RSS.
 
 ``--slurm`` (a running SLURM: ``make bench-slurm`` starts the local one): the same story through
@@ -137,7 +137,7 @@ def one_family(name: str, batch: int, shots: int = 12) -> dict:
 
     work = Path(tempfile.mkdtemp(prefix="storyreel-bench-family-"))
     settings = {"backend": "diffusers", "model": str(build_tiny_pipeline(name, CACHE)),
-                "steps": 2, "resolution": 64, "batch": batch}
+                "steps": 2, "resolution": 32, "batch": batch}
     todo = plans(shots)
     started = time.perf_counter()
     if name in TEXT_TO_IMAGE:
@@ -147,7 +147,7 @@ def one_family(name: str, batch: int, shots: int = 12) -> dict:
             backend.save_shot(plan, work / f"{plan['id']}.png",
                               peers=[{"plan": p} for p in todo[i + 1:]])
     else:
-        backend = DiffusersVideo(options_for("video", num_frames=9, **settings))
+        backend = DiffusersVideo(options_for("video", num_frames=5, **settings))
         loaded = time.perf_counter()
         Image.new("RGB", (96, 64), "red").save(work / "key.png")
         output = load_config({})["output"]
@@ -164,7 +164,7 @@ def one_family(name: str, batch: int, shots: int = 12) -> dict:
 def families(batch: int) -> None:
     from storyreel.models.tiny import PIPELINES
 
-    print(f"12 shots per family, tiny random pipelines at 64 px, CPU; batched: up to {batch} "
+    print(f"12 shots per family, tiny random pipelines at 32 px, CPU; batched: up to {batch} "
           "shots per call (each job names its pending peers)")
     print(f"{'family':10} {'s/shot 1/call':>13} {'s/shot batched':>14} {'calls':>6} "
           f"{'peak RSS MB 1/call':>18} {'batched':>8}")
