@@ -20,8 +20,7 @@ story's keyframes before its clips, so each stage's model is used in one stretch
 A request names the story's other pending shots too (``peers``): the worker's backend renders
 several shots per pipeline call and keeps the others until their jobs ask
 (``storyreel.models.batching``). On SLURM, ``profiles/slurm`` groups the shot jobs so that one
-allocation, and so one worker, serves up to twelve shots of a stage; there the worker also
-exits when the Snakemake that runs the job or group ends (the allocation is over).
+allocation, and so one worker, serves up to twelve shots of a stage.
 
 ``stages.<stage>.warm: false`` loads the model in the job itself (once per shot; the benchmark's
 baseline).
@@ -43,8 +42,6 @@ import time
 import traceback
 from pathlib import Path
 from typing import Any
-
-import psutil
 
 from storyreel.core import registry
 from storyreel.core.errors import StoryreelError
@@ -137,10 +134,7 @@ def _spawn(path: Path, stage: str, options: dict[str, Any]) -> socket.socket:
     WORKER_LOGS.mkdir(parents=True, exist_ok=True)
     log_path = WORKER_LOGS / f"{stage}-{path.stem.rsplit('-', 1)[-1]}.log"
     spec = path.with_suffix(".json")
-    # In a SLURM job, the worker ends with the process that runs the job's (or the group's)
-    # Snakemake: the next allocation may be on another node, and the card is not ours any more.
-    owner = os.getppid() if os.environ.get("SLURM_JOB_ID") else None
-    spec.write_text(json.dumps({"stage": stage, "options": options, "owner": owner}),
+    spec.write_text(json.dumps({"stage": stage, "options": options}),
                     encoding="utf-8")
     log.info("starting the %s model worker (log: %s)", stage, log_path)
     # The worker outlives the job that starts it, so not that job's $TMPDIR (removed with it)
@@ -259,9 +253,6 @@ def serve(path: Path) -> None:
             except TimeoutError:
                 if time.monotonic() - last > idle_s:
                     log.info("idle for %.0f s after %d requests: exiting", idle_s, served)
-                    break
-                if spec.get("owner") and not psutil.pid_exists(spec["owner"]):
-                    log.info("the SLURM job's Snakemake ended after %d requests: exiting", served)
                     break
                 try:
                     if path.stat().st_ino != inode:
