@@ -21,8 +21,9 @@ storyreel.models.peaks) and of Snakemake's benchmark files. With an NVIDIA GPU: 
 the share of the diffusion phase in which the GPU was busy (NVML utilisation sampled every 0.1 s).
 
 ``--families``: for each tiny family (8, storyreel.models.tiny), a fresh process loads the
-backend and renders the 12 shots at 32 pixels (clips: 5 frames), once one shot per pipeline call and once with
-each job's pending peers (``batch``): seconds per shot after the load, and the process's peak RSS.
+backend and renders the 12 shots at 32 pixels (clips: 5 frames), once one shot per pipeline
+call and once with each job's pending peers (``batch``): seconds per shot after the load, and
+the process's peak RSS.
 
 ``--slurm`` (a running SLURM: ``make bench-slurm`` starts the local one): the same story through
 profiles/slurm from its finished vision stage, once grouped (the profile's default, 12 shots per
