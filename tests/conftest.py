@@ -140,15 +140,16 @@ TINY_MODELS = REPO / ".cache" / "tiny-pipelines"  # built once, kept under the w
 
 @pytest.fixture(scope="session")
 def tiny_models() -> dict[str, Path]:
-    """Tiny random diffusers pipelines (SD 1.5-style text-to-image, Stable Video Diffusion) and
-    an IP-Adapter for the first, built offline from configs and saved with save_pretrained,
-    once per machine."""
+    """Tiny random diffusers pipelines of every family the backends name (``sd15``, ``sdxl``,
+    ``sd3``, ``flux``, ``svd``, ``ltx``, ``cogvideox``, ``wan``; ``sd`` and ``svd`` are the
+    SD 1.5 and SVD ones) and an IP-Adapter for the SD 1.5 one, built offline from configs and
+    saved with save_pretrained, once per machine."""
     pytest.importorskip("diffusers", reason="needs the diffusers extra")
-    from storyreel.models.tiny import build_tiny_ip_adapter, build_tiny_sd, build_tiny_svd
+    from storyreel.models.tiny import PIPELINES, build_tiny_ip_adapter, build_tiny_pipeline
 
-    sd = build_tiny_sd(TINY_MODELS)
-    return {"sd": sd, "svd": build_tiny_svd(TINY_MODELS),
-            "ip_adapter": build_tiny_ip_adapter(TINY_MODELS, sd)}
+    models = {name: build_tiny_pipeline(name, TINY_MODELS) for name in PIPELINES}
+    return {**models, "sd": models["sd15"],
+            "ip_adapter": build_tiny_ip_adapter(TINY_MODELS, models["sd15"])}
 
 
 @contextlib.contextmanager
