@@ -71,7 +71,7 @@ COLOURS = ("red", "green", "blue")
 @pytest.fixture(scope="session")
 def trained_clip(tmp_path_factory):
     pytest.importorskip("transformers", reason="needs the llm extra: pip install 'storyreel[llm]'")
-    from storyreel.models.tiny_clip import build_tiny_clip
+    from storyreel.models.tiny.clip import build_tiny_clip
 
     return build_tiny_clip(tmp_path_factory.mktemp("clip"), train_steps=120)
 
@@ -86,7 +86,7 @@ def scorer(trained_clip):
 
 @pytest.mark.llm
 def test_a_trained_tiny_clip_ranks_the_matching_picture_first(scorer, tmp_path):
-    from storyreel.models.tiny_clip import caption, draw
+    from storyreel.models.tiny.clip import caption, draw
 
     wins = 0
     for k, colour in enumerate(COLOURS * 2):
@@ -103,7 +103,7 @@ def test_a_trained_tiny_clip_ranks_the_matching_picture_first(scorer, tmp_path):
 
 
 def _render_by_seed(colour_of_seed):
-    from storyreel.models.tiny_clip import draw
+    from storyreel.models.tiny.clip import draw
 
     def render(plan, path):
         draw(colour_of_seed(plan["seed"]), "circle", jitter=random.Random(plan["seed"])).save(

@@ -282,20 +282,6 @@ def check_gpu(config: dict[str, Any], stages: set[str] | None = None) -> Check:
                  "choose a smaller model, or lower vram_mb with the model's memory savers")
 
 
-def subtitle_font() -> Path | None:
-    """The font burned subtitles are drawn with when the system has it (media.ffmpeg)."""
-    return next((Path(p) for p in ffmpeg.SYSTEM_FONTS if Path(p).is_file()), None)
-
-
-def _covered(font: Path | None) -> set[int]:
-    if font is None:
-        return set(range(0x20, 0x7F))  # Aileron, embedded in Pillow: ASCII
-    from fontTools.ttLib import TTFont  # the cmap of the font file
-
-    with TTFont(str(font), lazy=True) as tt:
-        return set(tt.getBestCmap() or {})
-
-
 def _fontconfig_has(char: str) -> bool:
     """Whether fontconfig (which libass asks for a missing glyph) knows a font with ``char``."""
     fc_list = shutil.which("fc-list")
@@ -307,19 +293,20 @@ def _fontconfig_has(char: str) -> bool:
 
 
 def check_fonts(stories: dict[str, dict[str, Any]]) -> Check:
-    font = subtitle_font()
-    covered = _covered(font)
+    """Every character of the stories drawn by a subtitle font (the packaged and system fonts
+    storyreel installs for ffmpeg, :mod:`storyreel.media.fonts`), or by one fontconfig knows
+    (libass asks it for a glyph the installed fonts lack)."""
+    from storyreel.media import fonts
+
     lacking: dict[str, str] = {}
     for story, entry in stories.items():
-        for char in f"{entry.get('title') or ''} {entry.get('idea') or ''}":
-            if char.isspace() or ord(char) in covered or char in lacking:
-                continue
+        for char in sorted(fonts.missing_glyphs(f"{entry.get('title') or ''} "
+                                                f"{entry.get('idea') or ''}")):
             lacking.setdefault(char, story)
     missing = {c: s for c, s in list(lacking.items())[:40] if not _fontconfig_has(c)}
-    name = font.name if font else "Aileron (Pillow's)"
     if not missing:
-        return Check("fonts", True, f"{name} and the system's fonts draw every character of "
-                     f"the stories")
+        names = ", ".join(f.family for f in fonts.subtitle_fonts())
+        return Check("fonts", True, f"{names} draw every character of the stories")
     shown = ", ".join(f"'{c}' (U+{ord(c):04X}, {s})" for c, s in list(missing.items())[:3])
     more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
     return Check("fonts", False, f"no font here draws {shown}{more}",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from storyreel.models.tiny import _tokenizer
+from storyreel.models.tiny.tokenizers import clip_tokenizer
 
 CLIP_DIR = "tiny-clip"
 SIZE = 16  # pixels of the tiny model's input square
@@ -46,7 +46,7 @@ def build_tiny_clip(root: str | Path, train_steps: int = 0, seed: int = 0) -> Pa
     out = Path(root) / (CLIP_DIR + (f"-trained{train_steps}" if train_steps else ""))
     if (out / "config.json").exists():
         return out
-    tokenizer = _tokenizer(out.with_name(out.name + "-tok"))
+    tokenizer = clip_tokenizer()
     special = {"bos_token_id": tokenizer.bos_token_id, "eos_token_id": tokenizer.eos_token_id,
                "pad_token_id": tokenizer.eos_token_id}
     config = CLIPConfig(
