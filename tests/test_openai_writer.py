@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-from http.server import BaseHTTPRequestHandler
 from types import SimpleNamespace
 
 import pytest
@@ -21,7 +20,8 @@ from storyreel.models.chat import structured
 from storyreel.models.chat.server import ServerChat
 from storyreel.stages import script as sc
 
-from conftest import local_server
+from conftest import FakeChat
+from conftest import chat_completion as completion
 
 SECRET = "sk-test-very-secret-123"
 SCENE = {"beat": "setup", "narration": "Mara keeps the lamp on the island.",
@@ -36,46 +36,9 @@ VALID = {"scenes": [
 ]}
 
 
-class Fake:
-    """The answers the server gives in turn, and the requests it saw."""
-
-    answers: list[tuple[int, bytes]] = []
-    requests: list[dict] = []
-    echo_headers = False
-
-
-class Handler(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802 (http.server API)
-        length = int(self.headers.get("Content-Length", 0))
-        Fake.requests.append({"path": self.path, "headers": dict(self.headers),
-                              "body": json.loads(self.rfile.read(length))})
-        status, body = Fake.answers.pop(0) if len(Fake.answers) > 1 else Fake.answers[0]
-        if Fake.echo_headers:
-            body = json.dumps({"error": "unauthorized", "saw": dict(self.headers)}).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args) -> None:
-        pass
-
-
-def completion(content: str, finish: str = "stop") -> tuple[int, bytes]:
-    return 200, json.dumps({"choices": [{"message": {"role": "assistant", "content": content},
-                                         "finish_reason": finish}]}).encode()
-
-
-@pytest.fixture(scope="module")
-def server():
-    with local_server(Handler) as url:
-        yield f"{url}/v1"
-
-
 @pytest.fixture
 def fake():
-    Fake.answers, Fake.requests, Fake.echo_headers = [completion(json.dumps(VALID))], [], False
-    return Fake
+    return FakeChat.reset(completion(json.dumps(VALID)))
 
 
 def options(base_url: str, stage: str = "script", **extra) -> dict:
