@@ -77,6 +77,20 @@ def test_a_missing_model_is_one_line(tmp_path, capsys, everything_installed):
         "model to /nonexistent/sd15 or name another folder in stages.keyframes.model"]
 
 
+def test_a_gguf_model_is_a_file(tmp_path, capsys, everything_installed):
+    (tmp_path / "m.gguf").write_bytes(b"GGUF")
+    stages = {"script": {"backend": "transformers", "model": str(tmp_path / "m.gguf")}}
+    code, out = diagnose(Workdir(tmp_path / "work", [TINY_STORY], {"stages": stages}), capsys)
+    assert "models" not in " ".join(fail_lines(out)), out
+    missing = str(tmp_path / "gone.gguf")
+    stages["script"]["model"] = missing
+    code, out = diagnose(Workdir(tmp_path / "gone", [TINY_STORY], {"stages": stages}), capsys)
+    assert code == 1
+    assert fail_lines(out) == [
+        f"FAIL models  stages.script.model: {missing} is not a file here: copy the model to "
+        f"{missing} or name another file in stages.script.model"]
+
+
 def test_offline_mode_wants_the_hub_switched_off(tmp_path, capsys, everything_installed,
                                                  monkeypatch):
     monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)

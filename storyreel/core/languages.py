@@ -41,6 +41,7 @@ WORD = re.compile(r"[^\W_]+(?:['\u2019\-.][^\W_]+)*", re.UNICODE)
 # words a minute 200 characters (3.3 a second), under the 4 a second that Japanese subtitles
 # may ask of a reader, with room for punctuation.
 CHARS_PER_WORD = 1.25
+SPACELESS_LANGUAGES = ("ja", "zh", "yue", "cmn")  # written in a spaceless script
 
 
 def prefixes(tag: str) -> list[str]:
@@ -67,6 +68,11 @@ def speaks(spoken: Iterable[str], tag: str) -> bool:
     language in another region (``es-419`` speaks ``es``)."""
     spoken = list(spoken)
     return handles(spoken, tag) or primary(tag) in {primary(s) for s in spoken}
+
+
+def spaceless(tag: str) -> bool:
+    """Whether language ``tag`` is written without spaces between words."""
+    return primary(tag) in SPACELESS_LANGUAGES
 
 
 def count_words(text: str) -> int:

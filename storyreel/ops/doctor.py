@@ -175,9 +175,11 @@ def check_models(config: dict[str, Any], offline: bool,
             continue
         path = Path(str(model)).expanduser()
         if path.exists() or str(model).startswith(("/", ".", "~")):
-            if not path.is_dir():
-                problems.append(f"{key}: {model} is not a folder here")
-                fixes.append(f"copy the model to {model} or name another folder in {key}")
+            gguf = path.suffix.lower() == ".gguf"  # a single-file model (transformers reads it)
+            if not (path.is_file() if gguf else path.is_dir()):
+                kind = "file" if gguf else "folder"
+                problems.append(f"{key}: {model} is not a {kind} here")
+                fixes.append(f"copy the model to {model} or name another {kind} in {key}")
             continue
         cached = _in_hub_cache(str(model), _loader(spec))
         if cached is False:

@@ -17,25 +17,51 @@ from dataclasses import dataclass
 from typing import Any
 
 from storyreel import text as tx
+from storyreel.core import languages
 from storyreel.core.types import MAX_SCENES, Budget
 from storyreel.core.vocabulary import BEATS, MOODS, SINGLE_BEAT, TIMES_OF_DAY
 from storyreel.models.chat import ChatModel, structured
 
 MIN_SHARE = 0.4  # a script with fewer words than this share of the budget is sent back
-TOKENS_PER_WORD = 1.5  # English prose in the BPE vocabularies of small models (SmolLM2: 1.3)
-SCENE_TOKENS = 110  # per scene: field names and enums (~40), a visual of <= 25 words, names
+MAX_CHARS_PER_WORD = 7  # a bound on a word and its space, in characters
+MIN_CHARS_PER_WORD = 5  # about the shortest a spaced script's mean word and its space are
+VISUAL_WORDS = 25  # a visual is one storyboard frame
+SETTING_CHARS, NAME_CHARS, NAMES = 60, 30, 4  # a scene's place; its characters' names
+SCENE_KEYS_CHARS = 140  # a scene's field names, enums and punctuation
+CHARS_PER_TOKEN = 3.0  # prose in the BPE vocabularies of small models (SmolLM2: 3.3)
 
 
-def answer_tokens(scenes: int, target_words: int, tolerance: float = 0.15) -> int:
-    """Tokens an answer of ``scenes`` scenes may take: the narration at the longest the budget
-    allows, the other fields of every scene, and a third more for headroom."""
-    narration = target_words * (1 + tolerance) * TOKENS_PER_WORD
-    return round((narration + scenes * SCENE_TOKENS) * 4 / 3)
+def answer_tokens(scenes: int, target_words: int) -> int:
+    """Tokens an answer of ``scenes`` scenes may take: every field of every scene at the
+    longest :func:`scene_schema` allows (the grammar of a local model keeps to it)."""
+    names = NAMES * (NAME_CHARS + 4)
+    scene = (scene_words(scenes, target_words) + VISUAL_WORDS) * MAX_CHARS_PER_WORD + (
+        SETTING_CHARS + names + SCENE_KEYS_CHARS)
+    return round((scenes * scene + 20) / CHARS_PER_TOKEN)
 
 
-def scene_schema(scenes: int | None = None, strict: bool = True) -> dict[str, Any]:
+def scene_words(scenes: int, target_words: int) -> int:
+    """The most words one scene's narration may have: half as many again as its even share,
+    and a short sentence."""
+    return -(-3 * target_words // (2 * max(1, scenes))) + 6
+
+
+def min_scene_chars(scenes: int, target_words: int, language: str) -> int:
+    """The fewest characters one scene's narration may have: its share of the words the
+    check asks for, and two more."""
+    words = -(-int(target_words * MIN_SHARE) // max(1, scenes)) + 2
+    per_word = languages.CHARS_PER_WORD if languages.spaceless(language) else MIN_CHARS_PER_WORD
+    return int(words * per_word)
+
+
+def scene_schema(scenes: int | None = None, strict: bool = True,
+                 target_words: int | None = None, language: str = "en") -> dict[str, Any]:
     """The JSON schema a script answer must follow (sent as ``response_format``; a local
-    model generates under it), with exactly ``scenes`` scenes when given.
+    model generates under it), with exactly ``scenes`` scenes when given. With
+    ``target_words`` too, every string and list is bounded (a scene's narration to
+    :func:`scene_words`, a visual to 25 words), so that a model cannot spend the answer's
+    tokens on one field (the narration comes first after the beat, the list of names last),
+    and a scene's narration holds at least its share of the words the check asks for.
 
     ``strict=False`` gives the schema answers are checked against: every field must be there,
     but a beat, time of day or mood outside its list, and any number of scenes, is accepted
@@ -64,6 +90,14 @@ def scene_schema(scenes: int | None = None, strict: bool = True) -> dict[str, An
     scenes_schema: dict[str, Any] = {"type": "array", "items": scene, "minItems": 1}
     if strict and scenes:
         scenes_schema.update(minItems=scenes, maxItems=scenes)
+    if strict and scenes and target_words:
+        fields = scene["properties"]
+        fields["narration"]["minLength"] = min_scene_chars(scenes, target_words, language)
+        fields["narration"]["maxLength"] = scene_words(scenes, target_words) * MAX_CHARS_PER_WORD
+        fields["visual"]["maxLength"] = VISUAL_WORDS * MAX_CHARS_PER_WORD
+        fields["setting"]["maxLength"] = SETTING_CHARS
+        fields["characters"].update(maxItems=NAMES)
+        fields["characters"]["items"]["maxLength"] = NAME_CHARS
     return {"type": "object", "additionalProperties": False, "required": ["scenes"],
             "properties": {"scenes": scenes_schema}}
 
@@ -175,10 +209,11 @@ def write_scenes(model: ChatModel, idea: dict[str, Any], scenes: int,
     language = str(idea.get("language", "en"))
     result = structured.generate(
         model, script_messages(idea, scenes, target_words),
-        scene_schema(scenes), check_script(language, int(target_words * MIN_SHARE)),
+        scene_schema(scenes, target_words=target_words, language=language),
+        check_script(language, int(target_words * MIN_SHARE)),
         seed=int(idea.get("seed", 0)), max_repairs=max_repairs,
         accept=scene_schema(strict=False),
-        max_tokens=answer_tokens(scenes, target_words, tolerance), rejected=rejected)
+        max_tokens=answer_tokens(scenes, target_words), rejected=rejected)
     fitted = fit_scenes(result.value, int(target_words * (1 + tolerance)))
     record = {"attempts": result.attempts, "rejected": result.rejected,
               "fitting": fitted.record()}

@@ -60,7 +60,7 @@ def compiler(loaded: Loaded) -> Any:
 
 def grammar(loaded: Loaded, schema: dict[str, Any]) -> Any:
     """``schema`` compiled for the model's tokenizer (once per schema and model)."""
-    key = json.dumps(schema, sort_keys=True)
+    key = json.dumps(schema)  # in the schema's own order: the grammar keeps properties' order
     if key not in loaded.grammars:
         loaded.grammars[key] = compiler(loaded).compile_json_schema(
             key, any_whitespace=False, strict_mode=True)
