@@ -23,21 +23,19 @@ from storyreel.core.vocabulary import BEATS, MOODS, SINGLE_BEAT, TIMES_OF_DAY
 from storyreel.models.chat import ChatModel, structured
 
 MIN_SHARE = 0.4  # a script with fewer words than this share of the budget is sent back
-MAX_CHARS_PER_WORD = 7  # a bound on a word and its space, in characters
 MIN_CHARS_PER_WORD = 5  # about the shortest a spaced script's mean word and its space are
 VISUAL_WORDS = 25  # a visual is one storyboard frame
 SETTING_CHARS, NAME_CHARS, NAMES = 60, 30, 4  # a scene's place; its characters' names
 SCENE_KEYS_CHARS = 140  # a scene's field names, enums and punctuation
-CHARS_PER_TOKEN = 3.0  # prose in the BPE vocabularies of small models (SmolLM2: 3.3)
 
 
 def answer_tokens(scenes: int, target_words: int) -> int:
     """Tokens an answer of ``scenes`` scenes may take: every field of every scene at the
     longest :func:`scene_schema` allows (the grammar of a local model keeps to it)."""
     names = NAMES * (NAME_CHARS + 4)
-    scene = (scene_words(scenes, target_words) + VISUAL_WORDS) * MAX_CHARS_PER_WORD + (
+    scene = (scene_words(scenes, target_words) + VISUAL_WORDS) * structured.MAX_CHARS_PER_WORD + (
         SETTING_CHARS + names + SCENE_KEYS_CHARS)
-    return round((scenes * scene + 20) / CHARS_PER_TOKEN)
+    return structured.tokens_for(scenes * scene + 20)
 
 
 def scene_words(scenes: int, target_words: int) -> int:
@@ -92,9 +90,9 @@ def scene_schema(scenes: int | None = None, strict: bool = True,
         scenes_schema.update(minItems=scenes, maxItems=scenes)
     if strict and scenes and target_words:
         fields = scene["properties"]
-        fields["narration"]["minLength"] = min_scene_chars(scenes, target_words, language)
-        fields["narration"]["maxLength"] = scene_words(scenes, target_words) * MAX_CHARS_PER_WORD
-        fields["visual"]["maxLength"] = VISUAL_WORDS * MAX_CHARS_PER_WORD
+        fields["narration"] = structured.bounded_text(
+            min_scene_chars(scenes, target_words, language), scene_words(scenes, target_words))
+        fields["visual"] = structured.bounded_text(1, VISUAL_WORDS)
         fields["setting"]["maxLength"] = SETTING_CHARS
         fields["characters"].update(maxItems=NAMES)
         fields["characters"]["items"]["maxLength"] = NAME_CHARS

@@ -43,19 +43,22 @@ SYSTEM = (
 )
 
 
-LOOK_TOKENS, PROMPT_TOKENS = 55, 75  # a look of <= 25 words, a prompt of <= 40, with their keys
+LOOK_WORDS, PROMPT_WORDS = 25, 40  # a look, a shot prompt
+KEY_CHARS = 24  # a key, its quotes and punctuation
 
 
 def answer_tokens(names: list[str], shot_ids: list[str]) -> int:
-    """Tokens the answer may take: every look and every prompt at their longest, a third more
-    for headroom."""
-    return round((20 + len(names) * LOOK_TOKENS + len(shot_ids) * PROMPT_TOKENS) * 4 / 3)
+    """Tokens the answer may take: every look and every prompt at the longest
+    :func:`answer_schema` allows (the grammar of a local model keeps to it)."""
+    per_look = LOOK_WORDS * structured.MAX_CHARS_PER_WORD + KEY_CHARS
+    per_prompt = PROMPT_WORDS * structured.MAX_CHARS_PER_WORD + KEY_CHARS
+    return structured.tokens_for(40 + len(names) * per_look + len(shot_ids) * per_prompt)
 
 
-def keyed(keys: list[str]) -> dict[str, Any]:
-    """An object with exactly these keys, each a non-empty string."""
+def keyed(keys: list[str], max_words: int) -> dict[str, Any]:
+    """An object with exactly these keys, each a string of words (at most ``max_words``)."""
     return {"type": "object", "additionalProperties": False, "required": list(keys),
-            "properties": {key: {"type": "string", "minLength": 1} for key in keys}}
+            "properties": {key: structured.bounded_text(12, max_words) for key in keys}}
 
 
 def answer_schema(names: list[str], shot_ids: list[str]) -> dict[str, Any]:
@@ -63,7 +66,8 @@ def answer_schema(names: list[str], shot_ids: list[str]) -> dict[str, Any]:
     shot, keyed by name and shot id, so that the schema itself asks for every one exactly once
     (a local model generating under it cannot skip or repeat one)."""
     return {"type": "object", "additionalProperties": False, "required": ["characters", "shots"],
-            "properties": {"characters": keyed(names), "shots": keyed(shot_ids)}}
+            "properties": {"characters": keyed(names, LOOK_WORDS),
+                           "shots": keyed(shot_ids, PROMPT_WORDS)}}
 
 
 def vision_messages(idea: dict[str, Any], shots: list[dict[str, Any]],

@@ -43,6 +43,8 @@ from storyreel.models.chat import ChatModel
 log = logging.getLogger(__name__)
 
 QUOTE_CHARS = 1500  # how much of a bad answer a repair turn quotes back
+MAX_CHARS_PER_WORD = 7  # a bound on a word and its space, in characters (schemas' maxLength)
+CHARS_PER_TOKEN = 2.5  # the fewest characters a token of a small model's rambling prose holds
 KEEP_CHARS = 400  # how much of a rejected answer the artifact keeps
 
 
@@ -86,6 +88,18 @@ def _balance(text: str) -> tuple[int, bool]:
             if depth == 0:
                 return i + 1, False
     return 0, in_string
+
+
+def bounded_text(min_chars: int, max_words: int) -> dict[str, Any]:
+    """The schema of a string of at least ``min_chars`` characters and at most ``max_words``
+    words' worth (a local model generating under it cannot spend its answer on one field)."""
+    return {"type": "string", "minLength": min_chars,
+            "maxLength": max_words * MAX_CHARS_PER_WORD}
+
+
+def tokens_for(chars: int) -> int:
+    """The tokens an answer of at most ``chars`` characters may need."""
+    return round(chars / CHARS_PER_TOKEN)
 
 
 def parse_json(content: str) -> Any:
