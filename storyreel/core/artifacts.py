@@ -88,6 +88,10 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         yield tmp_path
         os.chmod(tmp_path, FILE_MODE)  # mkstemp makes 0600; finished files follow the umask
         os.replace(tmp_path, target)
+    except OSError as exc:  # a write error names no file: name the artifact (a full disk...)
+        if exc.filename is None or str(exc.filename) == str(tmp_path):
+            exc.filename = str(target)
+        raise
     finally:
         tmp_path.unlink(missing_ok=True)
 

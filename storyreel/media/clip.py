@@ -28,13 +28,12 @@ from storyreel.core.artifacts import atomic_path
 from storyreel.media.ffmpeg import (
     LINE_CHARS,
     SUBS_NAME,
-    MediaError,
     ffmpeg_command,
+    ffmpeg_failure,
     frame_size,
     install_subtitle_font,
     shot_frames,
     subtitle_filter,
-    tail,
     x264_args,
 )
 from storyreel.media.subtitles import parse_subtitles
@@ -132,4 +131,4 @@ def encode_clip(frames: Iterable[bytes], plan: dict[str, Any], out: str | Path,
             pass
         err = proc.stderr.read().decode("utf-8", "replace")  # type: ignore[union-attr]
         if proc.wait() != 0:
-            raise MediaError(f"ffmpeg failed to encode the clip of {plan['id']}:\n{tail(err)}")
+            raise ffmpeg_failure(f"encode the clip of {plan['id']}", proc.returncode, err, out)
