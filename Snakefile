@@ -15,9 +15,15 @@ from pathlib import Path
 
 from snakemake.utils import min_version
 
+from storyreel.core import config as srconfig
 from storyreel.ops import notify
 
 min_version("9.0")
+
+# Config files are refused in one line when over the size limit, nested too deep or full of
+# aliases or non-finite numbers, before Snakemake reads the default one (see core/bounds.py).
+for path in ["config/config.yaml", *workflow.overwrite_configfiles]:
+    srconfig.check_config_file(path)
 
 
 configfile: "config/config.yaml"
