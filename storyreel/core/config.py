@@ -55,7 +55,10 @@ def load_user_yaml(path: Path, where: str, kind: str) -> Any:
     bounds.check_size(path, where, kind)
     text = path.read_text(encoding="utf-8")
     bounds.check_depth(text, where, _Loader)
-    data = yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
+    try:
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
+    except (ValueError, TypeError, OverflowError) as exc:  # a date such as 2024-13-45
+        raise yaml.YAMLError(" ".join(str(exc).split())) from None
     bounds.check_values(data, where)
     return data
 
