@@ -67,7 +67,8 @@ def build_summary(workdir: str | Path, stories: list[str] | None = None,
                 record.update(status="failed", error=record.get("error") or
                               "the job was killed (crashed, out of memory or timed out)")
         failed = sorted((r for r in statuses if r.get("story") == story
-                         and r.get("status") == "failed"),
+                         and r.get("status") == "failed" and not (film.exists() and r.get(
+                             "stage") in {s.name for s in pipeline.REPORTS})),
                         key=lambda r: (pipeline.order(r.get("stage")), r.get("shot") or ""))
         entry: dict[str, Any] = {"story": story, "stage": None, "error": None, "log": None,
                                  "degradations": []}
