@@ -24,6 +24,7 @@ SHARED = {1: (BEAT_ORDER,), 2: (("setup", "turn"), ("climax", "resolution")),
 # Which plot lines a story too short for all of them keeps first: how it ends, who it is
 # about, then what must be done (each beat's later plot line before its earlier one).
 PLOT_RANK = {"resolution": 0, "setup": 1, "turn": 2, "climax": 3}
+OVER = 1.1  # how far past its target a story of seconds may be written (revise paces it)
 
 
 @dataclass
@@ -45,7 +46,8 @@ def lengthen(chosen: list[Line], lines: list[Line], budget: Budget, scenes: int
              ) -> list[Line]:
     """A story of a few seconds, written with the shortest phrasings, brought closer to its
     target: a longer phrasing of a chosen line or one more line, whichever comes closest
-    without passing the target by more than 5 %, until nothing comes closer."""
+    without passing the target by more than :data:`OVER` (revise's pace takes up 10 %), until
+    nothing comes closer."""
     chosen = list(chosen)
 
     def estimate(selection: list[Line]) -> float:
@@ -57,13 +59,13 @@ def lengthen(chosen: list[Line], lines: list[Line], budget: Budget, scenes: int
             for text in line.options:
                 trial = [*chosen[:i], replace(line, text=text), *chosen[i + 1:]]
                 gap = abs(estimate(trial) - budget.duration_s)
-                if gap < best_gap and estimate(trial) <= budget.duration_s * 1.05:
+                if gap < best_gap and estimate(trial) <= budget.duration_s * OVER:
                     best, best_gap = trial, gap
         for line in (x for x in lines if all(c.order != x.order or c.beat != x.beat
                                              for c in chosen)):
             trial = [*chosen, line]
             gap = abs(estimate(trial) - budget.duration_s)
-            if gap < best_gap and estimate(trial) <= budget.duration_s * 1.05:
+            if gap < best_gap and estimate(trial) <= budget.duration_s * OVER:
                 best, best_gap = trial, gap
         if best is None:
             break
