@@ -16,6 +16,7 @@ from pathlib import Path
 from snakemake.utils import min_version
 
 from storyreel.core import config as srconfig
+from storyreel.core import errors
 from storyreel.ops import notify
 
 min_version("9.0")
@@ -43,6 +44,14 @@ rule all:
     default_target: True
     input:
         all_targets,
+
+
+# Before the first job of a real run: folders that cannot be written are refused in one line
+# (Snakemake would fail with a traceback when it removes an old output there).
+onstart:
+    problem = errors.first_unwritable([pipeline.RESULTS, "logs", "benchmarks"])
+    if problem:
+        srconfig.refuse(str(problem))
 
 
 # The end-of-run summary (logs/summary.json, one line per story), then notifications (apprise)

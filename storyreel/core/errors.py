@@ -163,6 +163,25 @@ def no_permission(path: str | os.PathLike[str] | None, reason: str) -> NoPermiss
                              "a writable disk), then run `storyreel resume`")
 
 
+def first_unwritable(folders: list[str | os.PathLike[str]], depth: int = 2
+                     ) -> NoPermissionError | None:
+    """The error for the first existing folder (or one below it, ``depth`` levels down) that
+    cannot be written: checked before a run starts, since Snakemake itself would fail with a
+    traceback when it removes an old output there."""
+    for top in map(Path, folders):
+        if not top.is_dir():
+            continue
+        found = [top]
+        for _ in range(depth):
+            found += [p for f in found for p in f.iterdir() if p.is_dir() and p not in found]
+        for folder in found:
+            if not os.access(folder, os.W_OK):
+                read_only = os.statvfs(folder).f_flag & os.ST_RDONLY
+                return no_permission(f"{folder}/", "a read-only file system" if read_only
+                                     else "permission denied")
+    return None
+
+
 def _http_status(exc: BaseException) -> int | None:
     for holder in (exc, getattr(exc, "response", None)):
         for name in ("status", "status_code"):
