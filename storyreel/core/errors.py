@@ -111,6 +111,7 @@ class Failure(NamedTuple):
     kind: str
     message: str
     other_backend_may_help: bool = True
+    unexpected: bool = False  # no rule knows it (a bug?): its traceback goes to the log
 
     @property
     def retry(self) -> bool:
@@ -210,7 +211,7 @@ def _oserror(exc: OSError) -> Failure:
                                  "stage's mem_mb, or free memory, then run `storyreel resume`")
     if code in NETWORK or isinstance(exc, ConnectionError | TimeoutError):
         return Failure(TRANSIENT, f"{first_line(exc)} (a network or time-out error: retried)")
-    return Failure(TRANSIENT, first_line(exc))
+    return Failure(TRANSIENT, first_line(exc), unexpected=True)
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
@@ -244,5 +245,5 @@ def classify(exc: BaseException) -> Failure:
     if isinstance(exc, OSError):
         return _oserror(exc)
     return Failure(TRANSIENT, f"{first_line(exc)} (unexpected {type(exc).__name__}: "
-                              "retried; the traceback is in the job's log)")
+                              "retried; the traceback is in the job's log)", unexpected=True)
 

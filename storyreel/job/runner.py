@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from storyreel.core import redact, retry
-from storyreel.core.errors import StoryreelError, TransientError, classify
+from storyreel.core.errors import TransientError, classify
 from storyreel.job import faults, integrity
 from storyreel.job.context import JobContext
 from storyreel.models import peaks
@@ -235,8 +235,7 @@ def _fail(job: JobContext, log_path: str | None, exc: BaseException) -> None:
            "resource": "resource: out of memory, not retried"}[failure.kind]
     log.error("FAILED (%s) attempt %d/%d: %s", how, job.attempt, job.attempts,
               redact.redact(str(exc).strip() or type(exc).__name__))
-    if not isinstance(exc, StoryreelError):  # a bug or the system: keep its traceback
-        log.debug("traceback:\n%s", redact.redact(traceback.format_exc()))
+    if failure.unexpected:  # a bug, perhaps: keep its traceback in the log
         if log_path:
             with contextlib.suppress(OSError), open(log_path, "a", encoding="utf-8") as fh:
                 fh.write(redact.redact(traceback.format_exc()))
