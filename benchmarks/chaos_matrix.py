@@ -227,7 +227,7 @@ class Matrix:
         every job an attempt that passes."""
         for seed in range(1000):
             os.environ[faults.SEED_ENV] = str(seed)
-            draws = {k: [faults._draw(f"{rule}|transient|{k}|{a}") < 0.5
+            draws = {k: [faults.draw(f"{rule}|transient|{k}|{a}") < 0.5
                          for a in range(1, attempts + 1)] for k in keys}
             if any(d[0] for d in draws.values()) and all(not all(d) for d in draws.values()):
                 os.environ.pop(faults.SEED_ENV)
