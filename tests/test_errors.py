@@ -213,3 +213,18 @@ def test_ffmpeg_out_of_disk_says_the_disk_is_full():
     assert " is full: " in str(info.value)
     assert "Conversion failed" not in str(info.value)
     assert classify(info.value).kind == PERMANENT_KIND
+
+
+def test_an_encoder_error_on_a_full_disk_is_a_full_disk(tmp_path, monkeypatch):
+    """Pillow reports a full disk as "encoder error -2 when writing image file" (no errno):
+    the keyframes stage retried it as a transient error."""
+    from collections import namedtuple
+
+    from storyreel.core import artifacts
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(artifacts.shutil, "disk_usage", lambda path: usage(100, 100, 0))
+    with pytest.raises(DiskFullError, match=r" is full: "):  # noqa: PT012
+        with artifacts.atomic_path(tmp_path / "keyframes" / "sh001.png"):
+            raise OSError("encoder error -2 when writing image file")
+    assert not list((tmp_path / "keyframes").iterdir())
