@@ -170,16 +170,21 @@ class Matrix:
         return ok
 
     def remove_from(self, story_dir: Path, rule: str) -> None:
-        """The rule's outputs (its first shot's, per shot), what comes after it, and the film."""
+        """What a run must make again so that ``rule`` runs first: its outputs (its first
+        shot's, per shot) and what is made from them, the film included (a report rule: its
+        own output only)."""
+        own = pipeline.stage(rule)
         for path, stage, shot in pipeline.files(story_dir, pipeline.RULES,
                                                 pipeline.shot_ids_in(story_dir / "shots")):
-            later = pipeline.order(stage.name) > pipeline.order(rule) and not stage.report
-            if (stage.name == rule and shot in (None, "sh001")) or later or \
-                    stage is pipeline.FINAL:
-                if path.is_dir():
-                    shutil.rmtree(path)
-                else:
-                    path.unlink(missing_ok=True)
+            if own.report:
+                gone = stage is own
+            else:
+                later = pipeline.order(stage.name) >= pipeline.order(rule) and not stage.report
+                gone = later and (not own.per_shot or shot in (None, "sh001"))
+            if gone and path.is_dir():
+                shutil.rmtree(path)
+            elif gone:
+                path.unlink(missing_ok=True)
 
     def disk(self) -> None:
         if not self.can_mount():
@@ -247,7 +252,7 @@ class Matrix:
             summary = (f"{self.story:24} done" if st.report else
                        f"FAILED at {rule}") in out
             said = f"injected permanent fault in {rule}" in out and "not retried" in out
-            again, out2, hang2 = call(work.command(), work.env())
+            again, out2, hang2 = call(work.resume_command(), work.env())  # the cause gone
             self.record(Case("faults", f"permanent in {rule}", self.healed(work, again),
                              said and summary and status != 0, TRACEBACK in out + out2,
                              hang or hang2))
