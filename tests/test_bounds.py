@@ -103,6 +103,12 @@ def test_a_config_file_is_refused_in_one_line_before_snakemake_reads_it(tmp_path
     assert err.count("\n") == 1 and err.startswith(f"storyreel: config {path}: ")
 
 
+def test_a_config_block_of_the_wrong_type_is_refused_not_a_traceback():
+    """Found by the property test below: `stages: true` raised AttributeError."""
+    with pytest.raises(ConfigError, match=r"^config: stages: True is not of type 'object'"):
+        srconfig.load_config({**copy.deepcopy(BASE), "stages": True})
+
+
 def test_strings_and_lists_have_a_limit():
     with pytest.raises(ConfigError, match=r"x\.y: 1,000,001 characters"):
         bounds.check_values({"x": {"y": "a" * (bounds.MAX_STRING + 1)}}, "config")

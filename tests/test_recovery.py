@@ -110,7 +110,7 @@ def test_failed_post_keeps_the_last_good_film(reference, tmp_path):
     assert proc.returncode != 0
     assert "injected permanent fault in post" in proc.stderr
     assert sha256_file(results / "final.mp4") == good  # the last good film is still there
-    assert (results / "final.mp4").stat().st_mtime == 0  # ...dated so that it is remade
+    assert (results / "final.mp4").stat().st_mtime <= 1  # ...dated so that it is remade
     rerun = work.run()
     assert "rule post:" in rerun.output or "localrule post:" in rerun.output
     assert sha256_file(results / "final.mp4") == good

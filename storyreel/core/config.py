@@ -175,7 +175,8 @@ def _config_validator() -> jsonschema.protocols.Validator:
 
 def _normalise_fallbacks(config: dict[str, Any]) -> None:
     """``fallback: espeak`` (a name) or ``fallback: null`` (older configs) as a list."""
-    for options in (config.get("stages") or {}).values():
+    stages = config.get("stages")
+    for options in (stages.values() if isinstance(stages, dict) else ()):
         if isinstance(options, dict) and "fallback" in options:
             value = options["fallback"]
             if value is None:
