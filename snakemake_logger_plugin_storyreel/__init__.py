@@ -29,16 +29,21 @@ from snakemake_interface_logger_plugins.base import LogHandlerBase
 from snakemake_interface_logger_plugins.common import LogEvent
 from snakemake_interface_logger_plugins.settings import LogHandlerSettingsBase
 
-from storyreel.ops import costs
 from storyreel.ops import progress as pg
+from storyreel.ops import summary as run_summary
 
 from .display import Display
+from .ending import Ending
 from .processes import STATE_DIR, Sampling, benchmark_rss
 
 # Snakemake's own chatter, shown only with -v.
 NOISE = re.compile(r"^(Building DAG|Using shell|Provided |Rules claiming|Singularity|Conda env|"
                    r"Assuming unrestricted|host:|Select jobs|Execute \d+ jobs|Job stats|"
                    r"Complete log|Workflow has started|Updating checkpoint|None$)")
+RESTART = re.compile(r"^Trying to restart job (\d+)\.")
+# Snakemake's own account of a failed job's exception, already told in one line per job
+JOB_EXCEPTION = re.compile(r"^(RuleException|CalledProcessError|Exiting because a job "
+                           r"execution failed)")
 
 
 @dataclass
@@ -66,7 +71,7 @@ def _quietness(settings: Any) -> set[str]:
     return {str(q).lower().split(".")[-1] for q in getattr(settings, "quiet", None) or ()}
 
 
-class LogHandler(Display, Sampling, LogHandlerBase):
+class LogHandler(Ending, Display, Sampling, LogHandlerBase):
     """A stream handler: replaces Snakemake's default terminal output."""
 
     def __post_init__(self) -> None:
@@ -103,7 +108,9 @@ class LogHandler(Display, Sampling, LogHandlerBase):
         self.last_plain = 0.0
         self.last_state = 0.0
         self.trace_fraction = -1.0
-        self.failures: list[dict[str, Any]] = []
+        self.failures: dict[str, dict[str, Any]] = {}  # job label -> its failure, once
+        self.summary: dict[str, Any] | None = None  # storyreel.ops.summary's, at the end
+        self.summary_text = ""
         self.stop_event = threading.Event()
         self.thread: threading.Thread | None = None
         self.rss_mb = 0.0
@@ -166,10 +173,19 @@ class LogHandler(Display, Sampling, LogHandlerBase):
         if run is not None:  # the Snakefile introduces the workflow and the stories
             self.workflow, self.stories = run["workflow"], run["stories"]
             return
+        summary = getattr(record, run_summary.RECORD_ATTRIBUTE, None)
+        if summary is not None:  # the end-of-run summary: shown under the last progress line
+            self.summary, self.summary_text = summary, record.getMessage()
+            return
         event = getattr(record, "event", None)
         if self.dryrun:
             self._passthrough(record)
             return
+        restart = RESTART.match(record.getMessage()) if event is None else None
+        if restart and self.model is not None:
+            self._job_retrying(int(restart.group(1)))
+            if not self.verbose:
+                return
         if event == LogEvent.RESOURCES_INFO and getattr(record, "cores", None):
             self.cores = int(record.cores)
         if event == LogEvent.RUN_INFO and getattr(record, "stats", None) is not None:
@@ -179,8 +195,9 @@ class LogHandler(Display, Sampling, LogHandlerBase):
         elif event == LogEvent.JOB_FINISHED:
             self._job_finished(record)
         elif event == LogEvent.JOB_ERROR:
-            self._job_failed(record)
-            self._show_error(record)
+            job = self._job_failed(record)
+            if self.verbose or job is None:
+                self._show_error(record)
             return
         elif event == LogEvent.PROGRESS:
             total = getattr(record, "total", None)
@@ -195,7 +212,8 @@ class LogHandler(Display, Sampling, LogHandlerBase):
             if message and not NOISE.match(message):
                 self._write(message)
         elif event in (LogEvent.ERROR, LogEvent.GROUP_ERROR) or record.levelno >= logging.WARNING:
-            self._show_error(record)
+            if not (self.model is not None and JOB_EXCEPTION.match(record.getMessage())):
+                self._show_error(record)
 
     def _show_error(self, record: logging.LogRecord) -> None:
         text = self.formatter_.format(record)
@@ -209,26 +227,26 @@ class LogHandler(Display, Sampling, LogHandlerBase):
             return
         workflow = self.workflow
         self.workdir = Path.cwd()
-        vision = True
+        settings: dict[str, Any] = {}
         if workflow is not None:
             try:
-                vision = bool(workflow.config["stages"]["vision"]["enabled"])
+                settings = dict(workflow.config["stages"])
                 self.cores = int(workflow.resource_settings.cores or self.cores)
             except (KeyError, TypeError, AttributeError, ValueError):
                 pass
         with self.lock:
             self.model = pg.Progress(self.workdir, self.stories, cores=self.cores,
-                                     vision=vision)
+                                     settings=settings)
             self._replan()
         (self.workdir / STATE_DIR).mkdir(parents=True, exist_ok=True)
         (self.workdir / STATE_DIR / "trace.jsonl").write_text("", encoding="utf-8")
         self.thread = threading.Thread(target=self._loop, name="storyreel-progress", daemon=True)
         self.thread.start()
 
-    def _dag_keys(self) -> list[pg.JobKey]:
+    def _dag_keys(self) -> tuple[list[pg.JobKey], dict[pg.JobKey, int]]:
         dag = getattr(self.workflow, "dag", None) if self.workflow is not None else None
         if dag is None:
-            return []
+            return [], {}
         for _ in range(3):
             try:
                 jobs = list(dag._needrun)  # copying a set does not run Python code: atomic
@@ -236,21 +254,24 @@ class LogHandler(Display, Sampling, LogHandlerBase):
             except RuntimeError:
                 time.sleep(0.01)
         else:
-            return []
-        keys = []
+            return [], {}
+        keys, threads = [], {}
         for job in jobs:
             try:
                 wc = dict(job.wildcards_dict)
-                keys.append(pg.JobKey(job.rule.name, wc.get("story"), wc.get("shot")))
-            except AttributeError:
+                key = pg.JobKey(job.rule.name, wc.get("story"), wc.get("shot"))
+                keys.append(key)
+                threads[key] = int(job.threads)
+            except (AttributeError, TypeError, ValueError):
                 continue
-        return keys
+        return keys, threads
 
     def _replan(self) -> None:
         if self.model is None:
             return
+        keys, threads = self._dag_keys()
         with self.lock:
-            self.model.plan(self._dag_keys())
+            self.model.plan(keys, threads)
 
     @staticmethod
     def _key(record: logging.LogRecord) -> pg.JobKey:
@@ -306,15 +327,23 @@ class LogHandler(Display, Sampling, LogHandlerBase):
             self._plain_progress(force=False)
         self._tick(force=True)
 
-    def _job_failed(self, record: logging.LogRecord) -> None:
+    def _job_failed(self, record: logging.LogRecord) -> pg.JobState | None:
+        """A job's attempt failed: one line (its error from the runner's status record and its
+        log), once per attempt; whether Snakemake retries it is known right after."""
         if self.model is None:
-            return
+            return None
         with self.lock:
             job = self.model.finish(getattr(record, "jobid", -1), ok=False)
             if job is not None:
-                self.failures.append({"job": job.key.label, "story": job.key.story,
-                                      "log": list(getattr(record, "log", None) or job.log)})
+                job.log = list(getattr(record, "log", None) or job.log)
+                job.error = self._error_of(job)
+                self.failures[job.key.label] = {"job": job.key.label, "story": job.key.story,
+                                                "log": job.log, "error": job.error}
+                self._write(f"storyreel: {job.key.label} failed (attempt {job.attempts}): "
+                            f"{job.error}" + (f"  (log: {', '.join(job.log)})" if job.log
+                                              else ""))
         self._tick(force=True)
+        return job
 
     # ------------------------------------------------------------------- live display
     def _loop(self) -> None:
@@ -344,8 +373,10 @@ class LogHandler(Display, Sampling, LogHandlerBase):
                 self._save_state(self.model.snapshot(), running=True)
             if fraction != self.trace_fraction:
                 self.trace_fraction = fraction
+                estimate = self.model.estimate()
                 self._trace({"elapsed_s": round(now - self.model.started, 1),
-                             "fraction": fraction, "eta_s": self.model.eta()})
+                             "fraction": fraction, "eta_s": estimate.seconds,
+                             "eta_low_s": estimate.low, "eta_high_s": estimate.high})
             if self.tty:
                 self._erase()
                 self._draw()
@@ -353,35 +384,3 @@ class LogHandler(Display, Sampling, LogHandlerBase):
                 self._plain_progress(force=False)
 
     # ------------------------------------------------------------------------- the end
-    def close(self) -> None:
-        if self.closed:
-            super().close()
-            return
-        self.stop_event.set()
-        if self.thread is not None:
-            self.thread.join(timeout=2)
-        self._reconcile()
-        with self.lock:
-            if self.model is not None:
-                self._erase()
-                ok = not self.failures and all(
-                    j.state == "done" for j in self.model.jobs.values())
-                if ok:
-                    self.model.phantoms = {}
-                    self.model._shown = 1.0
-                snapshot = self.model.snapshot()
-                self._trace(snapshot)
-                self._save_state(snapshot, running=False)
-                self.stream.write(self._summary(ok) + "\n")
-                self.stream.flush()
-                ran = {(self.workdir / j.benchmark).resolve() for j in self.model.jobs.values()
-                       if j.state == "done" and j.benchmark}
-                try:
-                    rates = costs.harvest(self.workdir, ran)
-                    shots = costs.harvest(self.workdir).get("shots_per_s", [])
-                    if ran:
-                        costs.save_history(self.workdir, {**rates, "shots_per_s": shots})
-                except OSError:
-                    pass
-            self.closed = True
-        super().close()

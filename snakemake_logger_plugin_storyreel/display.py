@@ -4,8 +4,8 @@ end-of-run summary. A mixin of :class:`LogHandler`, which owns the state it read
 import shutil
 import time
 
-from storyreel.core import pipeline
 from storyreel.ops import progress as pg
+from storyreel.ops.eta import fmt_duration, fmt_estimate
 
 MAX_STORIES = 12  # on the terminal; the web monitor shows them all
 
@@ -34,21 +34,21 @@ class Display:
         estimated = sum(m.costs.shots(m.length(s)) * len(pg.PER_SHOT) for s in m.phantoms)
         jobs = f"{len(m.jobs)}" + (f"+~{estimated}" if estimated else "")
         return (f"[{frac * 100:5.1f}%] {counts['done']}/{jobs} jobs"
-                f" · elapsed {pg.fmt_duration(time.monotonic() - m.started)}"
-                f" · ETA {pg.fmt_duration(m.eta())}{mem}")
+                f" · elapsed {fmt_duration(time.monotonic() - m.started)}"
+                f" · ETA {fmt_estimate(m.estimate())}{mem}")
 
     def _lines(self) -> list[str]:
         m = self.model
         if m is None:
             return []
         width = shutil.get_terminal_size((100, 20)).columns
-        lines = [f"storyreel {pg.bar(m.shown_fraction(), 30)} {self._status_line()}"]
+        lines = [f"storyreel {bar(m.shown_fraction(), 30)} {self._status_line()}"]
         fractions = m.story_fractions()
         stories = m.story_ids()
         active = [s for s in stories if fractions.get(s, 1.0) < 1.0] or stories
         for story in active[:MAX_STORIES]:
             frac = fractions.get(story, 1.0)
-            lines.append(f"  {story[:20]:20} {pg.bar(frac, 20)} "
+            lines.append(f"  {story[:20]:20} {bar(frac, 20)} "
                          f"{frac * 100:5.1f}%  {m.current(story)}")
         if len(active) > MAX_STORIES:
             lines.append(f"  … {len(active) - MAX_STORIES} more stories (storyreel monitor)")
@@ -75,25 +75,31 @@ class Display:
         self.stream.flush()
         self.drawn = len(lines)
 
-    def _summary(self, ok: bool) -> str:
+    def _final_line(self, ok: bool) -> str:
+        """The last progress line: 100 %, or where the run stopped and why."""
         m = self.model
-        assert m is not None
         counts = m.counts()
-        elapsed = time.monotonic() - m.started
-        head = "finished" if ok else ("failed" if self.failures else "stopped")
-        lines = [f"storyreel: {head}: {counts['done']} of {len(m.jobs)} jobs done in "
-                 f"{pg.fmt_duration(elapsed)}; peak RSS {self.peak_rss_mb:.0f} MB"
-                 + (f", peak GPU {self.peak_gpu_mb:.0f} MB" if self.peak_gpu_mb else "")]
-        for story in m.story_ids():
-            jobs = [j for j in m.jobs.values() if j.key.story == story]
-            done = sum(j.state == "done" for j in jobs)
-            seconds = sum((j.ended or 0) - (j.started or 0) for j in jobs if j.ended)
-            peak = max((j.peak_rss_mb for j in jobs), default=0.0)
-            final = pipeline.path(pipeline.story_dir("", story), pipeline.FINAL.name)
-            where = f" → {final}" if (m.workdir / final).exists() and ok else ""
-            lines.append(f"  {story:20} {m.current(story):8} {done}/{len(jobs)} jobs, "
-                         f"{seconds:.1f} s of job time, peak {peak:.0f} MB{where}")
-        for failure in self.failures:
-            logs = ", ".join(failure["log"]) or "no log"
-            lines.append(f"  FAILED {failure['job']}: see {logs}")
+        elapsed = fmt_duration(time.monotonic() - m.started)
+        peak = f" · peak RSS {self.peak_rss_mb:.0f} MB" if self.peak_rss_mb else ""
+        if self.peak_gpu_mb:
+            peak += f", GPU {self.peak_gpu_mb:.0f} MB"
+        ran = counts["done"] + counts["failed"] + counts["not run"]
+        if ok:
+            return f"[100.0%] {counts['done']}/{ran} jobs · elapsed {elapsed}{peak}"
+        why = ", ".join(f"{counts[k]} {k}" for k in ("failed", "not run") if counts[k])
+        return (f"[{m.completed() * 100:5.1f}%] stopped: {counts['done']}/{ran} jobs done"
+                + (f", {why}" if why else "") + f" · elapsed {elapsed}{peak}")
+
+    def _fallback_summary(self, ok: bool) -> str:
+        """Without the run's summary (a Snakefile without storyreel's onsuccess/onerror)."""
+        m = self.model
+        lines = [f"storyreel: {'finished' if ok else 'failed'}: {m.counts()['done']} of "
+                 f"{len(m.jobs)} jobs done"]
+        lines += [f"  FAILED {f['job']}: {f['error']}  (log: {', '.join(f['log']) or 'none'})"
+                  for f in self.failures.values()]
         return "\n".join(lines)
+
+
+def bar(fraction: float, width: int = 24) -> str:
+    filled = int(round(fraction * width))
+    return "█" * filled + "░" * (width - filled)

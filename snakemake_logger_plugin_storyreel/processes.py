@@ -140,7 +140,7 @@ class Sampling:
         state.update({"running": running, "updated": time.time(), "workdir": str(self.workdir),
                       "rss_mb": round(self.rss_mb, 1), "peak_rss_mb": round(self.peak_rss_mb, 1),
                       "gpu_mb": self.gpu_mb, "peak_gpu_mb": self.peak_gpu_mb,
-                      "failures": self.failures, "pid": os.getpid(),
+                      "failures": list(self.failures.values()), "pid": os.getpid(),
                       "plugin_cpu_s": round(self.cpu_s, 4)})
         path = self.workdir / STATE_DIR / "progress.json"
         tmp = path.with_name(f".progress.{os.getpid()}.tmp")
@@ -154,7 +154,9 @@ class Sampling:
         if self.workdir is None:
             return
         line = json.dumps({"t": time.time(), "elapsed_s": snapshot["elapsed_s"],
-                           "fraction": snapshot["fraction"], "eta_s": snapshot["eta_s"]})
+                           "fraction": snapshot["fraction"], "eta_s": snapshot["eta_s"],
+                           "eta_low_s": snapshot.get("eta_low_s"),
+                           "eta_high_s": snapshot.get("eta_high_s")})
         try:
             with (self.workdir / STATE_DIR / "trace.jsonl").open("a", encoding="utf-8") as fh:
                 fh.write(line + "\n")

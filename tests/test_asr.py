@@ -23,8 +23,8 @@ from storyreel.stages.asr import (
 from storyreel.stages.voice import run_voice
 from storyreel.text.words import normalised_words, written_words
 
-ASR_OPTIONS = {"backend": "pocketsphinx", "wer_threshold": 0.45, "on_wer_fail": "warn",
-               "max_line_chars": 42, "max_lines": 2, "max_cps": 20}
+ASR_OPTIONS = options_for("asr", backend="pocketsphinx", wer_threshold=0.45, on_wer_fail="warn",
+                          max_line_chars=42, max_lines=2, max_cps=20)
 
 
 @pytest.mark.parametrize(("ref", "hyp", "expected"), [
@@ -84,7 +84,8 @@ def test_alignment_of_real_speech_with_an_unknown_name(aligner):
     lead = np.zeros(int(0.5 * rate), dtype=np.float32)
     audio = Audio(np.concatenate([lead, speech, lead]), rate)
     start, end = 0.5, 0.5 + len(speech) / rate
-    words, times, aligned = align_sentence(aligner, audio, text, start, end, 0.1)
+    words, times, aligned = align_sentence(aligner, audio, {"text": text, "start": start,
+                                                            "end": end}, 0.1)
     assert aligned and words[0] == "Quorelda" and len(times) == len(words) == 11
     starts = [s for s, _ in times]
     assert starts == sorted(starts) and len(set(starts)) == len(starts)
@@ -95,9 +96,8 @@ def test_alignment_of_real_speech_with_an_unknown_name(aligner):
 
 def test_alignment_failure_falls_back_to_interpolated_times(aligner):
     noise = np.random.default_rng(0).normal(0, 0.1, 16000).astype(np.float32)
-    words, times, aligned = align_sentence(aligner, Audio(noise, 16000),
-                                           "The old lamp was lit at the very top.", 0.1, 0.9,
-                                           0.05)
+    words, times, aligned = align_sentence(aligner, Audio(noise, 16000), {
+        "text": "The old lamp was lit at the very top.", "start": 0.1, "end": 0.9}, 0.05)
     assert not aligned and len(times) == len(words) == 9
     assert times[0][0] == pytest.approx(0.1) and times[-1][1] == pytest.approx(0.9)
 

@@ -99,6 +99,31 @@ def test_monitor_shows_the_jobs_of_a_running_story(tmp_path):
     keep(png, "monitor.png")
 
 
+@needs_chromium
+def test_monitor_shows_a_failed_jobs_error_and_no_pending_row_after_the_run(tmp_path):
+    work = Workdir(tmp_path / "failed", [TINY_STORY])
+    env = {**work.env(), "STORYREEL_FAULTS": "script@tiny:transient"}
+    proc = subprocess.run(work.command("--until", "revise", "--logger", "storyreel"),
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    server = monitor.make_server(work.path, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        dom = chromium("--virtual-time-budget=4000", "--dump-dom",
+                       f"http://127.0.0.1:{server.server_address[1]}/").stdout
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert 'data-loaded="1"' in dom, dom[-2000:]
+    states = dict((rule, st) for st, rule in
+                  re.findall(r'<tr data-state="([\w ]+)"><td>(\w+)</td>', dom))
+    assert states == {"idea": "done", "script": "failed", "revise": "not run"}, states
+    assert ('<div class="error">injected transient fault in script (STORYREEL_FAULTS)</div>'
+            in dom)
+    assert "failed: 1 of 3 jobs done, 1 failed, 1 not run" in dom
+    assert "pending" not in re.sub(r"<(style|script)>.*?</\1>", "", dom, flags=re.S)
+
+
 REPORT_NAV = """
 <script>
 // Screenshot helper: open Results > Stories > the story's table once the report has rendered.

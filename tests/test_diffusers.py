@@ -12,7 +12,7 @@ import pytest
 
 from storyreel.core.config import load_config, options_for
 from storyreel.media import ffmpeg
-from storyreel.models import diffusion, peaks, worker
+from storyreel.models import diffusion, families, peaks, worker
 
 pytest.importorskip("diffusers", reason="needs the diffusers extra: pip install '.[diffusers]'")
 pytest.importorskip("torch", reason="needs the diffusers extra: pip install '.[diffusers]'")
@@ -27,13 +27,15 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def keyframe_options(models: dict[str, Path], **extra) -> dict:
-    return options_for("keyframes", backend="diffusers", model=str(models["sd"]), steps=2,
-                       resolution=32, guidance_scale=5.0, idle_s=30, **extra)
+    return options_for("keyframes", **{"backend": "diffusers", "model": str(models["sd"]),
+                                       "steps": 2, "resolution": 32, "guidance_scale": 5.0,
+                                       "idle_s": 30, **extra})
 
 
 def video_options(models: dict[str, Path], **extra) -> dict:
-    return options_for("video", backend="diffusers", model=str(models["svd"]), steps=1,
-                       resolution=32, num_frames=4, guidance_scale=1.0, idle_s=30, **extra)
+    return options_for("video", **{"backend": "diffusers", "model": str(models["svd"]),
+                                   "steps": 1, "resolution": 32, "num_frames": 4,
+                                   "guidance_scale": 1.0, "idle_s": 30, **extra})
 
 
 def plan(seed: int = 7, shot: str = "sh001", start: float = 0.0, end: float = 1.0) -> dict:
@@ -51,14 +53,11 @@ def in_workdir(tmp_path, monkeypatch):
     worker.stop_all(tmp_path)
 
 
-def test_family_size_and_prompt(tiny_models):
+def test_family_and_prompt(tiny_models):
     assert diffusion.family(str(tiny_models["sd"]), {"StableDiffusionPipeline": 1},
                             "t2i")[0] == "StableDiffusionPipeline"
     with pytest.raises(diffusion.StoryreelError, match="not a supported"):
         diffusion.family(str(tiny_models["svd"]), {"StableDiffusionPipeline": 1}, "t2i")
-    assert diffusion.generation_size("16:9", 1024, 8) == (1024, 576)
-    assert diffusion.generation_size("9:16", 1024, 16) == (576, 1024)
-    assert diffusion.generation_size("1:1", 30, 16) == (32, 32)
     prompt = diffusion.shot_prompt(
         {**plan(), "prompt": "storybook; Mara, a girl in a red coat; at night"})
     assert prompt.startswith("Mara, a girl in a red coat; ")  # the sheet first, verbatim, once
@@ -149,6 +148,64 @@ def test_warm_worker_loads_once_for_many_shots(tiny_models, in_workdir):
     assert diffusion.count_loads(in_workdir, "keyframes") == 1
     assert all((in_workdir / f"{i}.png").exists() for i in range(3))
     assert worker.stop_all(in_workdir) == 1
+
+
+@pytest.mark.parametrize("name", ["sd15", "sdxl", "sd3", "flux"])
+def test_each_text_to_image_family_renders_seeded_keyframes(tiny_models, in_workdir, name):
+    backend = DiffusersKeyframes(keyframe_options(tiny_models, model=str(tiny_models[name]),
+                                                  resolution=None, batch=2))
+    w, h = backend.traits.native
+    assert w * h <= 256 * 256  # native size read from the tiny model's own config
+    gen = families.generation_size("16:9", backend.traits)
+    assert gen[0] > gen[1] and gen[0] % backend.traits.multiple == 0
+    shots = [plan(7, "sh001"), plan(7, "sh002"), plan(8, "sh003")]
+    peers = [{"plan": p} for p in shots[1:]]
+    info = backend.save_shot(shots[0], in_workdir / "a.png", peers=peers)
+    assert backend.batcher.calls == 1 and len(backend.batcher.kept) == 1  # sh002 kept
+    backend.save_shot(shots[1], in_workdir / "b.png", peers=peers[1:])  # from the batch
+    backend.save_shot(shots[2], in_workdir / "c.png")
+    assert backend.batcher.calls == 2 and not backend.batcher.kept
+    data = [(in_workdir / f"{n}.png").read_bytes() for n in "abc"]
+    assert data[0] != data[2]  # another seed, another picture
+    assert info["size"] == list(backend.size("16:9"))
+
+
+@pytest.mark.parametrize("name", ["svd", "ltx", "cogvideox", "wan"])
+def test_each_image_to_video_family_fits_its_frames(tiny_models, in_workdir, name):
+    from PIL import Image
+
+    video = DiffusersVideo(video_options(tiny_models, model=str(tiny_models[name]),
+                                         num_frames=6, batch=2))
+    step = video.traits.frame_step
+    assert video.num_frames == families.frame_count(6, step) and (video.num_frames - 1) % step == 0
+    Image.new("RGB", (96, 64), "red").save(in_workdir / "k.png")
+    output = load_config({})["output"]
+    shot = plan(start=0.0, end=0.4)
+    info = video.render_shot(in_workdir / "k.png", shot, in_workdir / "c.mp4", output, 0.0,
+                             peers=[{"png": str(in_workdir / "k.png"),
+                                     "plan": plan(9, "sh002", 0.4, 0.8)}])
+    assert info["frames"] == ffmpeg.shot_frames(0.0, 0.4, 25) == ffmpeg.count_frames(
+        in_workdir / "c.mp4")
+    assert len(video.batcher.kept) == (1 if video.family.batch else 0)
+
+
+def test_a_batch_out_of_memory_splits_then_degrades_shot_by_shot(tiny_models, in_workdir):
+    backend = DiffusersKeyframes(keyframe_options(tiny_models, batch=4))
+    shots = [plan(i, f"sh00{i}") for i in range(1, 5)]
+    peers = [{"plan": p, "inject_oom": 99 if p["id"] == "sh003" else 0} for p in shots[1:]]
+    backend.save_shot(shots[0], in_workdir / "1.png", peers=peers)
+    # 4 ran out of memory -> [1, 2] in one call; [3, 4] too -> 3 alone with every saver (no
+    # good: not kept, its own job degrades), 4 alone
+    assert backend.batcher.limit == 1 and backend.batcher.calls == 2  # [1, 2] and [4]
+    assert set(backend.batcher.kept) == {batching_key(shots[1]), batching_key(shots[3])}
+    with pytest.raises(diffusion.ModelOutOfMemory):
+        backend.save_shot(shots[2], in_workdir / "3.png", inject_oom=99)
+
+
+def batching_key(shot: dict) -> str:
+    from storyreel.models.batching import shot_key
+
+    return shot_key(shot)
 
 
 def test_monitor_samples_the_process_tree():

@@ -84,17 +84,16 @@ def test_title_derived(idea, title):
     assert idea_stage.normalise_idea(entry(idea), OPTIONS)["title"] == title
 
 
-@pytest.mark.parametrize(("idea", "lang"), [
-    (PREMISE, "en"),
-    ("Un vieux gardien de phare doit guider un bateau perdu dans la nuit et il ne voit pas "
-     "la mer.", "fr"),
-    ("Mara!", None),
-])
-def test_detected_language(idea, lang, caplog):
-    doc = idea_stage.normalise_idea(entry(idea), OPTIONS)
-    assert doc["detected_language"] == lang
-    assert doc["language"] == "en"
-    assert ("looks like 'fr'" in caplog.text) == (lang == "fr")
+def test_language_comes_from_the_validated_story():
+    doc = idea_stage.normalise_idea({**entry(PREMISE), "language": "fr",
+                                     "detected_language": "fr"}, OPTIONS)
+    assert (doc["language"], doc["detected_language"]) == ("fr", "fr")
+
+
+def test_a_text_in_another_language_gets_a_title_from_its_first_words():
+    text = "東京に住むキツネのタマは、毎晩丘に登った。\n\n月は池の中で休んでいた。"
+    doc = idea_stage.normalise_idea({**entry(text), "title": None, "language": "ja"}, OPTIONS)
+    assert doc["kind"] == "text" and doc["title"] == "東京に住むキツネのタマは"
 
 
 def test_main_writes_a_valid_artifact(tmp_path):

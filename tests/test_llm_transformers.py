@@ -49,10 +49,16 @@ def test_garbage_is_repaired_then_falls_back_and_the_model_loads_once(model_dir,
     sc.main(smk, JobContext.alone("script"))
     script = json.loads(out.read_text())
     validate(script, "script")
-    assert script["backend"] == "transformers" and script["model"] == model_dir
+    assert (script["backend"], script["configured_backend"]) == ("template", "transformers")
     assert script["fallback"]["backend"] == "template"
     assert "2 attempts" in script["fallback"]["reason"]
-    usage = script["generation"]["model_usage"]
+    generation = script["generation"]
+    assert generation["model"] == model_dir and generation["decoding"] == "schema"
+    # under the schema even random weights start the JSON; 24 tokens cut it short
+    assert all(r["answer"].startswith('{"scenes": [{"beat": "') for r in generation["rejected"])
+    assert all("truncated" in r["reason"] for r in generation["rejected"])
+    assert generation["answers"] == 2 and generation["new_tokens"] == 48
+    usage = generation["model_usage"]
     assert usage["loads"] - loads <= 1 and usage["peak_rss_mb"] > 0  # two answers, one load
     assert all(s["narration"] for s in script["scenes"])  # the template writer wrote it
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-from http.server import BaseHTTPRequestHandler
 from types import SimpleNamespace
 
 import pytest
@@ -21,7 +20,8 @@ from storyreel.models.chat import structured
 from storyreel.models.chat.server import ServerChat
 from storyreel.stages import script as sc
 
-from conftest import local_server
+from conftest import FakeChat
+from conftest import chat_completion as completion
 
 SECRET = "sk-test-very-secret-123"
 SCENE = {"beat": "setup", "narration": "Mara keeps the lamp on the island.",
@@ -36,46 +36,9 @@ VALID = {"scenes": [
 ]}
 
 
-class Fake:
-    """The answers the server gives in turn, and the requests it saw."""
-
-    answers: list[tuple[int, bytes]] = []
-    requests: list[dict] = []
-    echo_headers = False
-
-
-class Handler(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802 (http.server API)
-        length = int(self.headers.get("Content-Length", 0))
-        Fake.requests.append({"path": self.path, "headers": dict(self.headers),
-                              "body": json.loads(self.rfile.read(length))})
-        status, body = Fake.answers.pop(0) if len(Fake.answers) > 1 else Fake.answers[0]
-        if Fake.echo_headers:
-            body = json.dumps({"error": "unauthorized", "saw": dict(self.headers)}).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args) -> None:
-        pass
-
-
-def completion(content: str, finish: str = "stop") -> tuple[int, bytes]:
-    return 200, json.dumps({"choices": [{"message": {"role": "assistant", "content": content},
-                                         "finish_reason": finish}]}).encode()
-
-
-@pytest.fixture(scope="module")
-def server():
-    with local_server(Handler) as url:
-        yield f"{url}/v1"
-
-
 @pytest.fixture
 def fake():
-    Fake.answers, Fake.requests, Fake.echo_headers = [completion(json.dumps(VALID))], [], False
-    return Fake
+    return FakeChat.reset(completion(json.dumps(VALID)))
 
 
 def options(base_url: str, stage: str = "script", **extra) -> dict:
@@ -141,7 +104,7 @@ def test_each_bad_answer_is_repaired_in_turn(server, fake, tmp_path):
     scenes, record = write_scenes(chat, IDEA, 4, BUDGET.target_words(),
                                              max_repairs=3)
     assert record["attempts"] == 4
-    errors = record["rejected"]
+    errors = [r["reason"] for r in record["rejected"]]
     assert "scenes[0]: 'visual' is a required property" in errors[0]
     assert "truncated" in errors[1]
     assert "English" in errors[2]
@@ -160,14 +123,17 @@ def test_too_short_a_script_is_sent_back(server, fake):
     fake.answers = [completion(json.dumps({"scenes": [SCENE]})), completion(json.dumps(VALID))]
     chat = ServerChat(options(server), "writer")
     _, record = write_scenes(chat, IDEA, 4, BUDGET.target_words(), max_repairs=1)
-    assert "narration has 7 words" in record["rejected"][0] and record["attempts"] == 2
+    assert "narration has 7 words" in record["rejected"][0]["reason"]
+    assert record["attempts"] == 2
 
 
 def test_unusable_answers_fall_back_to_the_template_writer(server, fake, tmp_path):
     fake.answers = [completion("I cannot write JSON today.")]
     script = run_stage(tmp_path, options(server, max_repairs=1))
-    assert script["backend"] == "openai"
-    assert script["fallback"]["backend"] == "template"
+    assert script["backend"] == "template" and script["model"] is None
+    assert script["configured_backend"] == "openai"
+    assert script["fallback"] == {"backend": "template", "from": "openai",
+                                  "reason": script["fallback"]["reason"]}
     assert "no usable answer in 2 attempts" in script["fallback"]["reason"]
     assert len(fake.requests) == 2
     assert all(s["narration"] for s in script["scenes"])
@@ -194,12 +160,19 @@ def test_client_errors_are_not_retried(server, fake):
     assert len(fake.requests) == 1
 
 
-def test_server_refusing_json_schema_steps_down(server, fake):
+def test_server_refusing_each_structured_output_form_steps_down(server, fake):
+    """400 to OpenAI's form, 422 to the servers' own fields, then plain JSON mode."""
     fake.answers = [(400, b'{"error": "response_format json_schema unsupported"}'),
-                    completion(json.dumps(VALID))]
+                    (422, b'{"error": "unknown field"}'), completion(json.dumps(VALID))]
     OpenAIWriter(options(server)).write(IDEA, BUDGET)
-    formats = [r["body"].get("response_format", {}).get("type") for r in fake.requests]
-    assert formats == ["json_schema", "json_object"]
+    bodies = [r["body"] for r in fake.requests]
+    assert bodies[0]["response_format"]["type"] == "json_schema"
+    schema = bodies[0]["response_format"]["json_schema"]["schema"]
+    assert "response_format" not in bodies[1]
+    assert bodies[1]["structured_outputs"] == {"json": schema}  # vLLM
+    assert bodies[1]["guided_json"] == bodies[1]["json_schema"] == bodies[1]["format"] == schema
+    assert bodies[2]["response_format"] == {"type": "json_object"}
+    assert len(bodies) == 3
 
 
 def test_errors_never_carry_the_key(server, fake, monkeypatch, caplog):
@@ -244,16 +217,20 @@ def test_vision_model_character_sheet_reused_verbatim(server, fake):
                                                 ("A whale calf calls below.", []),
                                                 ("Mara waves her lantern.", ["Mara"])], 1)]
     look = "a tall woman of seventy, grey braid, yellow oilskin coat"
-    answer = {"characters": [{"name": "Mara", "look": look}],
-              "shots": [{"id": s["id"], "prompt": f"Wide shot: {s['narration']}"}
-                        for s in shots]}
-    fake.answers = [completion(json.dumps({**answer, "characters": []})),
+    answer = {"characters": {"Mara": look},
+              "shots": {s["id"]: f"Wide shot: {s['narration']}" for s in shots}}
+    fake.answers = [completion(json.dumps({**answer, "characters": {}})),
+                    completion(json.dumps({**answer, "characters": {"Mara": "  "}})),
                     completion(json.dumps(answer))]
     idea = {**IDEA, "premise": "Mara guides a lost whale calf home."}
     style, plans = plan_story(idea, {"shots": shots, "crossfade_s": 0.5},
                               options(server, stage="vision"))
     validate(style, "style")
-    assert "characters: no look for Mara" in style["generation"]["rejected"][0]
+    rejected = [r["reason"] for r in style["generation"]["rejected"]]
+    assert rejected == ["characters: 'Mara' is a required property",
+                        "characters: no look for Mara"]
+    schema = fake.requests[0]["body"]["response_format"]["json_schema"]["schema"]
+    assert schema["properties"]["shots"]["required"] == [s["id"] for s in shots]
     assert style["characters"][0]["descriptors"] == f"Mara, {look}"
     for plan in plans:
         validate(plan, "plan")

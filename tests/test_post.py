@@ -16,7 +16,7 @@ from storyreel.backends.keyframes.animatic import AnimaticRenderer
 from storyreel.backends.post import ffmpeg as fp
 from storyreel.core.artifacts import read_json, sha256_file, write_json
 from storyreel.job.context import JobContext
-from storyreel.media import ffmpeg
+from storyreel.media import ffmpeg, fonts
 from storyreel.media.audio import write_wav
 from storyreel.media.subtitles import Cue, write_srt, write_vtt
 from storyreel.stages import manifest, post, video, vision
@@ -183,7 +183,7 @@ def test_clips_without_cut_points_are_joined_by_encoding(tmp_path: Path):
 def test_burned_subtitles_stay_inside_the_title_safe_area(aspect: str, tmp_path: Path):
     w, h = ffmpeg.PRESETS[aspect]
     (tmp_path / ffmpeg.SUBS_NAME).write_text(LONG_CUE, encoding="utf-8")
-    font = ffmpeg.install_subtitle_font(tmp_path)
+    font = fonts.install_subtitle_font(tmp_path)
     ffmpeg.run_ffmpeg(["-y", "-f", "lavfi", "-i", f"color=c=black:s={w}x{h}:d=1:r=25",
                       "-vf", ffmpeg.subtitle_filter((w, h), font), "-frames:v", "1", "frame.png"],
                      "burn a test subtitle", cwd=tmp_path)
@@ -207,17 +207,18 @@ def test_secrets_are_scrubbed():
 
 
 def test_subtitles_are_burned_on_a_machine_without_fonts(tmp_path: Path, monkeypatch):
-    """No DejaVu, and fontconfig finds no font at all: the font embedded in Pillow is used."""
+    """No DejaVu, and fontconfig finds no font at all: Noto Sans, installed as a package, is
+    used."""
     empty = tmp_path / "no-fonts"
     empty.mkdir()
     conf = tmp_path / "fonts.conf"
     conf.write_text(f'<?xml version="1.0"?><fontconfig><dir>{empty}</dir>'
                     f"<cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>", encoding="utf-8")
     monkeypatch.setenv("FONTCONFIG_FILE", str(conf))
-    monkeypatch.setattr(ffmpeg, "SYSTEM_FONTS", ())
+    monkeypatch.setattr(fonts, "SYSTEM_FONTS", ())
     (tmp_path / ffmpeg.SUBS_NAME).write_text(LONG_CUE, encoding="utf-8")
-    font = ffmpeg.install_subtitle_font(tmp_path)
-    assert font == "Aileron"
+    font = fonts.install_subtitle_font(tmp_path, LONG_CUE)
+    assert font == "Noto Sans"
     ffmpeg.run_ffmpeg(["-y", "-f", "lavfi", "-i", "color=c=black:s=640x360:d=1:r=25",
                       "-vf", ffmpeg.subtitle_filter((640, 360), font), "-frames:v", "1",
                       "frame.png"], "burn a test subtitle", cwd=tmp_path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -13,7 +14,7 @@ from snakemake_interface_logger_plugins.common import LogEvent
 from snakemake_interface_logger_plugins.tests import MockOutputSettings, TestLogHandlerBase
 
 import snakemake_logger_plugin_storyreel as plugin
-from storyreel.ops import costs
+from storyreel.ops import costs, eta
 from storyreel.ops import progress as pg
 from storyreel.ops.progress import JobKey
 
@@ -106,11 +107,74 @@ def test_eta_calibrates_to_the_observed_speed(tmp_path):
     keys = [JobKey(r, "a") for r in TEXT]
     m.plan(keys)
     total = sum(m.jobs[k].cost for k in keys)
-    assert m.eta() == pytest.approx(total)  # first guess: one core, expected costs
-    for i, key in enumerate(keys[:3]):  # the machine turns out twice as slow
+    gaps = len(keys) * eta.GAP_DEFAULT_S  # Snakemake's bookkeeping between jobs
+    assert m.eta() == pytest.approx(total + gaps)  # first guess: the expected costs in a row
+    for i, key in enumerate(keys[:4]):  # the machine turns out twice as slow
         run_job(m, clock, key, i, 2 * m.jobs[key].cost)
-    left = sum(m.jobs[k].cost for k in keys[3:])
-    assert left * 1.3 < m.eta() < left * 2.0
+    left = sum(m.jobs[k].cost for k in keys[4:])
+    assert left * 1.3 < m.eta() < left * 2.0 + gaps
+
+
+def test_eta_plays_out_the_shots_side_by_side_on_the_cores(tmp_path):
+    m, clock = model(tmp_path, {"a": {"duration_s": 40}}, cores=2)
+    shots = [JobKey("keyframes", "a", f"sh00{i}") for i in range(1, 5)]
+    m.plan(shots)
+    for key in shots:
+        m.jobs[key].cost = 10.0
+    # four ten-second jobs on two cores: two rounds, not four
+    assert m.eta() == pytest.approx(2 * (10.0 + eta.GAP_DEFAULT_S))
+    one = eta.Job("post", "a", None, 10.0, threads=2)  # a job that takes both cores waits
+    calibration = eta.Calibration()
+    assert eta.play_out([*m.jobs.values(), one], calibration, 2, clock.now) == pytest.approx(
+        3 * (10.0 + eta.GAP_DEFAULT_S))
+
+
+def test_eta_is_a_range_until_the_run_has_measured_its_stages(tmp_path):
+    m, clock = model(tmp_path, cores=1)
+    keys = [JobKey(r, "a") for r in TEXT]
+    m.plan(keys)
+    first = m.estimate()
+    assert not first.sure and first.low < first.seconds < first.high
+    assert re.fullmatch(r"[\dhms]+ \([\dhms]+–[\dhms]+\)", eta.fmt_estimate(first))
+    for i, key in enumerate(keys[:5]):  # every stage but the last measured, all on time
+        run_job(m, clock, key, i, m.jobs[key].cost)
+    later = m.estimate()
+    assert (later.high - later.low) / later.seconds < (first.high - first.low) / first.seconds
+
+
+def first_attempt_failed(tmp_path: Path) -> tuple[pg.Progress, Clock, list[JobKey]]:
+    """A model whose first text job has just failed its first attempt."""
+    m, clock = model(tmp_path)
+    keys = [JobKey(r, "a") for r in TEXT]
+    m.plan(keys)
+    m.start(keys[0], 1)
+    m.finish(1, ok=False)
+    return m, clock, keys
+
+
+def test_a_retried_job_is_done_with_its_attempts_and_dropped_jobs_leave_the_plan(tmp_path):
+    m, clock, keys = first_attempt_failed(tmp_path)
+    m.retrying(1)
+    assert m.jobs[keys[0]].state == "retrying" and m.counts()["failed"] == 0
+    run_job(m, clock, keys[0], 1, 1.0)
+    assert m.jobs[keys[0]].state == "done" and m.jobs[keys[0]].attempts == 2
+    # after a checkpoint the DAG no longer needs the last two jobs: they leave the plan
+    m.plan(keys[1:4])
+    assert set(m.jobs) == set(keys[:4])
+    for i, key in enumerate(keys[1:4], 2):
+        run_job(m, clock, key, i, 1.0)
+    assert m.fraction() == 1.0
+
+
+def test_at_the_end_jobs_that_never_ran_are_skipped_or_not_run(tmp_path):
+    m, _, keys = first_attempt_failed(tmp_path)
+    m.end(ok=False)
+    assert [m.jobs[k].state for k in keys] == ["failed"] + ["not run"] * 5
+    assert m.counts()["pending"] == 0
+    done, _ = model(tmp_path)
+    done.plan(keys)
+    done.end(ok=True)
+    assert {j.state for j in done.jobs.values()} == {"skipped"} and done.shown_fraction() == 1.0
 
 
 def test_current_stage_and_shot_per_story(tmp_path):
@@ -209,8 +273,43 @@ def test_plugin_reports_a_failed_job_with_its_log(handler):
                         indent=False))
     handler.close()
     out = handler.stream.getvalue()
-    assert "Error in rule voice" in out
-    assert "FAILED voice[a]: see logs/voice/a.log" in out
+    assert "Error in rule voice" not in out  # Snakemake's block: with -v only
+    line = "storyreel: voice[a] failed (attempt 1): the job failed (see its log)  (log: " \
+           "logs/voice/a.log)"
+    assert line in out.splitlines()
+    assert out.count("FAILED voice[a]") == 1
+    assert "stopped: 0/6 jobs done, 1 failed, 5 not run" in out
+
+
+def test_plugin_counts_a_retried_job_done_and_lists_a_failure_once(handler):
+    handler.emit(record(LogEvent.RUN_INFO, "Job stats", stats={"total": 6}))
+    error = dict(rule_name="idea", rule_msg=None, input=[], output=[], log=["logs/idea/a.log"],
+                 conda_env=None, shellcmd=None, aux={}, indent=False)
+    for attempt in (1, 2):  # the first attempt fails, Snakemake restarts it, the second works
+        handler.emit(record(LogEvent.JOB_INFO, jobid=1, rule_name="idea",
+                            wildcards={"story": "a"}, log=["logs/idea/a.log"], benchmark=None))
+        if attempt == 1:
+            handler.emit(record(LogEvent.JOB_ERROR, "Error in rule idea", logging.ERROR,
+                                jobid=1, **error))
+            handler.emit(record(None, "Trying to restart job 1."))
+    handler.emit(record(LogEvent.JOB_FINISHED, job_id=1))
+    for attempt in (1, 2):  # a job that fails on both attempts
+        handler.emit(record(LogEvent.JOB_INFO, jobid=2, rule_name="script",
+                            wildcards={"story": "a"}, log=["logs/script/a.log"], benchmark=None))
+        handler.emit(record(LogEvent.JOB_ERROR, "Error in rule script", logging.ERROR, jobid=2,
+                            **{**error, "rule_name": "script", "log": ["logs/script/a.log"]}))
+        if attempt == 1:
+            handler.emit(record(None, "Trying to restart job 2."))
+    handler.close()
+    out = handler.stream.getvalue()
+    assert "storyreel: retrying idea[a] (attempt 2)" in out
+    assert "FAILED idea[a]" not in out
+    assert out.count("FAILED script[a]") == 1
+    state = json.loads((Path(".snakemake") / "storyreel" / "progress.json").read_text())
+    jobs = {j["rule"]: j for j in state["jobs"]}
+    assert jobs["idea"]["state"] == "done" and jobs["idea"]["attempts"] == 2
+    assert jobs["script"]["state"] == "failed" and jobs["script"]["attempts"] == 2
+    assert jobs["revise"]["state"] == "not run"
 
 
 def test_quiet_shows_only_progress_and_summary(tmp_path, monkeypatch):
@@ -246,3 +345,13 @@ def test_snakemake_finds_the_logger_plugin_from_any_folder(tmp_path):
          " if m.name.startswith('snakemake_logger_plugin_')))"],
         cwd=tmp_path, capture_output=True, text=True, check=True).stdout
     assert "snakemake_logger_plugin_storyreel" in found, found
+
+
+
+def test_a_taller_frame_makes_its_shots_cost_more(tmp_path):
+    m, _ = model(tmp_path, {"wide": {"duration_s": 20},
+                            "tall": {"duration_s": 20, "aspect": "9:16"}})
+    wide, tall = (m.expected(JobKey("video", s, "sh001")) - costs.JOB_OVERHEAD_S
+                  for s in ("wide", "tall"))
+    assert tall == pytest.approx(2.25 * wide)  # 1080x1920 against 1280x720
+    assert m.expected(JobKey("voice", "tall")) == m.expected(JobKey("voice", "wide"))

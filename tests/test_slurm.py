@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -108,11 +109,12 @@ def test_two_stories_killed_and_resumed_through_slurm(tmp_path: Path) -> None:
     resumed = set(slurm_jobs()) - before - first_run
     assert resumed, "the resume submitted nothing to SLURM"
     details = {job: scontrol_job(job) for job in resumed}
-    keyframes = [d for d in details.values() if "rule_keyframes" in d.get("Comment", "")]
+    # keyframes go in groups (profiles/slurm): the group job is named after them
+    keyframes = [d for d in details.values() if "keyframes" in d.get("Comment", "")]
     assert keyframes, "no keyframes job was resubmitted"
     assert all("gpu" in d.get("TresPerJob", "") + d.get("TRES", "") for d in keyframes), keyframes
     assert not any("gpu" in d.get("TresPerJob", "") for d in details.values()
-                   if "rule_keyframes" not in d.get("Comment", ""))
+                   if "keyframes" not in d.get("Comment", ""))
 
     for story in ("tiny", "film"):
         results = work.results(story)
@@ -132,3 +134,75 @@ def test_two_stories_killed_and_resumed_through_slurm(tmp_path: Path) -> None:
     again = work.run()
     assert "submitted with SLURM jobid" not in again.output
 
+
+
+def model_stages(models: dict) -> dict:
+    """Both stages on the tiny SD 1.5 and SVD pipelines (CPU), as on a GPU cluster."""
+    import yaml
+
+    base = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["stages"]
+    return {**base,
+            "keyframes": {"backend": "diffusers", "model": str(models["sd15"]), "steps": 2,
+                          "resolution": 32, "batch": 1},
+            "video": {"backend": "diffusers", "model": str(models["svd"]), "steps": 1,
+                      "resolution": 32, "num_frames": 4, "guidance_scale": 1.0}}
+
+
+def loads_per_group(work: Workdir, stage: str) -> Counter:
+    """Model loads of a stage per SLURM job (each group job is one)."""
+    from storyreel.models import diffusion
+
+    return Counter(r["slurm_job"] for r in diffusion.loads(work.path, stage))
+
+
+def test_model_shots_go_in_groups_that_load_each_model_once(tmp_path, tiny_models):
+    """profiles/slurm groups a story's keyframes and clips: one load per stage per group job,
+    through a kill -9 of Snakemake in the middle of the keyframes group, a resume, and a one-shot
+    edit whose clip runs out of memory and degrades."""
+    pytest.importorskip("diffusers", reason="needs the diffusers extra")
+    from storyreel.core.artifacts import read_json
+
+    work = SlurmWorkdir(tmp_path / "models", [TINY_FILM], {"stages": model_stages(tiny_models)})
+    before = set(slurm_jobs())
+    proc = work.start()
+    first = work.results("film") / "keyframes" / "sh001.png"
+    work.kill_when(proc, first, timeout=900)  # the keyframes group job runs on without it
+    text = {p: p.stat().st_mtime_ns for p in work.results("film").glob("*.json")}
+    wait_for_slurm_jobs(set(slurm_jobs()) - before, timeout=600)
+    shots = sorted(p.stem for p in (work.results("film") / "shots").glob("*.json"))
+    made = sorted(p.stem for p in (work.results("film") / "keyframes").glob("*.png"))
+    assert len(shots) >= 2 and made == shots  # the group made every shot on one load
+    assert list(loads_per_group(work, "keyframes").values()) == [1]
+
+    resume = subprocess.run([str(BIN / "storyreel"), "resume", *work.args()],
+                            capture_output=True, text=True, env=work.env(), timeout=900)
+    assert resume.returncode == 0, (resume.stdout + resume.stderr)[-6000:]
+    assert (work.results("film") / "final.mp4").exists()
+    for path, mtime in text.items():
+        assert path.stat().st_mtime_ns == mtime, f"{path.name} was redone"
+    for stage in ("keyframes", "video"):
+        groups = loads_per_group(work, stage)
+        assert None not in groups and set(groups.values()) == {1}, (stage, groups)
+    logs = "".join(p.read_text() for p in (work.path / ".snakemake" / "log").glob("*.log"))
+    assert "Group job shots-keyframes" in logs and "Group job shots-video" in logs
+
+    # A one-shot edit inside a group: only that shot's keyframe and clip are made again; its clip
+    # runs out of GPU memory (injected) whatever the savers, and falls back to Ken Burns.
+    import yaml
+
+    config = yaml.safe_load((work.path / "config" / "config.yaml").read_text())
+    config["shots"] = {"film": {shots[-1]: {"prompt": "A red kite over a green meadow"}}}
+    work.write_config(config)
+    env = {**work.env(), "STORYREEL_INJECT_OOM": f"video:{shots[-1]}"}
+    per_shot = [*(work.results("film") / "keyframes").glob("*.png"),
+                *(work.results("film") / "video").glob("*.mp4")]
+    mtimes = {p: p.stat().st_mtime_ns for p in per_shot}
+    edit = subprocess.run(work.command(), capture_output=True, text=True, env=env, timeout=900)
+    assert edit.returncode == 0, (edit.stdout + edit.stderr)[-6000:]
+    redone = sorted(p.name for p, mtime in mtimes.items() if p.stat().st_mtime_ns != mtime)
+    assert redone == [f"{shots[-1]}.mp4", f"{shots[-1]}.png"]
+    manifest = read_json(work.results("film") / "manifest.json", "manifest")
+    assert [(d["stage"], d["shot"], d["backend"]) for d in manifest["degradations"]] == [
+        ("video", shots[-1], "kenburns")]
+    for stage in ("keyframes", "video"):
+        assert set(loads_per_group(work, stage).values()) == {1}, stage

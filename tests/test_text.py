@@ -7,6 +7,7 @@ import re
 import pytest
 
 from storyreel import text as tx
+from storyreel.core import languages
 
 
 @pytest.mark.parametrize(("n", "words"), [
@@ -162,11 +163,20 @@ def test_normalise_whitespace_keeps_paragraphs():
     ("Le chat est dans la maison et il ne veut pas sortir de la cuisine.", "fr"),
     ("Der Hund ist nicht im Haus und er will auch nicht mit den Kindern spielen.", "de"),
     ("El perro es de la casa y no quiere salir con los chicos para el parque.", "es"),
-    ("Il gatto non è nella casa e non vuole uscire con gli amici della scuola.", "it"),
-    ("Hello.", None),
+    ("Кошка находит ключ в старом саду.", "ru"),
+    ("वह खुश थी और घर गई।", "hi"),
+    ("猫が古い庭で鍵を見つける。", "ja"),
+    ("一只猫在旧花园里找到了一把钥匙。", "zh"),
 ])
 def test_detect_language(text, lang):
-    assert tx.detect_language(text) == lang
+    assert languages.detect(text)[0] == lang
+
+
+def test_detection_chooses_among_what_the_stages_handle_and_forgets_it():
+    lighthouse = "An old keeper must guide a lost fishing boat home on the night the lamp fails."
+    assert languages.detect("Der Hund ist nicht im Haus.", ["de", "fr"])[0] == "de"
+    assert languages.detect(lighthouse, ["en", "fr", "de"])[0] == "en"  # a bug: labels kept
+    assert languages.detect("Lo", ["es", "de", "fr"]) == ("en", 0.0)  # unsure, Latin script
 
 
 def test_find_names_characters_and_places():

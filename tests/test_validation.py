@@ -113,7 +113,7 @@ def test_story_id_pattern_ends_at_the_very_end():
 
 
 SNAKEMAKE_CASES = ["id-trailing-newline", "id-periodic-letter", "emoji-idea", "unknown-voice",
-                   "language-arabic", "stories-directory", "idea-200kb"]
+                   "language-unspoken", "stories-directory", "idea-200kb"]
 
 
 @pytest.mark.workflow

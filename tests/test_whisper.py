@@ -65,7 +65,7 @@ def test_tiny_whisper_through_the_asr_stage(whisper_dir, tmp_path):
         cursor += length + 0.4
     wav = tmp_path / "narration.wav"
     write_wav(wav, np.concatenate(audio), sr)
-    meta = {"duration_s": round(cursor, 3), "sentences": sentences}
+    meta = {"duration_s": round(cursor, 3), "sentences": sentences, "backend": "piper"}
     revised = {"story": "tiny", "language": "en", "scenes": [
         {"id": "sc01", "sentences": [{"id": s["id"], "text": s["text"]} for s in sentences]}]}
     options = load_config({"stages": {"asr": {

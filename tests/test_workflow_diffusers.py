@@ -26,13 +26,17 @@ pytestmark = [pytest.mark.workflow, pytest.mark.diffusers]
 GPU = ("--resources", "gpu=1")  # what a workstation with one card passes (profiles/gpu)
 
 
-def stages(models) -> dict:
+def stages(models, image: str = "sd15", video: str = "svd", **extra) -> dict:
+    """Both stages on tiny pipelines: SD 1.5 at its native size (from its config), the video
+    families at 32 pixels (their native sizes are the pipelines' defaults, 704x512 and up)."""
     base = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["stages"]
     return {**base,
-            "keyframes": {"backend": "diffusers", "model": str(models["sd"]), "steps": 2,
-                          "resolution": 32, "idle_s": 120},
-            "video": {"backend": "diffusers", "model": str(models["svd"]), "steps": 1,
-                      "resolution": 32, "num_frames": 4, "guidance_scale": 1.0, "idle_s": 120}}
+            "keyframes": {"backend": "diffusers", "model": str(models[image]), "steps": 2,
+                          "resolution": None if image == "sd15" else 32, "idle_s": 120,
+                          **extra},
+            "video": {"backend": "diffusers", "model": str(models[video]), "steps": 1,
+                      "resolution": None if video == "svd" else 32, "num_frames": 4,
+                      "guidance_scale": 1.0, "idle_s": 120, **extra}}
 
 
 def shots(work: Workdir) -> list[str]:
@@ -153,3 +157,33 @@ def test_resume_after_kill_during_a_shot(film, tmp_path):
     assert not {f"keyframes[{p.stem}]" for p in done} & set(rerun)
     assert (work.results() / "final.mp4").exists()
     assert diffusion.count_loads(work.path, "keyframes") == 1  # the warm worker outlived -9
+
+
+# Every other family the docs name makes a film: one text-to-image and one image-to-video
+# family per film, several shots per pipeline call.
+PAIRS = [("sdxl", "ltx"), ("sd3", "cogvideox"), ("flux", "wan")]
+
+
+@pytest.mark.parametrize(("image", "video"), PAIRS)
+def test_every_family_makes_a_film(shared_tmp, tiny_models, image, video):
+    work = Workdir(shared_tmp / f"{image}-{video}", [TINY_STORY],
+                   {"stages": stages(tiny_models, image, video, batch=4)})
+    try:
+        work.run(*GPU)
+    finally:
+        worker.stop_all(work.path)
+    results = work.results()
+    manifest = read_json(results / "manifest.json", "manifest")
+    assert manifest["stages"]["keyframes"]["model"].endswith(f"tiny-{image}")
+    assert manifest["stages"]["video"]["model"].endswith(f"tiny-{video}")
+    assert manifest["degradations"] == []
+    plan = read_json(results / "shotlist.json", "shotlist")
+    assert ffmpeg.count_frames(results / "final.mp4") == round(
+        plan["shots"][-1]["end"] * manifest["output"]["fps"])
+    assert diffusion.count_loads(work.path, "keyframes") == 1
+    assert diffusion.count_loads(work.path, "video") == 1
+    logs = {p.name.split("-")[0]: p.read_text() for p in (work.path / "logs" / "workers").glob(
+        "*.log")}
+    assert "made earlier in a batch" in logs["keyframes"]  # two shots, one pipeline call
+    if video != "wan":  # Wan's pipeline takes one keyframe per call
+        assert "made earlier in a batch" in logs["video"]

@@ -35,8 +35,8 @@ def test_transformers_writer_and_faster_whisper_through_snakemake(tmp_path):
     assert {"script", "asr"} <= set(result.jobs())
     results = base.results("calf")
     script = read_json(results / "script.json", "script")
-    assert script["backend"] == "transformers"
-    assert script["fallback"]["backend"] == "template"  # random weights: no usable JSON
+    assert (script["backend"], script["configured_backend"]) == ("template", "transformers")
+    assert script["fallback"]["from"] == "transformers"  # random weights: no usable answer
     assert script["generation"]["model_usage"]["loads"] == 1
     words = read_json(results / "words.json", "words")
     assert words["backend"] == "faster-whisper" and words["model"]["loads"] == 1

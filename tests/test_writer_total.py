@@ -215,6 +215,5 @@ def test_property_text_functions_are_total(premise_seed):
     tx.speakable(text)
     tx.split_sentences(text)
     tx.find_names(text)
-    tx.detect_language(text)
     for sentence in tx.split_sentences(text):
         tx.split_long_sentence(sentence, 5)

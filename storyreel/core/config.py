@@ -70,6 +70,12 @@ def refuse(message: str) -> NoReturn:
     sys.exit(1)
 
 
+def refuse_lines(message: str) -> NoReturn:
+    """:func:`refuse` for a message of several lines (one per failed check), kept as written."""
+    print(message, file=sys.stderr)
+    sys.exit(1)
+
+
 def check_config_file(path: str | Path, where: str = "config") -> None:
     """Refuse (one line, exit 1) a config file Snakemake is about to read, or has read, that is
     over the size limit, not YAML, nested too deep, or full of aliases or non-finite numbers."""
@@ -196,6 +202,15 @@ def load_config(config: dict[str, Any] | None) -> dict[str, Any]:
     if isinstance(config, dict):
         _normalise_fallbacks(config)
     validate_with_defaults(config, CONFIG_SCHEMA, "config", validator=_config_validator())
+    stages = config["stages"]
+    if stages["score"]["backend"] == "none":
+        for key, value, asks in (("keyframes.candidates", stages["keyframes"]["candidates"],
+                                  stages["keyframes"]["candidates"] > 1),
+                                 ("score.min_clip_score", stages["score"]["min_clip_score"],
+                                  stages["score"]["min_clip_score"] is not None)):
+            if asks:
+                raise ConfigError(f"config: stages.{key}: {value} needs a scorer to rank the "
+                                  "pictures: set stages.score.backend (e.g. clip)")
     revise = config["stages"]["revise"]
     if revise["min_length_scale"] > revise["max_length_scale"]:
         raise ConfigError(

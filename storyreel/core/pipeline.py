@@ -15,10 +15,11 @@ in its path (``keyframes/{shot}.png``). Story ids match :data:`STORY_ID` and sho
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 RESULTS = "results"
 STORY_ID = r"[a-z0-9][a-z0-9_-]{0,63}"
@@ -61,10 +62,14 @@ class Stage:
     made_from: str | None = None  # the stage whose outputs it is made from (staleness)
     backends: bool = False  # whether stages.<name>.backend chooses a backend (its kind)
     checkpoint: bool = False  # a Snakemake checkpoint (the DAG grows after it)
-    optional: bool = False  # switched off by stages.<name>.enabled
+    optional: bool = False  # runs only when its settings ask for it (:func:`runs`)
     report: bool = False  # a piece of the report, not a stage of the film
-    # Seconds of job time per second of narration (per-shot stages: per second of shot),
-    # measured with the embedded backends on a 2-core CPU: the progress model's first guess.
+    # Seconds of job time per second of narration (per-shot stages: per second of shot) at
+    # 1280x720 past a job's start-up (storyreel.ops.costs scales the picture stages with the
+    # frame), measured with the embedded backends on the shared 2-core development machine
+    # (the benchmark files of three runs of the example stories, medians; load average 8-14
+    # from other work): the progress model's first guess, before a run leaves benchmark files.
+    # The ETA calibrates on the run itself within its first jobs.
     rate: float = 0.0
 
     @property
@@ -92,45 +97,49 @@ _J, _F = "json", "folder"
 STAGES: tuple[Stage, ...] = (
     Stage("idea", (Artifact("idea", "idea.json", _J, "the story entry normalised: premise or "
                             "full text, title, language, target length, aspect, style, voice, "
-                            "seed", "idea"),)),
+                            "seed", "idea"),), rate=0.02),
     Stage("script", (Artifact("script", "script.json", _J, "scenes with narration, a visual "
                               "description, setting, time of day, mood, characters; the writer "
-                              "and model", "script"),), "idea", backends=True, rate=0.01),
+                              "and model", "script"),), "idea", backends=True, rate=0.04),
     Stage("revise", (Artifact("revised", "revised.json", _J, "speakable sentences (ids "
                               "`scNN_MM`), the pace asked of the voice, estimated length, and "
                               "every change made", "revised"),), "script", backends=True,
-          rate=0.01),
+          rate=0.03),
     Stage("voice", (
         Artifact("wav", "narration.wav", "wav", "the whole narration, mono 16-bit PCM"),
         Artifact("meta", "voice.json", _J, "backend actually used, voice, model sha256, sample "
                  "rate, duration, each sentence's start and end", "voice"),
-    ), "revise", backends=True, rate=0.39),
+    ), "revise", backends=True, rate=0.48),
     Stage("asr", (
         Artifact("words", "words.json", _J, "each word's aligned start and end, sentence spans, "
                  "and the WER of free recognition against the script", "words"),
         Artifact("srt", "subtitles.srt", "srt", "subtitles built from the word timings"),
         Artifact("vtt", "subtitles.vtt", "vtt", "the same subtitles as WebVTT"),
-    ), "voice", backends=True, rate=0.84),
+    ), "voice", backends=True, rate=0.94),
     Stage("shotlist", (
         Artifact("shotlist", "shotlist.json", _J, "every shot: start and end on the narration "
                  "timeline, narration, prompt, camera move, transition, seed", "shotlist"),
         Artifact("shots", "shots", _F, "one file per shot, `shots/{shot}.json` (what keyframes "
                  "and video read when vision is off)", "shot"),
-    ), "asr", checkpoint=True),
+    ), "asr", checkpoint=True, rate=0.02),
     Stage("vision", (
         Artifact("plans", "vision", _F, "one plan per shot, `vision/{shot}.json`: the shot with "
                  "its enriched prompt and the part of the style it needs", "plan"),
         Artifact("style", "vision/style.json", _J, "the story's style: palette, light, cast and "
                  "places, what must not drift between shots", "style", inside=True),
-    ), "shotlist", backends=True, checkpoint=True, optional=True),
+    ), "shotlist", backends=True, checkpoint=True, optional=True, rate=0.03),
     Stage("keyframes", (Artifact("png", "keyframes/{shot}.png", "png", "one picture per shot, "
                                  "larger than the frame to leave room for the camera"),),
-          "vision", backends=True, rate=0.06),
+          "vision", backends=True, rate=1.02),
     Stage("video", (Artifact("clip", "video/{shot}.mp4", "mp4", "the shot's clip with its "
                              "camera move and burned subtitles, exactly the shot's length (plus "
                              "the crossfade into the next scene), encoded with the film's "
                              "settings: post joins the clips by stream copy"),),
-          "keyframes", backends=True, rate=0.91),
+          "keyframes", backends=True, rate=2.09),
+    Stage("score", (Artifact("scores", "scores.json", _J, "each keyframe's CLIP score against its "
+                             "prompt, each clip's steadiness, each character's consistency across "
+                             "its shots, and the flags of what fell below the thresholds",
+                             "scores"),), "video", backends=True, optional=True, rate=0.05),
     Stage("post", (
         Artifact("mp4", "final.mp4", "mp4", "the finished film: H.264 High, yuv420p, AAC 48 kHz, "
                  "faststart, burned and soft subtitles"),
@@ -141,15 +150,15 @@ STAGES: tuple[Stage, ...] = (
         Artifact("manifest", "manifest.json", _J, "every artifact's path and sha256, each "
                  "stage's backend, model, seed and settings, tool versions, time and memory per "
                  "stage, quality figures, degradations", "manifest"),
-    ), "video", backends=True, rate=0.56),
+    ), "video", backends=True, rate=0.52),
 )
 REPORTS: tuple[Stage, ...] = (
     Stage("contactsheet", (Artifact("sheet", "contactsheet.jpg", "jpg", "every keyframe in shot "
                                     "order on one page, labelled with shot id, start and camera "
-                                    "move"),), "keyframes", report=True),
+                                    "move"),), "keyframes", report=True, rate=0.15),
     Stage("stagetable", (Artifact("html", "stages.html", "html", "time and memory per stage and "
                                   "the manifest's provenance, tools and quality figures"),),
-          "post", report=True),
+          "post", report=True, rate=0.03),
 )
 NAMES: tuple[str, ...] = tuple(s.name for s in STAGES)
 RULES: tuple[Stage, ...] = STAGES + REPORTS
@@ -173,11 +182,21 @@ def order(name: str | None) -> int:
     return next((i for i, s in enumerate(RULES) if s.name == name), len(RULES))
 
 
-def upstream_of(name: str, vision: bool = True) -> str | None:
-    """The stage a stage is made from, skipping vision when it is off."""
+def runs(st: Stage, settings: Mapping[str, Any]) -> bool:
+    """Whether a stage runs with these stage settings (the config's ``stages`` block): an
+    optional stage runs when it is ``enabled`` (vision) and has a backend other than ``none``
+    (score)."""
+    if not st.optional:
+        return True
+    block = settings.get(st.name) or {}
+    return bool(block.get("enabled", True)) and block.get("backend") != "none"
+
+
+def upstream_of(name: str, settings: Mapping[str, Any]) -> str | None:
+    """The stage a stage is made from, skipping optional stages that do not run."""
     source = stage(name).made_from
-    if source == "vision" and not vision:
-        return stage("vision").made_from
+    while source and not runs(stage(source), settings):
+        source = stage(source).made_from
     return source
 
 
@@ -199,13 +218,13 @@ def benchmark_of(name: str) -> str:
 
 
 def job_files(pattern: Callable[[str], str], story: str, shots: list[str],
-              vision: bool = True, final: bool = False) -> dict[str, str | list[str]]:
+              settings: Mapping[str, Any], final: bool = False) -> dict[str, str | list[str]]:
     """``pattern`` (:func:`log_of` or :func:`benchmark_of`) filled in for every job of a story,
-    by stage: one path per story stage, a list per per-shot stage; vision only when it is on,
-    the final stage (post) only with ``final``."""
+    by stage: one path per story stage, a list per per-shot stage; only stages that run with
+    these ``settings`` (the config's ``stages``), the final stage (post) only with ``final``."""
     files: dict[str, str | list[str]] = {}
     for st in STAGES:
-        if (st.optional and not vision) or (st is FINAL and not final):
+        if not runs(st, settings) or (st is FINAL and not final):
             continue
         if st.per_shot:
             files[st.name] = [pattern(st.name).format(story=story, shot=s) for s in shots]

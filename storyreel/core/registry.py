@@ -14,7 +14,8 @@ is a :class:`BackendSpec` (or a list of them, or a callable returning either)::
 A spec carries everything storyreel needs to know of a backend without importing it: where it
 lives (a lazy ``module:attribute`` target), whether it wants a GPU, the pip extra it needs, the
 settings it adds to its stage's config block (JSON Schema properties, validated and documented
-like the built-in settings) and, for voices, the voices it offers and their languages. The
+like the built-in settings), the languages it handles and, for voices, the voices it offers
+and their languages, whether it reports each word's time, and its speaking rate per language. The
 table is built once per process and never changes; an unknown name fails with one line naming
 the known ones; a backend whose optional dependency is missing raises
 :class:`~storyreel.core.errors.MissingExtraError`, naming the pip extra (see
@@ -61,6 +62,16 @@ class BackendSpec:
     words_per_minute: float | None = None
     default_voice: str | None = None
     voices: str | None = None
+    # the languages it handles: BCP 47 tags (``pt`` covers ``pt-BR``), or a lazy
+    # "module:attribute" of them (or of a callable returning them); None: any language (a
+    # backend the language does not concern). Voice backends: the languages of their voices.
+    languages: tuple[str, ...] | str | None = None
+    # voice backends: it reports each word's time as it speaks (recorded in voice.json);
+    # asr backends: it aligns from those timings rather than from the audio
+    word_timings: bool = False
+    # voice backends: a lazy "module:attribute" of {language: words per minute at
+    # length_scale 1} measured per language (others speak at words_per_minute)
+    rates: str | None = None
 
     @property
     def id(self) -> str:
@@ -133,7 +144,8 @@ def stage_spec(stage: str, options: Mapping[str, Any]) -> BackendSpec | None:
     return spec(stage, str(options["backend"]))
 
 
-def _attribute(target: str) -> Any:
+def attribute(target: str) -> Any:
+    """The object a lazy ``module:attribute`` target names."""
     module_name, _, attribute = target.partition(":")
     return getattr(importlib.import_module(module_name), attribute)
 
@@ -143,8 +155,20 @@ def voices(name: str) -> dict[str, tuple[str, ...]]:
     entry = spec("voice", name)
     if not entry.voices:
         return {}
-    catalogue = _attribute(entry.voices)
+    catalogue = attribute(entry.voices)
     return dict(catalogue() if callable(catalogue) else catalogue)
+
+
+def languages(kind: str, name: str) -> tuple[str, ...] | None:
+    """The languages a backend handles (None: any); a voice backend's are its voices'."""
+    entry = spec(kind, name)
+    value: Any = entry.languages
+    if value is None and entry.voices:  # a voice backend speaks the languages of its voices
+        return tuple(sorted({lang for spoken in voices(name).values() for lang in spoken}))
+    if isinstance(value, str):
+        value = attribute(value)
+        value = value() if callable(value) else value
+    return None if value is None else tuple(value)
 
 
 def get(kind: str, name: str) -> Any:
@@ -155,7 +179,7 @@ def get(kind: str, name: str) -> Any:
     """
     entry = spec(kind, name)
     try:
-        return _attribute(entry.target)
+        return attribute(entry.target)
     except ModuleNotFoundError as exc:
         raise _missing(entry, exc) from exc
 

@@ -3,8 +3,10 @@
 :func:`validate_stories` makes every check before any job runs, each failing with one line that
 names the key path: the schema (story ids match ``[a-z0-9][a-z0-9_-]{0,63}`` to the very end, so
 a hostile id such as ``../x`` or ``x\\n`` never names a path), duplicate and periodic ids, ideas
-without words or over the limits, unknown voices (as the voice backend's spec lists them),
-languages no voice speaks. Control characters are stripped from ideas and titles.
+without words or over the limits, unknown voices (as the voice backends' specs list them), and
+the story's language (given, the config's default, or detected) against what the configured
+backend of every stage handles (:mod:`storyreel.core.languages`). Control characters are
+stripped from ideas and titles.
 
 Snakemake parses the workflow once per run on the machine that drives it, and again inside
 every job on a cluster (twice per SLURM job: the batch step and the job step). Reading and
@@ -23,13 +25,12 @@ import logging
 import os
 import re
 import tempfile
-import unicodedata
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from storyreel.core import bounds, registry
+from storyreel.core import bounds, languages
 from storyreel.core import config as srconfig
 from storyreel.core.config import STORIES_SCHEMA, load_user_yaml, validate_with_defaults
 from storyreel.core.errors import ConfigError
@@ -39,8 +40,6 @@ log = logging.getLogger(__name__)
 
 CACHE_DIR = RUN_STATE
 STORY_ID_RE = re.compile(rf"{STORY_ID}\Z")  # with match(): \Z, since $ matches before "\n"
-# Languages the whole pipeline handles (text stages, voice, alignment, subtitles).
-PIPELINE_LANGUAGES = ("en",)
 PERIODIC = re.compile(r"((?P<value>.+)(?P=value){19,99})$")  # Snakemake's PeriodicityDetector
 # Control characters stripped from ideas and titles: C0/C1 (newline and tab kept in ideas),
 # DEL, and the bidirectional overrides and isolates that can disguise text.
@@ -56,61 +55,10 @@ def strip_controls(text: str, keep_newlines: bool = True) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _scripts(text: str) -> dict[str, int]:
-    """Letters of ``text`` counted by writing system (LATIN, ARABIC, CJK, ...)."""
-    counts: dict[str, int] = {}
-    for char in text:
-        if char.isalpha():
-            name = unicodedata.name(char, "UNKNOWN").split(" ")[0]
-            if name in ("CJK", "HIRAGANA", "KATAKANA", "HANGUL"):
-                name = "CJK"
-            counts[name] = counts.get(name, 0) + 1
-    return counts
-
-
-def voice_catalogue(backend: str) -> dict[str, tuple[str, ...]]:
-    """Voice name -> languages it speaks, as the voice backend's spec declares them."""
-    try:
-        return registry.voices(backend)
-    except Exception as exc:  # noqa: BLE001 (listing voices must never break validation)
-        log.warning("the voices of voice/%s could not be listed: %s", backend, exc)
-        return {}
-
-
-def _check_voice_and_language(where: str, index: int, entry: dict[str, Any],
-                              language: str, config: dict[str, Any]) -> None:
-    backend = config["stages"]["voice"]["backend"]
-    catalogue = voice_catalogue(backend)
-    voice = entry.get("voice")
-    key = f"{where}: stories[{index}]"
-    if voice is not None:
-        base = voice.split("+", 1)[0].lower()
-        if base not in {v.lower() for v in catalogue}:
-            shown = ", ".join(sorted(catalogue)[:20]) + (" ..." if len(catalogue) > 20 else "")
-            raise ConfigError(f"{key}.voice: unknown voice '{voice}' for the {backend} backend "
-                              f"(stages.voice.backend); voices: {shown}")
-    if language not in PIPELINE_LANGUAGES:
-        raise ConfigError(
-            f"{key}.language: '{language}' is not supported: storyreel writes, narrates, aligns "
-            f"and subtitles {', '.join(PIPELINE_LANGUAGES)} only (voices that speak "
-            f"'{language}' for the {backend} backend: "
-            + (", ".join(v for v, langs in sorted(catalogue.items()) if language in langs)
-               or "none") + ")")
-    name = (voice or registry.spec("voice", backend).default_voice or ""
-            ).split("+", 1)[0].lower()
-    spoken = {v.lower(): langs for v, langs in catalogue.items()}.get(name)
-    if spoken is not None and language not in spoken:
-        able = [v for v, langs in sorted(catalogue.items()) if language in langs]
-        raise ConfigError(
-            f"{key}.voice: voice '{name}' speaks {', '.join(spoken) or 'no known language'}, "
-            f"not the story's language '{language}'; voices that speak it: "
-            f"{', '.join(able[:20]) or 'none'}")
-
-
 def check_idea(where: str, index: int, idea: str, language: str,
                options: dict[str, Any]) -> None:
-    """Refuse an idea without words, one over the documented limits, or one written in
-    another script than the story's language."""
+    """Refuse an idea without words, one over the documented limits, or an English story
+    written mostly in another script."""
     key = f"{where}: stories[{index}].idea"
     if not idea.strip():
         raise ConfigError(f"{key}: is empty (or only whitespace and control characters)")
@@ -121,19 +69,20 @@ def check_idea(where: str, index: int, idea: str, language: str,
         raise ConfigError(
             f"{key}: is {len(idea)} characters long, over the limit of {limit} "
             "(stages.idea.max_chars); shorten it or raise the limit (nothing is cut silently)")
-    longest = max(idea.split(), key=len)
+    # words of spaceless scripts (Chinese, Japanese) are not runs between spaces
+    longest = max(languages.SPACELESS.sub(" ", idea).split() or [""], key=len)
     if len(longest) > int(options["max_word_chars"]):
         raise ConfigError(
             f"{key}: has a {len(longest)}-character word ('{longest[:20]}...'), over the limit "
             f"of {options['max_word_chars']} (stages.idea.max_word_chars)")
-    scripts = _scripts(idea)
+    scripts = languages.scripts(idea)
     letters = sum(scripts.values())
     foreign = {k: v for k, v in scripts.items() if k != "LATIN"}
-    if language in PIPELINE_LANGUAGES and letters and sum(foreign.values()) > 0.2 * letters:
+    if languages.primary(language) == "en" and letters and sum(foreign.values()) > 0.2 * letters:
         script = max(foreign, key=foreign.__getitem__).title()
         raise ConfigError(
             f"{key}: is written mostly in {script} script, but the story's language is "
-            f"'{language}' and storyreel speaks {', '.join(PIPELINE_LANGUAGES)} only")
+            f"'{language}' (give the story's own `language`, or leave it out to detect it)")
 
 
 def validate_stories(path: str | Path, config: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -170,6 +119,7 @@ def validate_stories(path: str | Path, config: dict[str, Any]) -> dict[str, dict
     validate_with_defaults(data, STORIES_SCHEMA, where)
     stories: dict[str, dict[str, Any]] = {}
     defaults = config["defaults"]
+    among = languages.detectable(config) if defaults["language"] == languages.AUTO else []
     idea_options = config["stages"]["idea"]
     for index, entry in enumerate(data["stories"]):
         story_id = entry["id"]
@@ -181,7 +131,9 @@ def validate_stories(path: str | Path, config: dict[str, Any]) -> dict[str, dict
                 f"{where}: stories[{index}].id: '{story_id}' repeats '{periodic['value']}' 20 "
                 "times or more, which Snakemake takes for a cyclic rule (PeriodicWildcardError);"
                 " choose another id")
-        language = entry.get("language", defaults["language"])
+        language, detected = entry.get("language", defaults["language"]), None
+        if language == languages.AUTO:
+            language = detected = languages.detect(entry["idea"], among)[0]
         check_idea(where, index, entry["idea"], language, idea_options)
         title = entry.get("title")
         if title is not None:
@@ -189,7 +141,9 @@ def validate_stories(path: str | Path, config: dict[str, Any]) -> dict[str, dict
             if title and len(title) > 200:
                 raise ConfigError(f"{where}: stories[{index}].title: is {len(title)} characters "
                                   "long, over the limit of 200")
-        _check_voice_and_language(where, index, entry, language, config)
+        premise = languages.is_premise(entry["idea"], int(idea_options["premise_max_words"]))
+        languages.check_story(f"{where}: stories[{index}]", language, premise,
+                              entry.get("voice"), config)
         merged = {
             "id": story_id,
             "idea": entry["idea"],
@@ -200,6 +154,7 @@ def validate_stories(path: str | Path, config: dict[str, Any]) -> dict[str, dict
             "style": entry.get("style", defaults["style"]),
             "seed": entry.get("seed", config["seed"]),
             "language": language,
+            "detected_language": detected,
         }
         stories[story_id] = merged
     for story_id in config.get("shots", {}):
@@ -211,11 +166,14 @@ def validate_stories(path: str | Path, config: dict[str, Any]) -> dict[str, dict
 def _key(raw: bytes, config: dict[str, Any]) -> str:
     digest = hashlib.sha256()
     for part in (raw, STORIES_SCHEMA.read_bytes(), Path(srconfig.__file__).read_bytes(),
-                 Path(bounds.__file__).read_bytes(), Path(__file__).read_bytes()):
+                 Path(bounds.__file__).read_bytes(), Path(__file__).read_bytes(),
+                 Path(languages.__file__).read_bytes()):
         digest.update(hashlib.sha256(part).digest())
-    # the config keys load_stories reads (defaults, seed, the ids under `shots`)
+    # the config keys load_stories reads (defaults, seed, the ids under `shots`, the stages
+    # whose backends the story's language is checked against)
     used = {"defaults": config.get("defaults"), "seed": config.get("seed"),
-            "shots": sorted(config.get("shots", {}))}
+            "shots": sorted(config.get("shots", {})),
+            "stages": config.get("stages")}
     digest.update(json.dumps(used, sort_keys=True, default=str).encode())
     return digest.hexdigest()[:32]
 

@@ -108,15 +108,22 @@ def speech_bounds(samples: np.ndarray, sample_rate: int, threshold_db: float = -
     return start, end
 
 
+def speech_span(samples: np.ndarray, sample_rate: int, keep_s: float = 0.02,
+                threshold_db: float = -40.0) -> tuple[int, int]:
+    """The samples ``[first, last)`` that trimming keeps: the speech and ``keep_s`` around it
+    (``(0, 0)`` for silence)."""
+    start, end = speech_bounds(samples, sample_rate, threshold_db)
+    if end <= start:
+        return 0, 0
+    keep = int(keep_s * sample_rate)
+    return max(0, start - keep), min(len(samples), end + keep)
+
+
 def trim_silence(samples: np.ndarray, sample_rate: int, keep_s: float = 0.02,
                  threshold_db: float = -40.0) -> np.ndarray:
     """Cut leading and trailing silence, keeping ``keep_s`` around the speech."""
-    start, end = speech_bounds(samples, sample_rate, threshold_db)
-    if end <= start:
-        return np.asarray(samples, dtype=np.float32)[:0]
-    keep = int(keep_s * sample_rate)
-    return np.asarray(samples[max(0, start - keep):min(len(samples), end + keep)],
-                      dtype=np.float32)
+    first, last = speech_span(samples, sample_rate, keep_s, threshold_db)
+    return np.asarray(samples[first:last], dtype=np.float32)
 
 
 def segment(audio: Audio, start_s: float, end_s: float) -> np.ndarray:

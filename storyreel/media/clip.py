@@ -31,11 +31,11 @@ from storyreel.media.ffmpeg import (
     ffmpeg_command,
     ffmpeg_failure,
     frame_size,
-    install_subtitle_font,
     shot_frames,
     subtitle_filter,
     x264_args,
 )
+from storyreel.media.fonts import install_subtitle_font, line_width
 from storyreel.media.subtitles import parse_subtitles
 
 
@@ -111,9 +111,9 @@ def encode_clip(frames: Iterable[bytes], plan: dict[str, Any], out: str | Path,
             atomic_path(out) as tmp:
         if subtitles:
             shutil.copyfile(subtitles, Path(work) / SUBS_NAME)
-            font = install_subtitle_font(work)
-            chars = max([LINE_CHARS, *(len(line) for cue in parse_subtitles(subtitles)
-                                       for line in cue.lines)])
+            lines = [line for cue in parse_subtitles(subtitles) for line in cue.lines]
+            font = install_subtitle_font(work, "\n".join(lines))
+            chars = max([LINE_CHARS, *(round(line_width(line)) for line in lines)])
             start = round(float(plan["start"]) * fps)  # the clip's first frame on the film
             graph += (f",setpts=PTS+{start},{subtitle_filter((w, h), font, chars)},"
                       "setpts=PTS-STARTPTS")
@@ -121,14 +121,19 @@ def encode_clip(frames: Iterable[bytes], plan: dict[str, Any], out: str | Path,
                 "-i", "-", "-vf", graph, *x264_args(output, threads),
                 "-force_key_frames", f"expr:{keys}", "-an", "-f", "mp4",
                 str(Path(tmp).resolve())]
-        proc = subprocess.Popen(ffmpeg_command(args), stdin=subprocess.PIPE,
-                                stderr=subprocess.PIPE, cwd=work)
-        try:
-            for frame in frames:
-                proc.stdin.write(frame)  # type: ignore[union-attr]
-            proc.stdin.close()  # type: ignore[union-attr]
-        except BrokenPipeError:
-            pass
-        err = proc.stderr.read().decode("utf-8", "replace")  # type: ignore[union-attr]
-        if proc.wait() != 0:
-            raise ffmpeg_failure(f"encode the clip of {plan['id']}", proc.returncode, err, out)
+        # stderr goes to a file: a pipe nobody reads while the frames are written fills up
+        # (libass warns per frame) and blocks ffmpeg, and so this writer
+        with open(Path(work) / "ffmpeg.log", "w+b") as log_file:
+            proc = subprocess.Popen(ffmpeg_command(args), stdin=subprocess.PIPE,
+                                    stderr=log_file, cwd=work)
+            try:
+                for frame in frames:
+                    proc.stdin.write(frame)  # type: ignore[union-attr]
+                proc.stdin.close()  # type: ignore[union-attr]
+            except BrokenPipeError:
+                pass
+            status = proc.wait()
+            log_file.seek(0)
+            err = log_file.read().decode("utf-8", "replace")
+        if status != 0:
+            raise ffmpeg_failure(f"encode the clip of {plan['id']}", status, err, out)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import shutil
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -44,12 +43,6 @@ SUBS_NAME = "subs.srt"  # the subtitle file's name inside ffmpeg's work folder (
 SUBS_FONTS = "fonts"  # the subtitle font folder's name there
 CHAR_WIDTH = 0.64  # average advance of bold sans text, in ems, with room for the outline
 LINE_CHARS = 42  # the subtitle line the font is sized for, at least (stages.asr.max_line_chars)
-SYSTEM_FONTS = ("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
-                "/usr/share/fonts/dejavu/DejaVuSans-Bold.ttf",
-                "/usr/share/fonts/TTF/DejaVuSans-Bold.ttf",
-                "/usr/share/fonts/dejavu-sans-fonts/DejaVuSans-Bold.ttf",
-                "/usr/local/share/fonts/DejaVuSans-Bold.ttf",
-                "/Library/Fonts/DejaVuSans-Bold.ttf")
 
 
 def x264_args(output: dict[str, object], threads: int = 1) -> list[str]:
@@ -91,7 +84,8 @@ def subtitle_style(size: tuple[int, int], chars: int = LINE_CHARS) -> dict[str, 
 def subtitle_filter(size: tuple[int, int], font: str = "DejaVu Sans", chars: int = LINE_CHARS,
                     name: str = SUBS_NAME) -> str:
     """The ``subtitles`` filter for a subtitle file ``name`` in ffmpeg's working folder, drawn
-    with ``font`` from the folder ``fonts`` there (see :func:`install_subtitle_font`).
+    with ``font`` from the folder ``fonts`` there (see
+    :func:`storyreel.media.fonts.install_subtitle_font`).
 
     The names are fixed, plain names (the files are copied there), so no user path ever passes
     through filter-argument escaping.
@@ -103,28 +97,6 @@ def subtitle_filter(size: tuple[int, int], font: str = "DejaVu Sans", chars: int
         "ScaledBorderAndShadow=1"]
     return (f"subtitles=filename={name}:fontsdir={SUBS_FONTS}:"
             f"force_style='{','.join(fields)}'")
-
-
-def install_subtitle_font(work: str | Path) -> str:
-    """Put the subtitle font into ``work/fonts`` and return its family name.
-
-    DejaVu Sans Bold where the system has it; otherwise Aileron Regular, which Pillow embeds,
-    so burned subtitles never depend on fontconfig finding a font (libass draws nothing at all
-    without one). Aileron lacks accented letters and dashes; on a system with fonts, libass
-    takes those glyphs from a fallback font.
-    """
-    folder = Path(work) / SUBS_FONTS
-    folder.mkdir(parents=True, exist_ok=True)
-    for candidate in SYSTEM_FONTS:
-        if Path(candidate).is_file():
-            shutil.copyfile(candidate, folder / Path(candidate).name)
-            return "DejaVu Sans"
-    from PIL import ImageFont
-
-    font = ImageFont.load_default(size=20)
-    (folder / "Aileron-Regular.ttf").write_bytes(font.font_bytes)  # type: ignore[union-attr]
-    log.info("DejaVu Sans not found: subtitles use Aileron (embedded in Pillow)")
-    return "Aileron"
 
 
 def frame_size(aspect: str) -> tuple[int, int]:
@@ -376,3 +348,20 @@ def video_duration(path: str | Path) -> float:
     if stream is None or stream.fps <= 0:
         raise MediaError(f"{path}: no video stream with a frame rate")
     return count_frames(path) / stream.fps
+
+
+def sample_frames(path: str | Path, count: int, out_dir: str | Path) -> list[Path]:
+    """Up to ``count`` frames of a video, evenly spaced from the first to the last, decoded with
+    PyAV and saved as PNG files in ``out_dir``, in order."""
+    total = count_frames(path)
+    if total < 1:
+        raise MediaError(f"{path}: no video frames")
+    picks = sorted({round(i * (total - 1) / max(1, count - 1)) for i in range(count)})
+    out = []
+    with _open(path) as container:
+        for index, frame in enumerate(container.decode(video=0)):
+            if index in picks:
+                target = Path(out_dir) / f"{Path(path).stem}-{index:05d}.png"
+                frame.to_image().save(target, "PNG")
+                out.append(target)
+    return out

@@ -6,7 +6,11 @@ and is read by reducing it to SRT (header, NOTE blocks, identifiers and cue sett
 Cue rules (:func:`build_cues`):
 
 * a cue never spans two sentences, and starts at its first word's aligned start;
-* at most ``max_lines`` lines of at most ``max_line_chars`` characters (lines balanced);
+* at most ``max_lines`` lines of at most ``max_line_chars`` characters (lines balanced); words
+  are joined with spaces, except in scripts written without them (Chinese, Japanese), whose
+  units are characters (:func:`storyreel.text.words.join_units`), so a line breaks between
+  any two of them; right-to-left text (Arabic, Hebrew) is kept in logical order, as written:
+  the renderer (libass with FriBiDi and HarfBuzz) lays it out and shapes it;
 * at most ``max_cps`` characters per second: a cue's end is extended into the following
   silence when that is possible, else the sentence is split into more (one-line) cues;
 * cues are at least ``min_cue_s`` long where the gap to the next cue allows, and never overlap;
@@ -31,6 +35,7 @@ from typing import Any
 import srt
 
 from storyreel.core.artifacts import write_text
+from storyreel.text.words import join_units
 
 MIN_CUE_S = 0.8
 GAP_S = 0.04  # a short gap kept before the next cue when a cue is extended
@@ -78,7 +83,7 @@ def wrap(words: Sequence[str], max_chars: int, max_lines: int) -> list[str] | No
         return []
 
     def line(i: int, j: int) -> str:
-        return " ".join(words[i:j])
+        return join_units(list(words[i:j]))
 
     def fits(i: int, j: int) -> bool:
         return j - i == 1 or len(line(i, j)) <= max_chars
@@ -119,7 +124,7 @@ def partition(words: Sequence[str], parts: int, max_chars: int, max_lines: int
     def cost(i: int, j: int) -> float:
         if wrap(words[i:j], max_chars, max_lines) is None:
             return inf
-        return len(" ".join(words[i:j]))
+        return len(join_units(list(words[i:j])))
 
     # best[k][i]: the smallest longest cue when words[i:] make exactly k cues.
     best = [[inf] * (n + 1) for _ in range(parts + 1)]
@@ -145,7 +150,7 @@ def partition(words: Sequence[str], parts: int, max_chars: int, max_lines: int
 
 
 def _chars(chunk: Sequence[_Word]) -> int:
-    return len(" ".join(w.text for w in chunk))
+    return len(join_units([w.text for w in chunk]))
 
 
 def _cps(chunk: Sequence[_Word], limit_ms: int) -> float:
@@ -230,7 +235,7 @@ def build_cues(words: Iterable[Mapping[str, Any]], max_line_chars: int = 42, max
                                                                           chunk[-1].end_ms)
         end = _cue_end(chunk, limit, max_cps, int(min_cue_s * 1000))
         lines = wrap([w.text for w in chunk], max_line_chars, max_lines) or [
-            " ".join(w.text for w in chunk)]
+            join_units([w.text for w in chunk])]
         cues.append(Cue(chunk[0].start_ms / 1000, end / 1000, tuple(lines)))
     return hold_reading_speed(cues, max_cps, max(final_ms, items[-1].end_ms) / 1000)
 

@@ -8,6 +8,7 @@ missing extra becomes one :class:`MissingExtraError` line naming ``pip install
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from storyreel.core.errors import MissingExtraError, PermanentError, StoryreelError
-from storyreel.media.ffmpeg import frame_size
+from storyreel.models import families, peaks
 
 log = logging.getLogger(__name__)
 
@@ -83,60 +84,81 @@ def model_index(model: str) -> dict[str, Any]:
     return json.loads(Path(hf_hub_download(model, "model_index.json")).read_text("utf-8"))
 
 
-def family(model: str, families: dict[str, Any], what: str) -> tuple[str, Any]:
+def family(model: str, table: dict[str, Any], what: str) -> tuple[str, Any]:
     """(pipeline class name, family) of a model, from its ``model_index.json``."""
     name = str(model_index(model).get("_class_name", ""))
-    if name not in families:
+    if name not in table:
         raise StoryreelError(f"{model}: a {name or 'unknown'} pipeline is not a supported {what} "
-                             f"model; supported: {', '.join(sorted(families))}")
-    return name, families[name]
+                             f"model; supported: {', '.join(sorted(table))}")
+    return name, table[name]
 
 
 @dataclass(frozen=True)
 class Loaded:
-    """A pipeline on its device, and the family it belongs to."""
+    """A pipeline on its device, the family it belongs to and what its config says it needs."""
 
     pipe: Any
-    family: Any
+    family: families.Family
+    traits: families.Traits
     device: str
 
 
-def load_pipeline(stage: str, options: dict[str, Any], families: dict[str, Any],
+def load_pipeline(stage: str, options: dict[str, Any], table: dict[str, families.Family],
                   what: str) -> Loaded:
     """The pipeline ``options["model"]`` names (a hub id or a folder), of the class its
-    ``model_index.json`` names (one of ``families``), on the configured device and dtype; the
+    ``model_index.json`` names (one of ``table``), on the configured device and dtype; the
     load is recorded in ``logs/models/loads.jsonl``. Both diffusers backends load through here."""
     _, diffusers = require(f"{stage}/diffusers")
     started = time.perf_counter()
     device = resolve_device(options["device"])
     dtype = resolve_dtype(options["dtype"], device)
-    class_name, kind = family(options["model"], families, what)
+    class_name, kind = family(options["model"], table, what)
     pipe = getattr(diffusers, class_name).from_pretrained(options["model"], dtype=dtype)
     pipe.to(device)
     pipe.set_progress_bar_config(disable=True)
     seconds = time.perf_counter() - started
     record_load(stage, options["model"], seconds)
-    log.info("loaded %s (%s, %s) on %s as %s in %.2f s", options["model"], class_name,
-             kind.name, device, str(dtype).removeprefix("torch."), seconds)
-    return Loaded(pipe, kind, device)
+    traits = families.traits(pipe, kind)
+    log.info("loaded %s (%s, %s) on %s as %s in %.2f s: %s", options["model"], class_name,
+             kind.name, device, str(dtype).removeprefix("torch."), seconds, traits)
+    return Loaded(pipe, kind, traits, device)
+
+
+def batch_limit(options: dict[str, Any], family: families.Family) -> int | None:
+    """Shots per pipeline call: 1 for a family whose pipeline takes one at a time, else
+    ``batch`` (None: measured at the first shot, see ``storyreel.models.batching``)."""
+    return options["batch"] if family.batch else 1
+
+
+def memory_budget_mb(options: dict[str, Any], device: str) -> float:
+    """The memory the declared resources give a model: ``vram_mb`` on a GPU, else
+    ``mem_mb``."""
+    return float(options["vram_mb"] if device.startswith(("cuda", "mps")) else options["mem_mb"])
 
 
 def record_load(stage: str, model: str, seconds: float) -> None:
-    """Append one line to ``logs/models/loads.jsonl`` (how many loads a story cost)."""
+    """Append one line to ``logs/models/loads.jsonl`` (how many loads a story cost; on a
+    cluster, the batch job it happened in: loads per group job)."""
     LOADS_LOG.parent.mkdir(parents=True, exist_ok=True)
     line = json.dumps({"stage": stage, "model": model, "pid": os.getpid(),
-                       "seconds": round(seconds, 3), "time": round(time.time(), 3)})
+                       "seconds": round(seconds, 3), "time": round(time.time(), 3),
+                       "slurm_job": os.environ.get("SLURM_JOB_ID")})
     with LOADS_LOG.open("a", encoding="utf-8") as fh:
         fh.write(line + "\n")
 
 
-def count_loads(workdir: str | Path, stage: str | None = None) -> int:
+def loads(workdir: str | Path, stage: str | None = None) -> list[dict[str, Any]]:
     """Model loads recorded under ``workdir`` (of one stage, or all)."""
     path = Path(workdir) / LOADS_LOG
     if not path.exists():
-        return 0
+        return []
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-    return sum(1 for r in rows if stage is None or r["stage"] == stage)
+    return [r for r in rows if stage is None or r["stage"] == stage]
+
+
+def count_loads(workdir: str | Path, stage: str | None = None) -> int:
+    """How many model loads were recorded under ``workdir`` (of one stage, or all)."""
+    return len(loads(workdir, stage))
 
 
 def is_oom(exc: BaseException) -> bool:
@@ -166,6 +188,30 @@ def raise_oom(shot: str) -> None:
     import torch
 
     raise torch.cuda.OutOfMemoryError(f"CUDA out of memory (injected for {shot})")
+
+
+def memory_mark(device: str) -> float:
+    """Memory in use now, in MB, and a new peak from here: CUDA's allocator on a CUDA device,
+    else this process's resident memory (Linux resets its high-water mark on request)."""
+    import torch
+
+    if device.startswith("cuda"):
+        torch.cuda.reset_peak_memory_stats(device)
+        return torch.cuda.memory_allocated(device) / 2**20
+    import psutil
+
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+    return float(psutil.Process().memory_info().rss / 2**20)
+
+
+def memory_peak(device: str) -> float:
+    """The peak memory since :func:`memory_mark`, in MB."""
+    import torch
+
+    if device.startswith("cuda"):
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    return peaks.peak_rss_mb()
 
 
 def free_memory() -> None:
@@ -230,15 +276,6 @@ def with_savers(run: Any, pipe: Any, device: str, shot: str, inject: int = 0,
             attempt += 1
 
 
-def generation_size(aspect: str, resolution: int, multiple: int) -> tuple[int, int]:
-    """(width, height) at the preset's aspect, the longest side ``resolution``, each side a
-    multiple of ``multiple``."""
-    w, h = frame_size(aspect)
-    k = resolution / max(w, h)
-    return (max(multiple, round(w * k / multiple) * multiple),
-            max(multiple, round(h * k / multiple) * multiple))
-
-
 def character_sheet(plan: dict[str, Any]) -> list[str]:
     """The plan's cast descriptors, verbatim (empty for a bare shot)."""
     return [c["descriptors"] for c in plan.get("cast", [])]
@@ -259,7 +296,7 @@ def generator(seed: int) -> Any:
     return torch.Generator(device="cpu").manual_seed(int(seed) % 2**63)
 
 
-RUNTIME_KEYS = ("warm", "idle_s", "mem_mb", "vram_mb")  # how, not what: never rerun a shot
+RUNTIME_KEYS = ("warm", "idle_s", "mem_mb", "vram_mb", "batch")  # how, not what: no rerun
 MODEL_KEYS = ("model", "device", "dtype", "steps", "guidance_scale", "negative_prompt",
               "resolution", "ip_adapter", "num_frames", "native_fps", "motion_bucket_id",
               "noise_aug_strength", "decode_chunk_size")  # the diffusers backends' settings

@@ -17,6 +17,11 @@ directory to exit (they free the card) and only then switches on memory savers.
 ``--resources gpu=1`` keeps two GPU jobs apart, and the keyframes rule's higher priority runs a
 story's keyframes before its clips, so each stage's model is used in one stretch.
 
+A request names the story's other pending shots too (``peers``): the worker's backend renders
+several shots per pipeline call and keeps the others until their jobs ask
+(``storyreel.models.batching``). On SLURM, ``profiles/slurm`` groups the shot jobs so that one
+allocation, and so one worker, serves up to twelve shots of a stage.
+
 ``stages.<stage>.warm: false`` loads the model in the job itself (once per shot; the benchmark's
 baseline).
 """

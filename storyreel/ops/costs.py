@@ -1,6 +1,10 @@
 """Expected job costs for the progress model: rates per stage from earlier runs (the benchmark
 files under ``benchmarks/`` and the history in ``.snakemake/storyreel/costs.json``), else
-:data:`DEFAULT_RATES`; narration and shot lengths read from a story's artifacts."""
+:data:`DEFAULT_RATES`; narration and shot lengths read from a story's artifacts.
+
+A rate is job seconds per second of narration (per-shot stages: of shot) at 1280x720; the
+stages that draw or encode pictures scale with the frame's size (:data:`PIXEL_POWER`): a 9:16
+story's 1080x1920 frames take its shots about twice as long."""
 
 from __future__ import annotations
 
@@ -13,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from storyreel.core import pipeline
+from storyreel.core.errors import StoryreelError
 from storyreel.core.pipeline import PER_SHOT
+from storyreel.media.ffmpeg import frame_size
 
 # Until a run leaves benchmark files: the stage table's rates (seconds of job time per second
 # of narration or of shot), plus the Python start-up of a Snakemake job.
@@ -21,6 +27,30 @@ DEFAULT_RATES = {s.name: s.rate for s in pipeline.RULES}
 JOB_OVERHEAD_S = 1.0
 SHOT_S = 4.0  # narration seconds per shot, before a shot list has been seen
 HISTORY_KEEP = 200
+HD_PIXELS = 1280 * 720
+# How a stage's time grows with the frame's pixels (measured: keyframes and clips in
+# proportion, post's edit and encode with about the square root).
+PIXEL_POWER = {**dict.fromkeys(PER_SHOT, 1.0), pipeline.FINAL.name: 0.5}
+
+
+def frame_scale(aspect: str | None) -> float:
+    """The frame's pixels against 1280x720 (1 when the aspect is unknown)."""
+    try:
+        w, h = frame_size(str(aspect or "16:9"))
+    except StoryreelError:
+        return 1.0
+    return w * h / HD_PIXELS
+
+
+def size_factor(rule: str, scale: float) -> float:
+    """How much longer ``rule`` takes at ``scale`` times the pixels of 1280x720."""
+    return scale ** PIXEL_POWER.get(rule, 0.0)
+
+
+def story_scale(workdir: Path, story: str) -> float:
+    """A story's frame scale from its idea.json (the aspect it was made at)."""
+    idea = _json(pipeline.path(pipeline.story_dir(workdir, story), pipeline.NAMES[0]))
+    return frame_scale(idea.get("aspect") if isinstance(idea, dict) else None)
 
 
 def _bench_seconds(path: Path) -> float | None:
@@ -79,17 +109,19 @@ def harvest(workdir: Path, only: set[Path] | None = None) -> dict[str, list[floa
             if seconds is None or not wanted(tsv) or not isinstance(meta, dict) or not meta.get(
                     "duration_s"):
                 continue
-            length = float(meta["duration_s"])
+            length = float(meta["duration_s"]) * size_factor(stage, story_scale(workdir,
+                                                                                 tsv.stem))
             rates.setdefault(stage, []).append(max(seconds - JOB_OVERHEAD_S, 0.0) / length)
         if stage in PER_SHOT:
             for story_dir in (p for p in folder.iterdir() if p.is_dir()):
                 lengths = shot_lengths(workdir, story_dir.name)
+                size = size_factor(stage, story_scale(workdir, story_dir.name))
                 for tsv in story_dir.glob("*.tsv"):
                     seconds = _bench_seconds(tsv)
                     if seconds is None or tsv.stem not in lengths or not wanted(tsv):
                         continue
                     rates.setdefault(stage, []).append(
-                        max(seconds - JOB_OVERHEAD_S, 0.0) / lengths[tsv.stem])
+                        max(seconds - JOB_OVERHEAD_S, 0.0) / (lengths[tsv.stem] * size))
     results = workdir / pipeline.RESULTS
     if results.is_dir() and only is None:
         for story_dir in results.iterdir():
@@ -145,9 +177,11 @@ class Costs:
                 costs.from_history.add(stage)
         return costs
 
-    def job(self, rule: str, length_s: float) -> float:
-        """Expected seconds of one job of ``rule`` for ``length_s`` of narration (or shot)."""
-        return JOB_OVERHEAD_S + self.rates.get(rule, 0.05) * max(length_s, 0.0)
+    def job(self, rule: str, length_s: float, scale: float = 1.0) -> float:
+        """Expected seconds of one job of ``rule`` for ``length_s`` of narration (or shot), at
+        ``scale`` times the pixels of 1280x720."""
+        return JOB_OVERHEAD_S + self.rates.get(rule, 0.05) * max(length_s, 0.0) * size_factor(
+            rule, scale)
 
     def shots(self, narration_s: float) -> int:
         return max(1, round(narration_s * self.shots_per_s))

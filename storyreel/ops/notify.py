@@ -22,7 +22,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from storyreel.core import pipeline
+from storyreel.ops import summary
+from storyreel.ops.summary import SUMMARY
 
 ENV = "STORYREEL_NOTIFY_URLS"
 
@@ -32,29 +33,13 @@ def destinations(environ: dict[str, str] | None = None) -> list[str]:
     return [u for u in re.split(r"[\s,]+", text) if u]
 
 
-def summary(workdir: Path) -> list[dict[str, Any]]:
-    """Per-story lines: reliability's logs/summary.json when present, else the files on disk."""
-    data = None
+def read_summary(workdir: Path) -> dict[str, Any] | None:
+    """The run's summary (:mod:`storyreel.ops.summary`, ``logs/summary.json``)."""
     try:
-        data = json.loads((workdir / "logs" / "summary.json").read_text(encoding="utf-8"))
+        data = json.loads((workdir / SUMMARY).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        data = None
-    if isinstance(data, dict) and isinstance(data.get("stories"), list):
-        return [_from_summary(workdir, s) for s in data["stories"] if isinstance(s, dict)]
-    from storyreel.ops import status as st
-
-    lines = []
-    for s in st.collect(workdir):
-        item: dict[str, Any] = {"story": s.story, "state": s.state, "reached": s.reached}
-        final = pipeline.path(pipeline.story_dir(workdir, s.story), pipeline.FINAL.name)
-        if s.state == "finished" and final.exists():
-            item["final"] = str(final.relative_to(workdir))
-            item["mb"] = round(final.stat().st_size / 2**20, 1)
-        if s.failure and s.state != "finished":
-            item["failure"] = f"{s.failure['stage']}: {s.failure['message']}"
-            item["log"] = s.failure["log"]
-        lines.append(item)
-    return lines
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("stories"), list) else None
 
 
 # storyreel.ops.summary's status -> the words of a notification
@@ -62,38 +47,34 @@ STATES = {"done": "finished", "degraded": "finished (degraded)", "failed": "fail
           "incomplete": "incomplete"}
 
 
-def _from_summary(workdir: Path, entry: dict[str, Any]) -> dict[str, Any]:
-    """One story of logs/summary.json (storyreel.ops.summary) as a notification line's fields."""
-    item: dict[str, Any] = {"story": entry.get("story"),
-                            "state": STATES.get(entry.get("status", ""), "?"),
-                            "reached": entry.get("stage")}
+def _line(workdir: Path, entry: dict[str, Any]) -> str:
+    """One story of the summary as a notification line."""
+    line = f"{entry.get('story')}: {STATES.get(entry.get('status', ''), '?')}"
+    if entry.get("stage"):
+        line += f" (reached {entry['stage']})"
     final = entry.get("final")
     if final and (workdir / final).exists():
-        item["final"] = final
-        item["mb"] = round((workdir / final).stat().st_size / 2**20, 1)
+        line += f" → {final} ({round((workdir / final).stat().st_size / 2**20, 1)} MB)"
     if entry.get("status") == "failed":
-        item["failure"] = f"{entry.get('stage')}: {entry.get('error')}"
-        item["log"] = entry.get("log")
-    return item
+        line += f"; failed at {entry.get('stage')}: {entry.get('error')}; log {entry.get('log')}"
+    if entry.get("retried"):
+        line += f"; retried: {', '.join(entry['retried'])}"
+    if entry.get("flagged"):
+        line += f"; flagged: {'; '.join(entry['flagged'])}"
+    return line
 
 
-def message(workdir: Path, ok: bool) -> tuple[str, str]:
-    """(title, body) of the notification."""
-    stories = summary(workdir)
+def message(workdir: Path) -> tuple[str, str, bool]:
+    """(title, body, ok) of the notification: the run's summary, as the console showed it."""
+    data = read_summary(workdir)
+    if data is None:
+        return (f"storyreel: run ended in {workdir.name}",
+                f"no summary ({SUMMARY.as_posix()} is missing)", False)
+    ok = bool(data.get("ok"))
     title = f"storyreel: run {'finished' if ok else 'FAILED'} in {workdir.name}"
-    body = []
-    for s in stories:
-        line = f"{s.get('story')}: {s.get('state', '?')}"
-        if s.get("reached"):
-            line += f" (reached {s['reached']})"
-        if s.get("final"):
-            line += f" → {s['final']} ({s.get('mb', '?')} MB)"
-        if s.get("failure"):
-            line += f"; failed at {s['failure']}"
-        if s.get("log"):
-            line += f"; log {s['log']}"
-        body.append(line)
-    return title, "\n".join(body) or "(no stories)"
+    body = [summary.head(data)] + [_line(workdir, s) for s in data["stories"]
+                                   if isinstance(s, dict)]
+    return title, "\n".join(body), ok
 
 
 def send(title: str, body: str, ok: bool, urls: list[str]) -> list[str]:
@@ -126,13 +107,13 @@ def send(title: str, body: str, ok: bool, urls: list[str]) -> list[str]:
     return problems
 
 
-def finished(workdir: Path, ok: bool) -> None:
-    """Called by the Snakefile's onsuccess/onerror. Never raises."""
+def finished(workdir: Path) -> None:
+    """Called by the Snakefile's onsuccess/onerror, after the summary. Never raises."""
     urls = destinations()
     if not urls:
         return
     try:
-        title, body = message(workdir, ok)
+        title, body, ok = message(workdir)
         problems = send(title, body, ok, urls)
     except Exception as exc:  # noqa: BLE001
         problems = [f"notification not sent ({type(exc).__name__})"]

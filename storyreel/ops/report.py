@@ -147,7 +147,7 @@ def main_stagetable(smk: Any, job: JobContext) -> None:
     table and the shot list here, not handed over as params: params that depend on a checkpoint
     are unknown while Snakemake builds the DAG, which made every no-op run rerun the target."""
     shots = [s["id"] for s in read_json(smk.input.shotlist, "shotlist")["shots"]]
-    vision = bool(smk.config["stages"]["vision"]["enabled"])
-    files = pipeline.job_files(pipeline.benchmark_of, str(job.story), shots, vision, final=True)
+    files = pipeline.job_files(pipeline.benchmark_of, str(job.story), shots,
+                               smk.config["stages"], final=True)
     benchmarks = {k: [v] if isinstance(v, str) else list(v) for k, v in files.items()}
     stage_table(Path(smk.input.manifest), benchmarks, Path(smk.output.html))

@@ -1,9 +1,11 @@
 """Each story's state from the artifacts on disk, without running anything (``storyreel status``).
 
-For every story (those in ``results/`` and those listed in the stories file) it reports the last
-stage whose outputs are all there, which stages are stale (an output older than what it is made
-from), outputs a killed run left incomplete (Snakemake's ``.snakemake/incomplete`` records), and
-the last failure with the path of its log.
+For every story (those in ``results/`` and those listed in the stories file the run uses: the
+same ``--config``/``--configfile`` as ``storyreel run``) it reports the last stage whose outputs
+are all there, which stages are stale (an output older than what it is made from), outputs
+Snakemake recorded as being written (by the run working now when one holds the directory's lock
+and its process is alive, else left incomplete by a killed run), and the last failure with the
+path of its log.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from storyreel.core import pipeline
+from storyreel.ops import runconfig
+from storyreel.recovery.resume import other_snakemake_running
 
 KEEP = {a.path for s in (pipeline.FINAL, *pipeline.REPORTS) for a in s.artifacts}
 FAILURE = re.compile(r"\b(ERROR|CRITICAL)\b|Traceback \(most recent call last\)")
@@ -38,20 +40,32 @@ class StoryStatus:
         return dict(self.__dict__)
 
 
-def story_ids(workdir: Path) -> list[str]:
-    """Stories in ``results/`` and in the workdir's stories file, in file order first."""
-    ids: dict[str, None] = {}
-    for path in (workdir / "config" / "config.yaml",):
-        try:
-            config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            stories_file = workdir / config.get("stories", "config/stories.yaml")
-            for entry in (yaml.safe_load(stories_file.read_text(encoding="utf-8")) or {}).get(
-                    "stories", []):
-                if isinstance(entry, dict) and isinstance(entry.get("id"), str):
-                    ids.setdefault(entry["id"], None)
-        except (OSError, yaml.YAMLError, AttributeError, TypeError):
-            pass
-    results = workdir / "results"
+@dataclass(frozen=True)
+class Run:
+    """Whether a Snakemake run holds the working directory now."""
+
+    live: bool  # a Snakemake process works in the directory
+    locked: bool  # Snakemake's lock is there (a killed run leaves it)
+
+    @classmethod
+    def of(cls, workdir: Path) -> Run:
+        locks = workdir / ".snakemake" / "locks"
+        locked = locks.is_dir() and any(locks.iterdir())
+        return cls(locked and other_snakemake_running(workdir), locked)
+
+    def line(self) -> str | None:
+        if self.live:
+            return "a run is working here now: outputs being written are its own"
+        if self.locked:
+            return "a killed run left its lock here: `storyreel resume` removes it and goes on"
+        return None
+
+
+def story_ids(workdir: Path, configfiles: tuple[str, ...] = (),
+              config: tuple[str, ...] = ()) -> list[str]:
+    """Stories in the run's stories file (in file order) and in ``results/``."""
+    ids: dict[str, None] = dict.fromkeys(runconfig.story_ids(workdir, configfiles, config))
+    results = workdir / pipeline.RESULTS
     if results.is_dir():
         for path in sorted(results.iterdir()):
             if path.is_dir() and not path.name.startswith("."):
@@ -117,12 +131,16 @@ def last_failure(workdir: Path, story: str, after: dict[str, float]) -> dict[str
     return best[1] if best else None
 
 
-def vision_enabled(workdir: Path) -> bool:
+def stage_settings(workdir: Path, configfiles: tuple[str, ...] = (),
+                   config: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The run's stage settings (the config as ``run`` would merge it, defaults filled in);
+    the defaults when it is invalid."""
+    from storyreel.core.config import load_config
+
     try:
-        config = yaml.safe_load((workdir / "config" / "config.yaml").read_text(encoding="utf-8"))
-        return bool(config["stages"]["vision"].get("enabled", True))
-    except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError):
-        return True
+        return runconfig.load(workdir, configfiles, config)["stages"]
+    except Exception:  # noqa: BLE001 (status reads what it can)
+        return load_config({})["stages"]
 
 
 def _older(path: Path, than: Path) -> bool:
@@ -132,8 +150,10 @@ def _older(path: Path, than: Path) -> bool:
         return False
 
 
-def story_status(workdir: Path, story: str, incomplete: list[str] | None = None) -> StoryStatus:
+def story_status(workdir: Path, story: str, incomplete: list[str] | None = None,
+                 settings: dict[str, Any] | None = None, live: bool = False) -> StoryStatus:
     folder = pipeline.story_dir(workdir, story)
+    settings = settings if settings is not None else stage_settings(workdir)
     status = StoryStatus(story)
     shots = _shots(folder)
     status.shots = len(shots)
@@ -151,11 +171,12 @@ def story_status(workdir: Path, story: str, incomplete: list[str] | None = None)
             newest[stage.name] = max(mtimes)
         else:
             status.stages[stage.name] = "missing"
-    vision = vision_enabled(workdir) or pipeline.path(folder, "vision").exists()
-    if not vision:
-        status.stages["vision"] = "off"
+    for stage in pipeline.STAGES:  # an optional stage that does not run, and has not run
+        if not pipeline.runs(stage, settings) and status.stages[stage.name] == "missing":
+            status.stages[stage.name] = "off"
+    runs = {s.name: {"enabled": status.stages[s.name] != "off"} for s in pipeline.STAGES}
     for stage in pipeline.STAGES:
-        source = pipeline.upstream_of(stage.name, vision)
+        source = pipeline.upstream_of(stage.name, runs)
         if stage.per_shot and source and pipeline.stage(source).per_shot:
             # each shot's file against the same shot's file of the stage it is made from
             if any(_older(pipeline.path(folder, stage.name, shot=s),
@@ -169,6 +190,8 @@ def story_status(workdir: Path, story: str, incomplete: list[str] | None = None)
     status.failure = last_failure(workdir, story, newest)
     if (folder / pipeline.ARCHIVED).exists():
         status.state = "archived"
+    elif live and status.incomplete:
+        status.state = "running"
     elif status.stages.get(pipeline.FINAL.name) == "done" and not status.stale \
             and not status.incomplete:
         status.state = "finished"
@@ -179,15 +202,21 @@ def story_status(workdir: Path, story: str, incomplete: list[str] | None = None)
     return status
 
 
-def collect(workdir: Path, stories: list[str] | None = None) -> list[StoryStatus]:
+def collect(workdir: Path, stories: list[str] | None = None, configfiles: tuple[str, ...] = (),
+            config: tuple[str, ...] = (), run: Run | None = None) -> list[StoryStatus]:
     incomplete = incomplete_outputs(workdir)
-    return [story_status(workdir, s, incomplete) for s in (stories or story_ids(workdir))]
+    settings = stage_settings(workdir, configfiles, config)
+    live = bool(run and run.live)
+    return [story_status(workdir, s, incomplete, settings, live)
+            for s in (stories or story_ids(workdir, configfiles, config))]
 
 
-def render(statuses: list[StoryStatus]) -> str:
+def render(statuses: list[StoryStatus], run: Run | None = None) -> str:
     if not statuses:
         return "no stories here (no results/ and no config/stories.yaml)"
-    lines = []
+    lines = [run.line()] if run is not None and run.line() else []
+    written = "being written by the run" if run is not None and run.live else \
+        "left incomplete by a killed run"
     for st in statuses:
         done = sum(v == "done" for v in st.stages.values())
         total = sum(v != "off" for v in st.stages.values())
@@ -202,7 +231,7 @@ def render(statuses: list[StoryStatus]) -> str:
         if st.stale:
             lines.append(f"  stale (older than what they are made from): {', '.join(st.stale)}")
         if st.incomplete:
-            lines.append(f"  left incomplete by a killed run: {', '.join(st.incomplete)}")
+            lines.append(f"  {written}: {', '.join(st.incomplete)}")
         if st.failure:
             lines.append(f"  last failure: {st.failure['stage']}: {st.failure['message']}")
             lines.append(f"    log: {st.failure['log']}")

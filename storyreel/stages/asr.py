@@ -1,13 +1,19 @@
 """ASR stage: word timings by forced alignment, an intelligibility check, and subtitles.
 
+The story's language picks the aligner (:func:`storyreel.core.languages.pick_aligner`): the
+configured backend when it knows the language, else the first of ``fallback`` that does
+(``voice``: the word timings the voice reported, for any language its voices speak).
+
 1. Each sentence's text is force-aligned against its own stretch of the narration (from the
    sentence boundaries in ``voice.json``, with a small margin), which keeps utterances short
    and robust however long the narration. When a sentence cannot be aligned its words are
-   spread over its span in proportion to their length and marked ``aligned: false``.
+   spread over its span in proportion to their length and marked ``aligned: false``. In
+   scripts written without spaces (Chinese, Japanese) every character is a unit of its own.
 2. Free recognition of each sentence gives what a listener would hear; the word error rate
    (WER) against the script flags the narration (or fails the job with ``on_wer_fail: fail``)
-   when it is above ``wer_threshold``.
-3. Subtitles (SRT and WebVTT) are built from the word timings (see
+   when it is above ``wer_threshold``. An aligner that hears nothing leaves it not measured.
+3. Subtitles (SRT and WebVTT) are built from the word timings, with the line length and
+   reading speed of the story's language (``cue_limits``; see
    :mod:`storyreel.media.subtitles`).
 """
 
@@ -21,13 +27,13 @@ import jiwer
 import numpy as np
 
 from storyreel.backends.asr import AsrBackend
-from storyreel.core import registry
+from storyreel.core import languages, registry
 from storyreel.core.artifacts import read_json, write_json
-from storyreel.core.errors import StoryreelError
+from storyreel.core.errors import ConfigError, StoryreelError
 from storyreel.job.context import JobContext
 from storyreel.media.audio import Audio, read_wav, segment
 from storyreel.media.subtitles import build_cues, write_srt, write_vtt
-from storyreel.text.words import normalised_words, written_words
+from storyreel.text.words import normalised_words, written_units
 
 log = logging.getLogger(__name__)
 
@@ -70,14 +76,21 @@ def distribute(words: list[str], start: float, end: float) -> list[tuple[float, 
     return [(float(edges[i]), float(edges[i + 1])) for i in range(len(words))]
 
 
-def align_sentence(aligner: AsrBackend, audio: Audio, text: str, start: float, end: float,
-                   margin: float) -> tuple[list[str], list[tuple[float, float]], bool]:
-    """Written words of one sentence, their times in the narration, and whether aligned."""
-    words = written_words(text)
-    parts = [normalised_words(w) for w in words]
+def align_sentence(aligner: AsrBackend, audio: Audio, sentence: dict[str, Any], margin: float,
+                   timed: bool = False
+                   ) -> tuple[list[str], list[tuple[float, float]], bool]:
+    """Written units of one sentence (voice.json's record), their times in the narration, and
+    whether aligned. ``timed``: the aligner reads the voice's word timings and takes the
+    written units; an audio aligner takes their dictionary words."""
+    text, start, end = sentence["text"], float(sentence["start"]), float(sentence["end"])
+    words = written_units(text)
+    parts = [[w] for w in words] if timed else [normalised_words(w) for w in words]
     flat = [p for part in parts for p in part]
     offset = max(0.0, start - margin)
-    spans = aligner.align(segment(audio, offset, end + margin), audio.sample_rate, flat)
+    record = {**sentence, "words": [{**w, "start": float(w["start"]) - offset,
+                                     "end": float(w["end"]) - offset}
+                                    for w in sentence.get("words") or []]}
+    spans = aligner.align(segment(audio, offset, end + margin), audio.sample_rate, flat, record)
     if spans is None or len(spans) != len(flat) or any(not p for p in parts):
         log.warning("sentence '%s' could not be aligned; word times interpolated", text)
         return words, distribute(words, start, end), False
@@ -112,16 +125,16 @@ def _margins(spans: list[dict[str, Any]], duration: float) -> list[float]:
     return out
 
 
-def align_narration(aligner: AsrBackend, audio: Audio, meta: dict[str, Any]
-                    ) -> tuple[list[dict[str, Any]], list[str]]:
-    """Word timings of the whole narration, and what free recognition heard per sentence."""
+def align_narration(aligner: AsrBackend, audio: Audio, meta: dict[str, Any],
+                    timed: bool = False) -> tuple[list[dict[str, Any]], list[str | None]]:
+    """Word timings of the whole narration, and what free recognition heard per sentence
+    (None where the aligner hears nothing)."""
     words: list[dict[str, Any]] = []
-    heard: list[str] = []
+    heard: list[str | None] = []
     sentences = meta["sentences"]
     for sentence, margin in zip(sentences, _margins(sentences, audio.duration_s), strict=True):
         start, end = float(sentence["start"]), float(sentence["end"])
-        texts, times, aligned = align_sentence(aligner, audio, sentence["text"], start, end,
-                                               margin)
+        texts, times, aligned = align_sentence(aligner, audio, sentence, margin, timed)
         words.extend({"text": t, "start": round(s, 3), "end": round(e, 3),
                       "sentence": sentence["id"], "aligned": aligned}
                      for t, (s, e) in zip(texts, times, strict=True))
@@ -143,22 +156,29 @@ def check_inputs(revised: dict[str, Any], meta: dict[str, Any]) -> None:
 
 
 def words_document(revised: dict[str, Any], meta: dict[str, Any], backend: str,
-                   words: list[dict[str, Any]], heard: list[str],
+                   words: list[dict[str, Any]], heard: list[str | None],
                    options: dict[str, Any]) -> dict[str, Any]:
-    """The ``words.json`` document, with the WER check applied."""
-    reference = normalised_words(" ".join(s["text"] for s in meta["sentences"]))
-    hypothesis = normalised_words(" ".join(heard))
-    value = word_error_rate(reference, hypothesis)
+    """The ``words.json`` document, with the WER check applied (not measured when the aligner
+    heard nothing)."""
+    language = str(revised["language"])
+    reference = normalised_words(" ".join(s["text"] for s in meta["sentences"]), language)
     threshold = float(options["wer_threshold"])
-    status = wer_status(value, threshold, str(options["on_wer_fail"]))
+    value: float | None = None
+    status = "not_measured"
+    if any(h is not None for h in heard):
+        value = word_error_rate(reference, normalised_words(" ".join(h or "" for h in heard),
+                                                            language))
+        status = wer_status(value, threshold, str(options["on_wer_fail"]))
     doc = {
         "story": revised["story"],
         "backend": backend,
+        "language": language,
         "duration_s": float(meta["duration_s"]),
         "words": words,
         "sentences": [{"id": s["id"], "scene": s["scene"], "start": s["start"],
                        "end": s["end"]} for s in meta["sentences"]],
-        "wer": {"value": round(value, 3), "threshold": threshold, "status": status,
+        "wer": {"value": None if value is None else round(value, 3), "threshold": threshold,
+                "status": status,
                 "reference_words": len(reference), "heard": " ".join(h for h in heard if h)},
     }
     return doc
@@ -173,29 +193,42 @@ def model_usage(aligner: Any) -> dict[str, Any] | None:
     return {"name": str(getattr(aligner, "model_name", "")), **usage()}
 
 
+def cue_limits(options: dict[str, Any], language: str) -> tuple[int, float]:
+    """(characters per line, characters per second) of subtitles in ``language``: its entry in
+    ``cue_limits`` (or its language's), else ``max_line_chars`` and ``max_cps``."""
+    limits = {k.lower(): v for k, v in options["cue_limits"].items()}
+    own = next((limits[p] for p in languages.prefixes(language) if p in limits), {})
+    return (int(own.get("max_line_chars", options["max_line_chars"])),
+            float(own.get("max_cps", options["max_cps"])))
+
+
 def run_asr(revised: dict[str, Any], meta: dict[str, Any], wav_path: str | Path,
             options: dict[str, Any], words_path: str | Path, srt_path: str | Path,
             vtt_path: str | Path) -> dict[str, Any]:
     """Align, check and write ``words.json`` and the subtitles; return the words document."""
     check_inputs(revised, meta)
-    backend = str(options["backend"])
-    aligner = registry.create("asr", options)
-    if hasattr(aligner, "language"):
-        aligner.language = revised.get("language")
-    words, heard = align_narration(aligner, read_wav(wav_path), meta)
+    language = str(revised["language"])
+    try:
+        backend = languages.pick_aligner(language, options, str(meta["backend"]))
+    except ValueError as exc:
+        raise ConfigError(f"asr: {exc}") from None
+    aligner = registry.create("asr", {**options, "backend": backend, "language": language})
+    timed = registry.spec("asr", backend).word_timings
+    words, heard = align_narration(aligner, read_wav(wav_path), meta, timed)
     doc = words_document(revised, meta, backend, words, heard, options)
     usage = model_usage(aligner)
     if usage:
         doc["model"] = usage
-    cues = build_cues(words, int(options["max_line_chars"]), int(options["max_lines"]),
-                      float(options["max_cps"]),
+    line_chars, cps = cue_limits(options, language)
+    cues = build_cues(words, line_chars, int(options["max_lines"]), cps,
                       duration_s=doc["duration_s"])
     write_json(words_path, doc, "words")
     write_srt(srt_path, cues)
     write_vtt(vtt_path, cues)
     unaligned = sum(not w["aligned"] for w in words)
-    log.info("%s: %d words (%d interpolated), WER %.3f (%s), %d cues", revised["story"],
-             len(words), unaligned, doc["wer"]["value"], doc["wer"]["status"], len(cues))
+    log.info("%s: %d words (%d interpolated) aligned by asr/%s, WER %s (%s), %d cues",
+             revised["story"], len(words), unaligned, backend, doc["wer"]["value"],
+             doc["wer"]["status"], len(cues))
     return doc
 
 

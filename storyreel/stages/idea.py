@@ -3,7 +3,8 @@
 Markup is stripped, whitespace collapsed (paragraph breaks kept for full texts), and the idea
 classified: a *premise* (at most ``premise_max_words`` words, one paragraph) is expanded by the
 script stage; anything longer is a *full text*, used verbatim. A title is derived when none is
-given, and the language is checked with a stop-word heuristic.
+given. The language is the story's, as validation settled it (given, the config's default, or
+detected: :mod:`storyreel.core.languages`).
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import re
 from typing import Any
 
 from storyreel import text as tx
+from storyreel.core import languages
 from storyreel.core.artifacts import write_json
 from storyreel.job.context import JobContext
+from storyreel.text import locales
 
 log = logging.getLogger(__name__)
 
@@ -23,10 +26,7 @@ TITLE_MAX_WORDS = 6
 
 def classify(text: str, premise_max_words: int) -> str:
     """``premise`` for one short paragraph, else ``text``."""
-    paragraphs = tx.split_paragraphs(text)
-    if len(paragraphs) <= 1 and tx.word_count(text) <= premise_max_words:
-        return "premise"
-    return "text"
+    return "premise" if languages.is_premise(text, premise_max_words) else "text"
 
 
 def derive_title(text: str) -> str:
@@ -50,6 +50,14 @@ def derive_title(text: str) -> str:
                              else phrase)
     words = tx.tokenize(first_sentence)[:TITLE_MAX_WORDS]
     return tx.title_case(" ".join(words)) if words else "Untitled"
+
+
+def first_words(sentence: str) -> str:
+    """A title from a sentence in another language than English: its first words (its first
+    characters in a script written without spaces), without the end mark."""
+    units = tx.written_units(sentence.rstrip(locales.TERMINATORS))
+    return tx.join_units(units[:TITLE_MAX_WORDS * (2 if languages.SPACELESS.search(
+        sentence) else 1)]).rstrip(",;:\u3001\uff0c") or "Untitled"
 
 
 _LEADING_HEADING = re.compile(r"^\s*#{1,6}\s+(.+?)\s*#*\s*(?:\n|$)")
@@ -76,13 +84,13 @@ def normalise_idea(entry: dict[str, Any], options: dict[str, Any]) -> dict[str, 
     kind = classify(clean, int(options["premise_max_words"]))
     if kind == "premise":
         clean = " ".join(clean.split())
-    sentences = tx.split_sentences(tx.split_paragraphs(clean)[0]) if clean else []
-    title = entry.get("title") or heading or derive_title(clean)
     language = entry.get("language") or "en"
-    detected = tx.detect_language(clean)
-    if detected and detected != language:
-        log.warning("story %s: the idea looks like '%s' but the story's language is '%s'",
-                    entry["id"], detected, language)
+    english = languages.primary(language) == "en"
+    first = tx.split_paragraphs(clean)[0] if clean else ""
+    sentences = (tx.split_sentences(first) if english
+                 else locales.split_local_sentences(first, language)) if clean else []
+    title = entry.get("title") or heading or (derive_title(clean) if english else
+                                              first_words(sentences[0] if sentences else clean))
     return {
         "story": entry["id"],
         "title": " ".join(str(title).split()),
@@ -90,7 +98,7 @@ def normalise_idea(entry: dict[str, Any], options: dict[str, Any]) -> dict[str, 
         "premise": clean if kind == "premise" else (sentences[0] if sentences else clean),
         "text": clean if kind == "text" else None,
         "language": language,
-        "detected_language": detected,
+        "detected_language": entry.get("detected_language"),
         "duration_s": float(entry["duration_s"]),
         "aspect": entry.get("aspect") or "16:9",
         "style": entry.get("style") or "storybook",

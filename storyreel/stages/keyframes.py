@@ -15,13 +15,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from storyreel.core import registry
+from storyreel.core import pipeline, registry
 from storyreel.core.artifacts import read_json
 from storyreel.core.types import ShotPlan
 from storyreel.job.context import JobContext
 from storyreel.job.fallback import record, with_fallback
 from storyreel.models import worker
 from storyreel.models.diffusion import injected_ooms, job_options
+from storyreel.stages import candidates
 
 log = logging.getLogger(__name__)
 
@@ -46,22 +47,45 @@ def shot_plan(smk: Any) -> ShotPlan:
                      read_json(smk.input.idea, "idea"), float(smk.params.crossfade_s))
 
 
+def pending_peers(smk: Any, job: JobContext, plan: ShotPlan) -> list[dict[str, Any]]:
+    """The story's other shots whose output of this stage is not made yet (for clips: whose
+    keyframe is), with their plans: a warm worker may render them in the same pipeline call
+    and keep them until their own jobs ask (``storyreel.models.batching``)."""
+    folder = Path(smk.input.plan).parent
+    story = Path(smk.output[0]).parents[1]
+    vision = bool(smk.config["stages"]["vision"]["enabled"])
+    idea = read_json(smk.input.idea, "idea")
+    peers = []
+    for shot in pipeline.shot_ids_in(folder):
+        png = pipeline.path(story, "keyframes", shot=shot)
+        if shot == plan["id"] or pipeline.path(story, job.stage, shot=shot).exists() or (
+                job.stage == "video" and not png.exists()):
+            continue
+        peer = read_plan(folder / f"{shot}.json", vision, idea, float(smk.params.crossfade_s))
+        peers.append({"plan": peer, "png": str(png.resolve()),
+                      "inject_oom": injected_ooms(job.stage, shot)})
+    return peers
+
+
 def render_shot(job: JobContext, options: dict[str, Any], method: str,
-                kwargs: dict[str, Any], here: Callable[[Any], dict[str, Any]]
-                ) -> dict[str, Any]:
+                kwargs: dict[str, Any], here: Callable[[Any], dict[str, Any]],
+                peers: Callable[[], list[dict[str, Any]]] | None = None) -> dict[str, Any]:
     """One shot of a per-shot stage through its configured backend, then its fallbacks.
 
     A backend that holds a model renders in the stage's warm worker (``storyreel.models.worker``:
     ``method(**kwargs)``), any other here (``here(backend)``); when a shot runs out of GPU
     memory even with its memory savers, it falls back to the next backend of ``fallback``, and
     a shot that only the memory savers could render is flagged (``storyreel.job.fallback``).
+    ``peers()`` (:func:`pending_peers`, asked only for a model's worker) go with the shot.
     Returns what the backend reported (and ``oom``, the out-of-memory message or None).
     """
     def call(name: str) -> dict[str, Any]:
         opts = {**options, "backend": name}
         if registry.spec(job.stage, name).gpu:
             inject = injected_ooms(job.stage, str(job.shot))
-            return worker.call(job.stage, opts, method, {**kwargs, "inject_oom": inject},
+            return worker.call(job.stage, opts, method,
+                               {**kwargs, "inject_oom": inject,
+                                "peers": peers() if peers else []},
                                job.observe)
         return {**here(registry.create(job.stage, opts)), "oom": None}
 
@@ -73,18 +97,34 @@ def render_shot(job: JobContext, options: dict[str, Any], method: str,
 
 
 def render_keyframe(plan: ShotPlan, out: str | Path, options: dict[str, Any],
-                    job: JobContext | None = None) -> float:
+                    job: JobContext | None = None,
+                    peers: Callable[[], list[dict[str, Any]]] | None = None) -> float:
     """Render one keyframe PNG with the configured backend; returns the seconds it took."""
     started = time.perf_counter()
     job = job or JobContext.alone("keyframes", plan["story"], plan["id"])
     render_shot(job, options, "save_shot", {"plan": plan, "path": str(Path(out).resolve())},
-                lambda backend: {"size": backend.save(plan, out)})
+                lambda backend: {"size": backend.save(plan, out)}, peers)
     return time.perf_counter() - started
 
 
 def main(smk: Any, job: JobContext) -> None:
-    """Snakemake entry point (rule ``keyframes``)."""
+    """Snakemake entry point (rule ``keyframes``): one picture, or the best of several
+    (:mod:`storyreel.stages.candidates`) when candidates or a quality gate are asked for."""
     plan = shot_plan(smk)
     options = job_options(dict(smk.params.options), dict(smk.config), "keyframes")
-    seconds = render_keyframe(plan, smk.output.png, options, job)
-    log.info("keyframe %s rendered in %.2f s", plan["id"], seconds)
+    scorer = dict(smk.params.scorer)
+    if not candidates.wanted(options, scorer):
+        seconds = render_keyframe(plan, smk.output.png, options, job,
+                                  lambda: pending_peers(smk, job, plan))
+        log.info("keyframe %s rendered in %.2f s", plan["id"], seconds)
+        return
+    scorer = job_options(scorer, dict(smk.config), "score")
+
+    def embed(method: str, items: list[str]) -> list[list[float]]:
+        key = "paths" if method == "embed_images" else "texts"
+        return worker.call("score", scorer, method, {key: items}, job.observe)
+
+    record = candidates.choose(plan, smk.output.png, options, scorer,
+                               lambda p, path: render_keyframe(p, path, options, job), embed, job)
+    log.info("keyframe %s: kept seed %d of %d candidates%s", plan["id"], record["kept"],
+             len(record["candidates"]), " (flagged: below the gate)" if record["flagged"] else "")

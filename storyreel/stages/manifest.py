@@ -136,5 +136,8 @@ def build_manifest(story_dir: Path, idea: dict[str, Any], provenance: dict[str, 
         "timings": read_benchmarks(benchmarks, peaks),
         "quality": quality,
         "poster_shot": poster_shot_id,
+        "language": {"tag": idea["language"], "detected": idea.get("detected_language"),
+                     "voice": f"{used['voice']['backend']}/{used['voice']['voice']}",
+                     "aligner": used["asr"]["backend"]},
         "degradations": list(degradations or []),
     }

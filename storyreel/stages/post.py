@@ -21,7 +21,9 @@ from storyreel.job import fallback
 from storyreel.job.context import JobContext
 from storyreel.media import ffmpeg
 from storyreel.media.quality import check_quality, measure
+from storyreel.stages import candidates
 from storyreel.stages.manifest import build_manifest
+from storyreel.stages.score import flagged
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +127,13 @@ def main(smk: Any, job: JobContext) -> None:
                               {shot["id"] for shot in shotlist["shots"]},
                               dict(getattr(smk.params, "peaks", {})),
                               degradations(Path(smk.output.manifest).parent, shotlist, meta))
+    scores = list(getattr(smk.input, "scores", []))
+    if scores:  # a scorer ran: the story's scores, its flags and the keyframes' candidates
+        manifest["scores"] = {**read_json(scores[0], "scores"),
+                              "flagged": flagged(read_json(scores[0], "scores"))}
+        manifest["scores"].pop("story")
+        manifest["candidates"] = candidates.gather(Path(smk.output.manifest).parent,
+                                                   {shot["id"] for shot in shotlist["shots"]})
     for record in manifest["degradations"]:
         log.warning("degraded %s%s: %s", record["stage"],
                     f" shot {record['shot']}" if record["shot"] else "", record["reason"])

@@ -112,7 +112,7 @@ def revise_script(script: dict[str, Any], idea: dict[str, Any], options: dict[st
     voice's natural rate at length_scale 1 (default: the pace). The length_scale asked of the
     voice is the fitted scale relative to the pace times ``voice_rate / words_per_minute``.
     """
-    reviser = registry.create("revise", options)
+    reviser = registry.create("revise", {**options, "language": idea["language"]})
     budget = budget_for(idea, words_per_minute, pauses)
     changes: list[dict[str, Any]] = []
     sentences: list[list[str]] = []

@@ -281,44 +281,46 @@ def write_script(idea: dict[str, Any], options: dict[str, Any], words_per_minute
     """The script of a story: a premise through the writer backend, a full text verbatim.
 
     A model writer whose answers stay unusable after its repair turns (or whose server cannot
-    be reached after its retries) is replaced by the first backend of ``fallback`` (the
-    template writer); the reason is recorded in ``script.json["fallback"]``, which post copies
-    into the manifest.
+    be reached after its retries, or timed out) is replaced by the first backend of
+    ``fallback`` (the template writer). ``script.json["backend"]`` names the writer that wrote
+    the script; when it is not the configured one, ``configured_backend`` names that one and
+    ``fallback`` says why (post copies it into the manifest, whose degradations list it too).
+    The configured model writer's ``generation`` (its attempts and every rejected answer with
+    its reason) is kept either way.
     """
     budget = budget_for(idea, words_per_minute, pauses)
     generation: dict[str, Any] | None = None
     fallback: dict[str, Any] | None = None
+    configured = backend = "verbatim"
     if idea["kind"] == "text":
-        scenes, backend, model = scenes_from_text(idea["text"]), "verbatim", None
+        scenes, model = scenes_from_text(idea["text"]), None
     else:
         failures: list[str] = []
         writers: dict[str, Any] = {}
 
         def write_with(name: str) -> tuple[list[dict[str, Any]], str]:
-            writer = registry.create("script", {**options, "backend": name})
             try:
-                written = repair_scenes(writer.write(idea, budget))
+                writers[name] = registry.create("script", {**options, "backend": name})
+                written = repair_scenes(writers[name].write(idea, budget))
                 if not written:
                     raise StoryreelError(f"writer '{name}' returned no scene with narration")
             except StoryreelError as exc:
-                failures.append(str(exc))
+                failures.append(f"{name}: {str(exc).splitlines()[0]}")
                 raise
-            finally:
-                writers[name] = writer
             return written, name
 
-        # the configured writer stays the script's backend; a fallback is recorded beside it
-        backend = options["backend"]
+        configured = options["backend"]
         job = job or JobContext.alone("script", idea["story"])
-        scenes, used = with_fallback(job, options, write_with)
-        model = getattr(writers[backend], "model", None) if backend in writers else None
-        generation = getattr(writers.get(backend), "generation", None) or None
-        if used != backend:
-            fallback = {"backend": used, "from": backend, "reason": "; ".join(failures)}
+        scenes, backend = with_fallback(job, options, write_with)
+        model = getattr(writers[backend], "model", None)
+        generation = getattr(writers.get(configured), "generation", None) or None
+        if backend != configured:
+            fallback = {"backend": backend, "from": configured, "reason": "; ".join(failures)}
     if not scenes:
         raise StoryreelError(f"writer '{backend}' returned no scene with narration")
     words = sum(tx.word_count(s["narration"]) for s in scenes)
-    log.info("%s script: %d scenes, %d words (target %d)", backend, len(scenes), words,
+    log.info("%s script%s: %d scenes, %d words (target %d)", backend,
+             f" (configured {configured}, which failed)" if fallback else "", len(scenes), words,
              budget.target_words())
     script = {
         "story": idea["story"],
@@ -333,7 +335,7 @@ def write_script(idea: dict[str, Any], options: dict[str, Any], words_per_minute
     if generation:
         script["generation"] = generation
     if fallback:
-        script["fallback"] = fallback
+        script.update(configured_backend=configured, fallback=fallback)
     return script
 
 

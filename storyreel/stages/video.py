@@ -9,6 +9,7 @@ settings, so post joins them without encoding them again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +17,15 @@ from storyreel.core.types import ShotPlan
 from storyreel.job.context import JobContext
 from storyreel.media.subtitles import parse_subtitles
 from storyreel.models.diffusion import job_options
-from storyreel.stages.keyframes import render_shot, shot_plan
+from storyreel.stages.keyframes import pending_peers, render_shot, shot_plan
 
 log = logging.getLogger(__name__)
 
 
 def render_clip(png: str | Path, plan: ShotPlan, out: str | Path, options: dict[str, Any],
                 output: dict[str, Any], crossfade_s: float, threads: int = 1,
-                subtitles: str | Path | None = None, job: JobContext | None = None) -> int:
+                subtitles: str | Path | None = None, job: JobContext | None = None,
+                peers: Callable[[], list[dict[str, Any]]] | None = None) -> int:
     """Render one clip with the configured video backend (a warm worker when it holds a
     model, its fallbacks when it fails: :func:`storyreel.stages.keyframes.render_shot`);
     returns its frame count."""
@@ -33,7 +35,7 @@ def render_clip(png: str | Path, plan: ShotPlan, out: str | Path, options: dict[
         "output": output, "crossfade_s": crossfade_s, "threads": threads,
         "subtitles": str(Path(subtitles).resolve()) if subtitles else None},
         lambda backend: {"frames": backend.render(png, plan, out, output, crossfade_s,
-                                                  threads, subtitles)})
+                                                  threads, subtitles)}, peers)
     return int(info["frames"])
 
 
@@ -49,5 +51,6 @@ def main(smk: Any, job: JobContext) -> None:
     options = job_options(dict(smk.params.options), dict(smk.config), "video")
     frames = render_clip(smk.input.png, plan, smk.output.clip, options,
                          dict(smk.params.output), float(plan["crossfade_s"]),
-                         int(getattr(smk, "threads", 1)), subtitles, job)
+                         int(getattr(smk, "threads", 1)), subtitles, job,
+                         lambda: pending_peers(smk, job, plan))
     log.info("clip %s: %d frames", plan["id"], frames)

@@ -15,6 +15,7 @@ from typing import Any
 
 from storyreel.core import pipeline, registry
 from storyreel.core.artifacts import read_json, write_json
+from storyreel.job import fallback
 from storyreel.job.context import JobContext
 
 log = logging.getLogger(__name__)
@@ -40,11 +41,27 @@ def write_plans(style: dict[str, Any], plans: list[dict[str, Any]], out_dir: str
         write_json(out / f"{plan['id']}.json", plan, "plan")
 
 
+def record_degradation(style: dict[str, Any], job: JobContext) -> None:
+    """A model backend that gave no usable answer (the embedded style kept) is a degradation
+    of the job, listed in the manifest with the reason (every rejected answer's); a later
+    run that got an answer removes the record."""
+    kept = style.get("fallback")
+    if kept:
+        fallback.record(job, kept["backend"], f"{kept['from']}: {kept['reason']}")
+        return
+    side = fallback.side_file(job)
+    if side is not None:
+        side.unlink(missing_ok=True)
+
+
 def main(smk: Any, job: JobContext) -> None:
     """Snakemake entry point (checkpoint ``vision``)."""
     idea = read_json(smk.input.idea, "idea")
     shotlist = read_json(smk.input.shotlist, "shotlist")
-    style, plans = plan_story(idea, shotlist, dict(smk.params.options))
+    options = dict(smk.params.options)
+    style, plans = plan_story(idea, shotlist, options)
     write_plans(style, plans, smk.output.plan)
-    log.info("style: %d characters, %d places; %d shot plans",
+    record_degradation(style, job)
+    made_by = style["fallback"]["backend"] if style.get("fallback") else options["backend"]
+    log.info("%s style: %d characters, %d places; %d shot plans", made_by,
              len(style["characters"]), len(style["places"]), len(plans))

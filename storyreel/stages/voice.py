@@ -4,14 +4,18 @@ Each sentence is synthesised on its own, its leading and trailing silence trimme
 sentences are joined with ``sentence_pause_s`` of silence (``scene_pause_s`` between scenes)
 plus a short lead-in and lead-out, so ``voice.json`` holds exact sentence boundaries.
 
+The story's language picks the backend and the voice (:func:`storyreel.core.languages.pick_voice`:
+the story's ``voice``, else ``voices`` for the language, else the first backend of the chain
+with a voice for it). When that backend cannot load (missing or corrupt model, sha256 mismatch,
+missing library) the next backend of the chain with a voice for the language speaks instead;
+``voice.json`` records the backend actually used and why. An unknown voice name is a user error
+and never falls back. A backend that reports word timings (``word_timings`` in its spec) has
+them recorded with each sentence, shifted by the silence trimmed before the speech.
+
 Length kept: revise chose the pace from an estimate; a voice speaks some texts faster or slower
 than any estimate says. When the narration comes out more than :data:`REFIT` away from the
 target (``revised.json["target_s"]``), it is spoken once more with the pace corrected by what
 was measured (by at most :data:`MAX_REFIT` either way); ``voice.json`` records the pace used.
-
-When the configured backend cannot load (missing or corrupt model, sha256 mismatch, missing
-library) the configured fallback speaks instead; ``voice.json`` records the backend actually
-used and why. An unknown voice name is a user error and never falls back.
 """
 
 from __future__ import annotations
@@ -24,14 +28,13 @@ from typing import Any
 import numpy as np
 
 from storyreel.backends.voice import VoiceBackend
-from storyreel.core import registry
+from storyreel.core import languages, registry
 from storyreel.core.artifacts import read_json, write_json
-from storyreel.core.errors import StoryreelError
+from storyreel.core.errors import ConfigError, StoryreelError
 from storyreel.core.types import LEAD_S
 from storyreel.job.context import JobContext
-from storyreel.job.fallback import chain as fallback_chain
 from storyreel.job.fallback import with_fallback
-from storyreel.media.audio import TTSLoadError, silence, trim_silence, write_wav
+from storyreel.media.audio import TTSLoadError, silence, speech_span, trim_silence, write_wav
 
 log = logging.getLogger(__name__)
 
@@ -53,43 +56,83 @@ class Narration:
         return len(self.samples) / float(self.sample_rate)
 
 
-def load_speaker(options: dict[str, Any], voice: str | None, seed: int = 0,
-                 job: JobContext | None = None) -> tuple[VoiceBackend, str | None]:
-    """The configured TTS backend, or the first of its fallbacks that loads, and the reason.
+def speakers(options: dict[str, Any], language: str, voice: str | None
+             ) -> dict[str, str]:
+    """Each backend that may speak a story in ``language``, in the order tried, with its voice:
+    the chosen one first (:func:`storyreel.core.languages.pick_voice`), then the others of the
+    chain that have a voice for the language (their best one)."""
+    chosen, name = languages.pick_voice(language, options, voice)
+    voices = {chosen: name}
+    for backend in languages.chain(options):
+        best = languages.best_voice(language, registry.voices(backend),
+                                    registry.spec("voice", backend).default_voice)
+        if best and backend not in voices:
+            voices[backend] = best
+    return voices
 
-    A fallback speaks with its own default voice. An unknown voice name is a user error and
-    never falls back (validation refuses it before any job runs).
+
+def load_speaker(options: dict[str, Any], voice: str | None, seed: int = 0,
+                 job: JobContext | None = None, language: str = "en"
+                 ) -> tuple[VoiceBackend, str | None]:
+    """The backend and voice for the story's language, or the first of its fallbacks that
+    loads, and the reason.
+
+    An unknown voice name is a user error and never falls back (validation refuses it before
+    any job runs).
     """
-    primary = str(options["backend"])
-    if not fallback_chain(options)[1:]:
+    try:
+        voices = speakers(options, language, voice)
+    except ValueError as exc:
+        raise ConfigError(f"voice: {exc}") from None
+    names = list(voices)
+    primary = names[0]
+
+    def build(name: str) -> VoiceBackend:
+        return registry.create("voice", {**options, "backend": name, "voice": voices[name],
+                                         "seed": seed, "language": language})
+
+    if not options["fallback"] or len(names) == 1:
         try:
-            return registry.create("voice", {**options, "voice": voice, "seed": seed}), None
+            return build(primary), None
         except TTSLoadError as exc:
             raise StoryreelError(f"{exc} (no fallback TTS backend configured)") from exc
     reasons: list[str] = []
 
     def load(name: str) -> VoiceBackend:
         try:
-            return registry.create("voice", {**options, "backend": name, "seed": seed,
-                                             "voice": voice if name == primary else None})
+            return build(name)
         except TTSLoadError as exc:
             reasons.append(str(exc))
             raise
 
-    speaker = with_fallback(job or JobContext.alone("voice"), options, load)
+    chained = {**options, "backend": primary, "fallback": names[1:]}
+    speaker = with_fallback(job or JobContext.alone("voice"), chained, load)
     if speaker.name != primary:
-        log.warning("%s; fell back to the %s backend with its default voice",
-                    "; ".join(reasons) or "primary backend failed", speaker.name)
+        log.warning("%s; fell back to the %s backend with its voice %s",
+                    "; ".join(reasons) or "primary backend failed", speaker.name, speaker.voice)
         return speaker, "; ".join(reasons) or f"{primary} failed"
     return speaker, None
 
 
-def speak_sentence(speaker: VoiceBackend, text: str, length_scale: float) -> np.ndarray:
-    """One sentence's speech, its own leading/trailing silence trimmed."""
-    audio = trim_silence(speaker.synthesize(text, length_scale), speaker.sample_rate, KEEP_S)
+def speak_sentence(speaker: VoiceBackend, text: str, length_scale: float
+                   ) -> tuple[np.ndarray, list[dict[str, Any]] | None]:
+    """One sentence's speech, its own leading/trailing silence trimmed (keeping ``KEEP_S``),
+    and the words the voice reported, timed from the first sample kept (None when the backend
+    reports none)."""
+    timed = registry.spec("voice", speaker.name).word_timings
+    if timed:
+        raw, words = speaker.synthesize_words(text, length_scale)  # type: ignore[attr-defined]
+    else:
+        raw, words = speaker.synthesize(text, length_scale), []
+    first, last = speech_span(raw, speaker.sample_rate, KEEP_S)
+    audio = trim_silence(raw, speaker.sample_rate, KEEP_S)
     if len(audio) == 0:
         raise StoryreelError(f"{speaker.name}: no audio for the sentence '{text}'")
-    return audio
+    if not timed:
+        return audio, None
+    shift, length = first / speaker.sample_rate, len(audio) / speaker.sample_rate
+    return audio, [{"text": piece, "start": min(max(0.0, a - shift), length),
+                    "end": min(max(0.0, b - shift), length)} for piece, a, b in words]
 
 
 def narrate(revised: dict[str, Any], speaker: VoiceBackend, sentence_pause_s: float,
@@ -107,10 +150,15 @@ def narrate(revised: dict[str, Any], speaker: VoiceBackend, sentence_pause_s: fl
                 pause = silence(scene_pause_s if t_index == 0 else sentence_pause_s, rate)
                 parts.append(pause)
                 cursor += len(pause)
-            audio = speak_sentence(speaker, sentence["text"], length_scale)
-            sentences.append({"id": sentence["id"], "scene": scene["id"],
-                              "text": sentence["text"], "start": round(cursor / rate, 3),
-                              "end": round((cursor + len(audio)) / rate, 3)})
+            audio, words = speak_sentence(speaker, sentence["text"], length_scale)
+            record = {"id": sentence["id"], "scene": scene["id"], "text": sentence["text"],
+                      "start": round(cursor / rate, 3),
+                      "end": round((cursor + len(audio)) / rate, 3)}
+            if words is not None:
+                record["words"] = [{"text": w["text"], "start": round(cursor / rate + w["start"],
+                                                                       3),
+                                    "end": round(cursor / rate + w["end"], 3)} for w in words]
+            sentences.append(record)
             parts.append(audio)
             cursor += len(audio)
     parts.append(silence(LEAD_S, rate))
@@ -138,6 +186,7 @@ def voice_meta(revised: dict[str, Any], speaker: VoiceBackend, narration: Narrat
         "story": revised["story"],
         "backend": speaker.name,
         "voice": speaker.voice,
+        "language": revised["language"],
         "model_sha256": speaker.model_sha256,
         "fallback_reason": fallback_reason,
         "sample_rate": narration.sample_rate,
@@ -154,7 +203,7 @@ def run_voice(revised: dict[str, Any], options: dict[str, Any], voice: str | Non
               job: JobContext | None = None) -> dict[str, Any]:
     """Synthesise the narration, write the WAV and ``voice.json``; return the metadata."""
     job = job or JobContext.alone("voice", revised.get("story"))
-    speaker, reason = load_speaker(options, voice, job=job)
+    speaker, reason = load_speaker(options, voice, job=job, language=revised["language"])
     pauses = float(options["sentence_pause_s"]), float(options["scene_pause_s"])
     narration = narrate(revised, speaker, *pauses)
     scale = refit_scale(revised, narration)

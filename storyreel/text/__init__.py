@@ -1,14 +1,17 @@
 """Shared text utilities: markup stripping, words, sentences, names, language, speakable text.
 
 This package is the one place where storyreel splits text into paragraphs, sentences and words,
-strips markup, guesses the language, finds proper names, and turns written forms into spoken
-words. Everything here is pure and deterministic. One module per job:
+strips markup, finds proper names, and turns written forms into spoken words, per language
+(the story's language itself is settled in :mod:`storyreel.core.languages`). Everything here
+is pure and deterministic. One module per job:
 
 - :mod:`.markup`: Markdown/HTML stripping, whitespace and paragraphs (and :class:`Change`);
 - :mod:`.words`: the one word tokeniser (:func:`tokenize`), and the word lists alignment and WER
   compare (:func:`written_words`, :func:`normalised_words`);
 - :mod:`.sentences`: sentence splitting, capitalising, splitting over-long sentences;
-- :mod:`.language`: language guessing from stop words;
+- :mod:`.locales`: speakable text and sentences in languages other than English (num2words,
+  Babel, sentencex);
+- :mod:`.reading`: the form a voice reads (Japanese as kana), traced back to the written text;
 - :mod:`.names`: proper names and places;
 - :mod:`.numbers`: numbers, ordinals, years and decimals as words (``num2words``);
 - :mod:`.spoken`: the speakable expanders and :data:`SPEAKABLE_STEPS` (their order documented
@@ -20,7 +23,6 @@ words. Everything here is pure and deterministic. One module per job:
 
 from __future__ import annotations
 
-from storyreel.text.language import STOPWORDS, detect_language
 from storyreel.text.markup import Change, normalise_whitespace, split_paragraphs, strip_markup
 from storyreel.text.names import NOT_NAMES, Name, find_names
 from storyreel.text.numbers import (
@@ -62,16 +64,23 @@ from storyreel.text.titles import (
     noun_phrase,
     title_case,
 )
-from storyreel.text.words import normalised_words, tokenize, word_count, written_words
+from storyreel.text.words import (
+    join_units,
+    normalised_words,
+    tokenize,
+    word_count,
+    written_units,
+    written_words,
+)
 
 __all__ = [
     "ABBREVIATIONS", "ARTICLES", "MONTHS", "NOT_NAMES", "PHRASE_STOP", "SPEAKABLE_STEPS",
-    "STOPWORDS", "Change", "Expander", "Name", "decimal_to_words", "definite",
-    "detect_language", "digits_to_words", "expand_abbreviations", "expand_currency",
+    "Change", "Expander", "Name", "decimal_to_words", "definite",
+    "digits_to_words", "expand_abbreviations", "expand_currency",
     "expand_dates", "expand_numbers", "expand_ordinals", "expand_percent", "expand_symbols",
     "expand_times", "expand_years", "find_names", "indefinite_article", "normalise_whitespace",
     "normalised_words", "noun_phrase", "number_to_words", "ordinal_to_words", "remove_unspeakable",
     "sentence_case", "speakable", "split_long_sentence", "split_paragraphs", "split_sentences",
     "strip_markup", "strip_markup_changes", "tidy_punctuation", "title_case", "tokenize",
-    "word_count", "written_words", "year_to_words",
+    "word_count", "written_words", "year_to_words", "join_units", "written_units",
 ]

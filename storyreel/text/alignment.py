@@ -1,4 +1,5 @@
-"""Mapping recognised words onto the script's words by sequence alignment.
+"""Mapping recognised words onto the script's words by sequence alignment, and a voice's
+timed pieces onto the written units (:func:`spread_over_pieces`).
 
 A recogniser (faster-whisper) hears words with times, in its own spelling. :func:`map_words`
 aligns them to the script's words with :class:`difflib.SequenceMatcher` over normalised words,
@@ -61,3 +62,33 @@ def map_words(script: list[str], heard: list[tuple[str, float, float]], start: f
         out.extend((float(edges[k]), float(edges[k + 1])) for k in range(j - i))
         i = j
     return out, matched
+
+
+def spread_over_pieces(text: str, units: list[str], pieces: list[tuple[str, float, float]]
+                       ) -> list[tuple[float, float]] | None:
+    """Times of ``units`` (consecutive pieces of ``text``, as written) from ``pieces`` (pieces
+    of ``text`` a voice spoke, each with its start and end): every character of ``text`` gets a
+    time inside the piece it belongs to (spread by its place in the piece), and a unit spans
+    its first to its last character. None when a unit or piece is not found in order."""
+    clock = np.full(len(text) + 1, np.nan)
+    cursor = 0
+    for piece, start, end in pieces:
+        at = text.find(piece, cursor)
+        if at < 0:
+            return None
+        if not cursor and at:  # text before the first piece starts with it
+            clock[:at] = start
+        clock[at:at + len(piece) + 1] = np.linspace(start, end, len(piece) + 1)
+        cursor = at + len(piece)
+    clock[cursor:] = pieces[-1][2]
+    filled = np.flatnonzero(~np.isnan(clock))  # gaps between pieces (spaces) hold still
+    clock = np.interp(np.arange(len(clock)), filled, clock[filled])
+    spans: list[tuple[float, float]] = []
+    cursor = 0
+    for unit in units:
+        at = text.find(unit, cursor)
+        if at < 0:
+            return None
+        spans.append((float(clock[at]), float(clock[at + len(unit)])))
+        cursor = at + len(unit)
+    return spans

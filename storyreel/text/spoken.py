@@ -359,12 +359,16 @@ SPEAKABLE_STEPS: tuple[Expander, ...] = (
 )
 
 
-def speakable(text: str) -> tuple[str, list[Change]]:
-    """Run every expansion in order; the result holds only letters, spaces and
-    ``. , ! ? ' - : ;``. Returns the text and every change made."""
+def speakable(text: str, language: str = "en") -> tuple[str, list[Change]]:
+    """Run every expansion in order; in English the result holds only letters, spaces and
+    ``. , ! ? ' - : ;``; other languages take their own steps
+    (:func:`storyreel.text.locales.local_steps`). Returns the text and every change made."""
+    from storyreel.text.locales import local_steps
+
     changes: list[Change] = []
     out = " ".join(text.split())
-    for step in SPEAKABLE_STEPS:
+    english = language.split("-", 1)[0].lower() == "en"
+    for step in SPEAKABLE_STEPS if english else local_steps(language):
         out, found = step(out)
         changes += found
     return out, changes

@@ -65,7 +65,9 @@ class WhisperAligner:
     def __init__(self, options: dict[str, Any]) -> None:
         self.model_name = str(options["model"])
         self.beam_size = int(options["beam_size"])
-        self.language: str | None = None  # set by the asr stage from the story's language
+        # the story's language (BCP 47, given by the asr stage); Whisper wants its subtag
+        language = options.get("language")
+        self.language: str | None = str(language).split("-")[0].lower() if language else None
         self.model = load(self.model_name, str(options["device"]),
                           str(options["compute_type"]))
         self._last: tuple[str, list[tuple[str, float, float]]] | None = None
@@ -90,8 +92,8 @@ class WhisperAligner:
         self._last = (key, words)
         return words
 
-    def align(self, samples: np.ndarray, sample_rate: int, words: list[str]
-              ) -> list[tuple[float, float]] | None:
+    def align(self, samples: np.ndarray, sample_rate: int, words: list[str],
+              sentence: dict[str, Any] | None = None) -> list[tuple[float, float]] | None:
         """Start and end of each of ``words`` (seconds from the segment start), or ``None``
         when Whisper heard none of them."""
         if not words:

@@ -130,8 +130,8 @@ class SphinxAligner:
             self._aligner.add_word(word, phones, True)
             self._added.add(word)
 
-    def align(self, samples: np.ndarray, sample_rate: int, words: list[str]
-              ) -> list[tuple[float, float]] | None:
+    def align(self, samples: np.ndarray, sample_rate: int, words: list[str],
+              sentence: dict[str, Any] | None = None) -> list[tuple[float, float]] | None:
         """Start and end (seconds from the segment start) of each of ``words``, or ``None``.
 
         ``words`` are lowercase dictionary words (letters and apostrophes). ``None`` means the

@@ -1,17 +1,21 @@
 """Keyframes from a diffusers text-to-image pipeline (SD 1.5, SDXL, SD3, FLUX families).
 
-The pipeline class is chosen by the model's ``model_index.json`` through
-``AutoPipelineForText2Image``, from a hub id or a local folder (``stages.keyframes.model``).
-Each shot is rendered at the output preset's aspect, its longest side ``resolution`` pixels (a
-multiple of what the family needs), then resized to the keyframe size: the preset times
+The pipeline class is chosen by the model's ``model_index.json``, from a hub id or a local
+folder (``stages.keyframes.model``); what the family needs (its native size, multiples, text
+length, guidance) is read from the loaded pipeline in ``storyreel.models.families``. Each shot is
+generated at the model's native pixel budget at the output preset's aspect (or with its longest
+side ``resolution`` pixels when set), then resized to the keyframe size: the preset times
 ``headroom``, exactly as the animatic does, so the video stage's camera has room. The noise is
 seeded from the shot's seed on a CPU generator (the same picture on any device), the negative
-prompt and guidance come from the config, and the vision plan's character sheet (each cast
-member's ``descriptors``) leads every prompt verbatim, so a character is described in the same
-words in every shot. An IP-Adapter with a reference image is used when configured.
+prompt and guidance come from the config (else the pipeline's own default guidance), and the
+vision plan's character sheet (each cast member's ``descriptors``) leads every prompt verbatim,
+so a character is described in the same words in every shot. An IP-Adapter with a reference
+image is used when configured.
 
-On an out-of-memory error the shot is retried with memory savers switched on one after another
-(``storyreel.models.diffusion.with_savers``); the savers stay on for later shots of the same worker.
+Several shots go through the pipeline in one call where the job names pending peers
+(``storyreel.models.batching``); on an out-of-memory error a batch splits, then each shot is
+retried with memory savers switched on one after another (``storyreel.models.diffusion``); the
+savers stay on for later shots of the same worker.
 
 The model is loaded once per process; the keyframes stage keeps that process warm across
 shots (``storyreel.models.worker``).
@@ -21,36 +25,21 @@ from __future__ import annotations
 
 import inspect
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from storyreel.core.artifacts import atomic_path
 from storyreel.media.ffmpeg import even, frame_size
-from storyreel.models import diffusion
+from storyreel.models import batching, diffusion, families
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class Family:
-    """What a text-to-image model family needs."""
-
-    name: str
-    multiple: int  # width and height must be multiples of this
-    negative: bool  # whether the pipeline uses a negative prompt
+FAMILIES = families.TEXT_TO_IMAGE
 
 
-FAMILIES = {
-    "StableDiffusionPipeline": Family("sd15", 8, True),
-    "StableDiffusionXLPipeline": Family("sdxl", 8, True),
-    "StableDiffusion3Pipeline": Family("sd3", 16, True),
-    "FluxPipeline": Family("flux", 16, False),
-}
-
-
-class DiffusersKeyframes:
-    """A text-to-image pipeline, loaded once, rendering one keyframe per call."""
+class DiffusersKeyframes(batching.Batched):
+    """A text-to-image pipeline, loaded once, rendering one keyframe per asked shot (several
+    per pipeline call when peers are pending)."""
 
     name = "diffusers"
     stage = "keyframes"
@@ -59,6 +48,7 @@ class DiffusersKeyframes:
         self.options = options
         loaded = diffusion.load_pipeline(self.stage, options, FAMILIES, "text-to-image")
         self.pipe, self.family, self.device = loaded.pipe, loaded.family, loaded.device
+        self.traits = loaded.traits
         adapter = options["ip_adapter"]
         self.reference = None
         if adapter:
@@ -70,8 +60,8 @@ class DiffusersKeyframes:
             with Image.open(adapter["image"]) as img:
                 self.reference = img.convert("RGB")
         self.accepts = set(inspect.signature(self.pipe.__call__).parameters)
-        self.savers: list[str] = []
-        self.on_oom: Any = None  # set by a warm worker: frees the card of other workers' models
+        self.batcher = batching.Batcher(self.pipe, self.device, diffusion.batch_limit(
+            options, self.family), diffusion.memory_budget_mb(options, self.device))
 
     def size(self, aspect: str) -> tuple[int, int]:
         """Keyframe size: the output preset times the headroom (even numbers)."""
@@ -79,40 +69,48 @@ class DiffusersKeyframes:
         headroom = float(self.options["headroom"])
         return even(w * headroom), even(h * headroom)
 
-    def generate(self, plan: dict[str, Any], scale: float = 1.0) -> Any:
-        """The pipeline's picture for a plan, at the generation size times ``scale``."""
-        w, h = diffusion.generation_size(plan["aspect"],
-                               max(self.family.multiple, round(self.options["resolution"] * scale)),
-                               self.family.multiple)
+    def generate(self, plans: list[dict[str, Any]], scale: float = 1.0) -> list[Any]:
+        """The pipeline's pictures for plans of one aspect, in one call, at the generation
+        size times ``scale``."""
+        w, h = families.generation_size(plans[0]["aspect"], self.traits,
+                                        self.options["resolution"], scale)
         kwargs: dict[str, Any] = {
-            "prompt": diffusion.shot_prompt(plan), "width": w, "height": h,
+            "prompt": [diffusion.shot_prompt(p) for p in plans], "width": w, "height": h,
             "num_inference_steps": int(self.options["steps"]),
-            "guidance_scale": float(self.options["guidance_scale"]),
-            "generator": diffusion.generator(plan["seed"]),
-        }
-        negative = self.options["negative_prompt"] or plan.get("negative_prompt", "")
-        if self.family.negative and negative and "negative_prompt" in self.accepts:
-            kwargs["negative_prompt"] = negative
+            "generator": [diffusion.generator(p["seed"]) for p in plans],
+            **families.call_settings(self.pipe, self.traits, self.options)}
+        negatives = [self.options["negative_prompt"] or p.get("negative_prompt", "")
+                     for p in plans]
+        if self.family.negative and any(negatives) and "negative_prompt" in self.accepts:
+            kwargs["negative_prompt"] = negatives
         if self.reference is not None:
             kwargs["ip_adapter_image"] = self.reference
-        return self.pipe(**kwargs).images[0]
+        return list(self.pipe(**kwargs).images)
 
-    def render(self, plan: dict[str, Any], inject_oom: int = 0) -> tuple[Any, dict[str, Any]]:
-        """(keyframe as a PIL image at the keyframe size, what it took: savers, OOM reason)."""
+    def render(self, plan: dict[str, Any], inject_oom: int = 0,
+               peers: list[dict[str, Any]] | None = None) -> tuple[Any, dict[str, Any]]:
+        """(keyframe as a PIL image at the keyframe size, what it took: savers, OOM reason).
+        ``peers``: other pending shots of the story (``{"plan", "inject_oom"}``), rendered in
+        the same call and kept until asked."""
         from PIL import Image
 
-        image, savers, oom = diffusion.with_savers(lambda scale: self.generate(plan, scale),
-                                                   self.pipe, self.device, plan["id"],
-                                                   inject_oom, self.savers, self.on_oom)
+        def shot(p: dict[str, Any], inject: int) -> batching.Shot:
+            return batching.Shot(p["id"], p, batching.shot_key(p), inject)
+
+        same = [shot(q["plan"], int(q.get("inject_oom", 0))) for q in peers or []
+                if q["plan"]["aspect"] == plan["aspect"]]
+        image, savers, oom = self.batcher.render(
+            shot(plan, inject_oom), same,
+            lambda shots, scale: self.generate([s.args for s in shots], scale))
         image = image.convert("RGB").resize(self.size(plan["aspect"]), Image.LANCZOS)
         return image, {"savers": savers, "oom": oom}
 
-    def save_shot(self, plan: dict[str, Any], path: str | Path,
-                  inject_oom: int = 0) -> dict[str, Any]:
+    def save_shot(self, plan: dict[str, Any], path: str | Path, inject_oom: int = 0,
+                  peers: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         """Render a plan to a PNG at ``path`` (atomically); returns its size and what it took
         (memory savers, the out-of-memory message). ``inject_oom`` (tests) raises that many
         CUDA out-of-memory errors first."""
-        image, info = self.render(plan, inject_oom)
+        image, info = self.render(plan, inject_oom, peers)
         with atomic_path(path) as tmp:
             image.save(tmp, "PNG")
         return {"size": list(image.size), **info}

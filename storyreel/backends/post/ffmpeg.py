@@ -43,7 +43,9 @@ log = logging.getLogger(__name__)
 SAMPLE_RATE = 48000
 AAC_MARGIN_DB = 0.8  # headroom below the true-peak ceiling for the AAC encoder's overshoot
 LANGUAGES = {"en": "eng", "de": "deu", "fr": "fra", "es": "spa", "it": "ita", "nl": "nld",
-             "pt": "por", "sv": "swe", "da": "dan", "no": "nor", "fi": "fin", "pl": "pol"}
+             "pt": "por", "sv": "swe", "da": "dan", "no": "nor", "fi": "fin", "pl": "pol",
+             "ru": "rus", "uk": "ukr", "hi": "hin", "ar": "ara", "he": "heb", "ja": "jpn",
+             "zh": "zho", "cmn": "cmn", "yue": "yue", "ko": "kor", "tr": "tur", "el": "ell"}
 
 
 class CutError(MediaError):
@@ -250,7 +252,8 @@ class FfmpegPost:
         if srt:
             args += ["-i", SUBS_NAME]
             maps += ["-map", "2:s:0", "-c:s", "mov_text",
-                     "-metadata:s:s:0", f"language={LANGUAGES.get(language, 'und')}"]
+                     "-metadata:s:s:0",
+                     f"language={LANGUAGES.get(language.split('-')[0].lower(), 'und')}"]
         run_ffmpeg([*args, *maps, "-c:v", "copy", "-c:a", "aac", "-b:a", "192k",
                     "-ar", str(SAMPLE_RATE), "-movflags", "+faststart",
                     str(Path(out).resolve())], "write the final video", cwd=work)

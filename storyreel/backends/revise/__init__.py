@@ -21,5 +21,7 @@ class ReviseBackend(Protocol):
 # The built-in backends of this kind (storyreel.core.registry reads them).
 SPECS = (
     BackendSpec("revise", "rules", "storyreel.backends.revise.rules:RulesReviser",
-                summary="embedded rule-based text normaliser (offline)"),
+                summary="embedded rule-based text normaliser (offline): English rules; numbers, "
+                "dates and money of other languages with num2words and Babel (digits left to "
+                "the voice where num2words has no words)"),
 )

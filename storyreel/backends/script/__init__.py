@@ -28,7 +28,9 @@ class ScriptBackend(Protocol):
 # The built-in backends of this kind (storyreel.core.registry reads them).
 SPECS = (
     BackendSpec("script", "template", "storyreel.backends.script.template:TemplateWriter",
-                summary="deterministic embedded story writer (offline)"),
+                summary="deterministic embedded story writer (offline); writes premises in "
+                "English (full texts in any language are narrated verbatim)",
+                languages=("en",)),
     BackendSpec("script", "openai", "storyreel.backends.script.llm:OpenAIWriter",
                 summary="any OpenAI-compatible server: Ollama, vLLM, llama.cpp",
                 uses_model=True),

@@ -43,6 +43,8 @@ from storyreel.backends.script.template_length import (
 )
 from storyreel.backends.script.template_premise import HAZARDS, Premise
 from storyreel.backends.script.template_premise import read_premise as _read
+from storyreel.core import languages
+from storyreel.core.errors import PermanentError
 from storyreel.core.types import Budget
 from storyreel.core.vocabulary import SINGLE_BEAT
 
@@ -311,7 +313,11 @@ class TemplateWriter:
     def write(self, idea: dict[str, Any], budget: Budget) -> list[dict[str, Any]]:
         """Scenes for a premise (the script stage uses a full text verbatim), as long as the
         budget asks: fewer and shorter sentences for a story of seconds, journey episodes for
-        one of minutes."""
+        one of minutes; a premise in a language it cannot write is refused, naming the writers
+        that would."""
+        refusal = languages.premise_refusal("template", str(idea.get("language") or "en"))
+        if refusal:
+            raise PermanentError(f"script: {refusal}")
         rng = random.Random(int(idea.get("seed") or 0))
         premise = read_premise(str(idea.get("premise") or ""))
         scenes = budget.scenes

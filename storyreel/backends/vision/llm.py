@@ -10,10 +10,12 @@ asks the model for
 * **one prompt per shot** that follows that shot's narration span (the words spoken while the
   shot is on screen).
 
-The call goes through :mod:`storyreel.models.structured` (JSON schema, parse, validate, repair
-turns).
-When no answer is usable the embedded style is kept and the reason is recorded in
-``style.json["fallback"]``; the film never depends on the model's good behaviour. Only inputs
+The call goes through :mod:`storyreel.models.chat.structured` (JSON schema, which a local model
+generates under; parse, validate, repair turns with another seed and temperature), in at most
+:func:`answer_tokens` tokens. When no answer is usable the embedded style is kept and the reason
+is recorded in ``style.json["fallback"]`` (the vision stage adds it to the manifest's
+degradations); every rejected answer and its reason is in ``style.json["generation"]``; the
+film never depends on the model's good behaviour. Only inputs
 that per-shot overrides cannot change reach the model (the idea, and each shot's narration,
 setting and characters), so overriding one shot still reruns only that shot.
 """
@@ -32,29 +34,36 @@ log = logging.getLogger(__name__)
 SYSTEM = (
     "You are the art director of a short illustrated film. Answer with one JSON object only, "
     "no prose and no code fence, of the form "
-    '{"characters": [{"name": "...", "look": "..."}], "shots": [{"id": "sh001", '
-    '"prompt": "..."}]}. A look describes one character once, concretely and visually '
-    "(species or age, build, face, hair or fur, clothing, colours) in at most 25 words, without "
-    "the name. A shot prompt describes one picture in at most 40 words: who is seen doing "
-    "what, where, the light and the framing, naming the things its narration names."
+    '{"characters": {"<name>": "<look>"}, "shots": {"sh001": "<prompt>"}}, with every '
+    "listed character and every listed shot once. A look describes one character once, "
+    "concretely and visually (species or age, build, face, hair or fur, clothing, colours) in "
+    "at most 25 words, without the name. A shot prompt describes one picture in at most 40 "
+    "words: who is seen doing what, where, the light and the framing, naming the things its "
+    "narration names."
 )
 
 
+LOOK_TOKENS, PROMPT_TOKENS = 55, 75  # a look of <= 25 words, a prompt of <= 40, with their keys
+
+
+def answer_tokens(names: list[str], shot_ids: list[str]) -> int:
+    """Tokens the answer may take: every look and every prompt at their longest, a third more
+    for headroom."""
+    return round((20 + len(names) * LOOK_TOKENS + len(shot_ids) * PROMPT_TOKENS) * 4 / 3)
+
+
+def keyed(keys: list[str]) -> dict[str, Any]:
+    """An object with exactly these keys, each a non-empty string."""
+    return {"type": "object", "additionalProperties": False, "required": list(keys),
+            "properties": {key: {"type": "string", "minLength": 1} for key in keys}}
+
+
 def answer_schema(names: list[str], shot_ids: list[str]) -> dict[str, Any]:
-    """The JSON schema of the model's answer."""
-    return {
-        "type": "object", "additionalProperties": False, "required": ["characters", "shots"],
-        "properties": {
-            "characters": {"type": "array", "items": {
-                "type": "object", "additionalProperties": False, "required": ["name", "look"],
-                "properties": {"name": {"type": "string"},
-                               "look": {"type": "string", "minLength": 1}}}},
-            "shots": {"type": "array", "minItems": len(shot_ids), "items": {
-                "type": "object", "additionalProperties": False, "required": ["id", "prompt"],
-                "properties": {"id": {"type": "string", "enum": shot_ids},
-                               "prompt": {"type": "string", "minLength": 1}}}},
-        },
-    }
+    """The JSON schema of the model's answer: a look for each character and a prompt for each
+    shot, keyed by name and shot id, so that the schema itself asks for every one exactly once
+    (a local model generating under it cannot skip or repeat one)."""
+    return {"type": "object", "additionalProperties": False, "required": ["characters", "shots"],
+            "properties": {"characters": keyed(names), "shots": keyed(shot_ids)}}
 
 
 def vision_messages(idea: dict[str, Any], shots: list[dict[str, Any]],
@@ -74,12 +83,13 @@ def vision_messages(idea: dict[str, Any], shots: list[dict[str, Any]],
 
 
 def check_answer(names: list[str], shot_ids: list[str]):
-    """A ``check`` for :func:`structured.generate`: every character and every shot answered."""
+    """A ``check`` for :func:`structured.generate`: every character and every shot has words
+    (the schema has made sure each is there)."""
 
     def check(data: Any) -> tuple[dict[str, str], dict[str, str]]:
-        looks = {str(c["name"]).strip().lower(): " ".join(str(c["look"]).split())
-                 for c in data["characters"]}
-        prompts = {str(s["id"]): " ".join(str(s["prompt"]).split()) for s in data["shots"]}
+        looks = {str(k).strip().lower(): " ".join(str(v).split())
+                 for k, v in data["characters"].items()}
+        prompts = {str(k): " ".join(str(v).split()) for k, v in data["shots"].items()}
         missing = [n for n in names if not looks.get(n.lower())]
         if missing:
             raise structured.AnswerError(f"characters: no look for {', '.join(missing)}")
@@ -113,23 +123,27 @@ class ModelVision(EmbeddedVision):
         style = super().style(idea, shots)
         names = [c["name"] for c in style["characters"]]
         shot_ids = [s["id"] for s in shots]
-        generation: dict[str, Any] = {"backend": self.chat.name, "model": self.model}
+        rejected: list[dict[str, Any]] = []
+        generation: dict[str, Any] = {"backend": self.chat.name, "model": self.model,
+                                      "attempts": 0, "rejected": rejected}
         try:
             result = structured.generate(
                 self.chat, vision_messages(idea, shots, names),
                 answer_schema(names, shot_ids), check_answer(names, shot_ids),
-                seed=int(idea["seed"]), max_repairs=self.max_repairs)
-        except StoryreelError as exc:  # no usable answer, or a server that stays unreachable
+                seed=int(idea["seed"]), max_repairs=self.max_repairs,
+                max_tokens=answer_tokens(names, shot_ids), rejected=rejected)
+        except StoryreelError as exc:  # no usable answer, a server down or timed out
             log.warning("vision: %s; the embedded style is kept", exc)
             style["fallback"] = {"backend": "embedded", "from": self.chat.name,
-                                 "reason": str(exc)}
-            generation["rejected"] = getattr(exc, "errors", [])
+                                 "reason": str(exc).splitlines()[0]}
+            generation["attempts"] = len(rejected)
         else:
             looks, prompts = result.value
             for character in style["characters"]:
                 character["descriptors"] = f"{character['name']}, {looks[character['name']]}"
             style["shot_prompts"] = prompts
-            generation.update({"attempts": result.attempts, "rejected": result.errors})
+            generation["attempts"] = result.attempts
+        generation.update(self.chat.stats())
         usage = self.usage()
         if usage:
             generation["model_usage"] = usage

@@ -1,9 +1,12 @@
 """Voice backends (stage ``voice``): speak one sentence at a time.
 
-The voice stage builds a backend from its options plus two keys of the story: ``voice`` (the
-story's voice name, ``None`` for the backend's default) and ``seed``. A backend that cannot load
-(missing or corrupt model) raises :class:`storyreel.media.audio.TTSLoadError`, which lets the
-stage fall back; an unknown voice name is a user error (:func:`storyreel.media.audio.check_voice`).
+The voice stage builds a backend from its options plus three keys of the story: ``voice`` (the
+voice chosen for the story's language), ``seed`` and ``language`` (BCP 47). A backend whose
+spec says ``word_timings`` also offers ``synthesize_words(text, length_scale)``: the samples and
+each word it spoke as (written text, start s, end s), pieces that tile the sentence in order.
+A backend that cannot load (missing or corrupt model) raises
+:class:`storyreel.media.audio.TTSLoadError`, which lets the stage fall back; an unknown voice
+name is a user error (:func:`storyreel.media.audio.check_voice`).
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ SPECS = (
                 words_per_minute=210.3, default_voice="joe",
                 voices="storyreel.backends.voice.piper:VOICES"),
     BackendSpec("voice", "espeak", "storyreel.backends.voice.espeak:EspeakTTS",
-                summary="espeak-ng through espeakng-loader (fallback)", words_per_minute=207.2,
-                default_voice="en-us", voices="storyreel.models.espeak:voice_languages"),
+                summary="espeak-ng through espeakng-loader: 100+ languages, word timings",
+                words_per_minute=207.2, default_voice="en-us",
+                voices="storyreel.models.espeak:voice_languages", word_timings=True,
+                rates="storyreel.backends.voice.espeak:RATES"),
 )

@@ -10,14 +10,28 @@ The API key, when needed, is read from the environment variable *named* by ``api
 is sent as a Bearer header and never logged, written or put into an error message: messages
 carry the status and a redacted, shortened body, never the request's headers.
 
-What is retried (``max_retries``, waits from ``backoff_s`` growing fourfold, a server's
-``Retry-After`` first): HTTP 408, 409, 425, 429 and 5xx, a refused or reset connection, a
-connection that could not be opened in time. What is not: any other HTTP error (401 and 403
-are configuration errors) and a server that accepted the request but did not answer within
-``timeout_s``, which is busy generating; asking again would pile the same generation onto it.
-``response_format`` asks for the JSON schema (``json_schema``), for any JSON (``json_object``)
-or for nothing (``none``, a JSON-only prompt); ``auto`` starts with the schema and steps down
-when the server answers 400 to it.
+Honest retries. Each failure says what it is, and only what cannot have left work running on
+the server is asked again:
+
+- a refused connection, or one not opened within :data:`CONNECT_S`: "cannot reach", retried
+  (``max_retries``, waits from ``backoff_s`` growing fourfold);
+- HTTP 408, 409, 425, 429, 500, 502, 503: retried the same way, a server's ``Retry-After``
+  first; a connection broken before the answer began: retried too (the server dropped it);
+- a request the server took but did not answer within ``timeout_s`` (a read time-out), or a
+  gateway's 504: a **time-out**, with its own message, never sent again, neither here nor by a
+  later attempt of the job (:class:`AnswerTimeoutError` is permanent): the server is probably
+  still generating it, and a second copy would only queue behind the first;
+- any other HTTP error: not retried (401 and 403 are configuration errors).
+
+Structured output (``response_format``): ``json_schema`` sends the OpenAI form
+(``response_format: {type: json_schema, json_schema: {name, strict, schema}}``), which OpenAI,
+vLLM, llama.cpp's server, LM Studio and Ollama (0.5 and later) accept; ``guided`` sends the same
+schema in each server's own field instead, for servers that refuse the OpenAI form: vLLM's
+``structured_outputs: {json}`` (0.10 and later) and ``guided_json`` (before 0.12), llama.cpp's
+``json_schema``, and Ollama's ``format`` (its native API's field; Ollama's OpenAI route reads
+only ``response_format``); ``json_object`` asks for any JSON; ``none`` for nothing (a JSON-only
+prompt). ``auto`` starts with ``json_schema`` and steps down the list when a server answers 400
+or 422 to a form.
 """
 
 from __future__ import annotations
@@ -35,9 +49,12 @@ from storyreel.core.redact import redact
 
 log = logging.getLogger(__name__)
 
-RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
-FORMATS = ("json_schema", "json_object", "none")
+RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503}
+GATEWAY_TIMEOUT = 504  # a proxy gave up waiting; the server behind it may still be generating
+REFUSED_FORM = {400, 422}  # what a server answers to a structured-output form it does not know
+FORMATS = ("json_schema", "guided", "json_object", "none")
 MAX_DETAIL = 200
+CONNECT_S = 10.0  # opening a connection; the answer itself may take timeout_s
 
 
 def redact_text(text: str, secrets: list[str]) -> str:
@@ -52,7 +69,8 @@ def redact_text(text: str, secrets: list[str]) -> str:
 
 
 class ServerError(TransientError):
-    """The server could not be reached, or answered with a status worth asking again."""
+    """The server could not be reached, dropped the connection, or answered with a status
+    worth asking again."""
 
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
@@ -71,8 +89,9 @@ class RefusedError(HTTPStatusError, PermanentError):
     """401 or 403: the key is missing or wrong; no retry and no later attempt can help."""
 
 
-class BusyServerError(PermanentError):
-    """The server took the request but did not answer within ``timeout_s``."""
+class AnswerTimeoutError(PermanentError):
+    """The server took the request but gave no answer within ``timeout_s``: it may still be
+    generating, so the request is not sent again (by this job or a later attempt of it)."""
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -126,23 +145,33 @@ class ServerChat:
         text = " ".join(text.split())
         return text if len(text) <= MAX_DETAIL else text[:MAX_DETAIL] + "…"
 
+    def _timeout_error(self, url: str, why: str) -> AnswerTimeoutError:
+        return AnswerTimeoutError(
+            f"openai {self.role}: time-out: {url} {why}; not sent again, so that the same "
+            "generation does not pile up on a busy server (raise timeout_s for a slow model)")
+
     def _post_once(self, url: str, body: dict[str, Any]) -> dict[str, Any]:
         self.requests += 1
+        timeout = httpx.Timeout(self.timeout_s, connect=min(CONNECT_S, self.timeout_s))
         try:
-            response = httpx.post(url, json=body, headers=self._headers(),
-                                  timeout=self.timeout_s)
+            response = httpx.post(url, json=body, headers=self._headers(), timeout=timeout)
         except httpx.ReadTimeout:
-            raise BusyServerError(
-                f"openai {self.role}: {url} took the request but gave no answer within "
-                f"{self.timeout_s:g} s (timeout_s); not asked again, so that the same "
-                "generation does not pile up on a busy server") from None
-        except httpx.TransportError as exc:
+            raise self._timeout_error(
+                url, f"took the request but gave no answer within timeout_s="
+                     f"{self.timeout_s:g} s") from None
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise ServerError(f"cannot reach {self.base_url}: "
+                              f"{self._clean(str(exc) or type(exc).__name__)}") from None
+        except httpx.TransportError as exc:  # dropped or reset before the answer began
+            raise ServerError(f"the connection to {self.base_url} broke before an answer: "
                               f"{self._clean(str(exc) or type(exc).__name__)}") from None
         if response.status_code >= 400:
             detail = self._clean(response.text[:2000])
             error = (f"{url} answered HTTP {response.status_code} {response.reason_phrase}: "
                      f"{detail}")
+            if response.status_code == GATEWAY_TIMEOUT:
+                raise self._timeout_error(url, f"answered HTTP 504 (a gateway gave up "
+                                               f"waiting): {detail}")
             if response.status_code in RETRY_STATUS:
                 raise ServerError(error, _retry_after(response))
             kind = RefusedError if response.status_code in (401, 403) else HTTPStatusError
@@ -175,32 +204,41 @@ class ServerChat:
 
     # -- chat
 
-    def _format(self, kind: str, schema: dict[str, Any] | None) -> dict[str, Any] | None:
-        if kind == "json_schema" and schema is not None:
-            return {"type": "json_schema",
-                    "json_schema": {"name": "answer", "strict": True, "schema": schema}}
-        if kind == "json_object":
-            return {"type": "json_object"}
-        return None
+    def _format(self, kind: str, schema: dict[str, Any] | None) -> dict[str, Any]:
+        """The body fields that ask for the answer's form ``kind`` (see the module doc)."""
+        if schema is not None and kind == "json_schema":
+            return {"response_format": {"type": "json_schema", "json_schema": {
+                "name": "answer", "strict": True, "schema": schema}}}
+        if schema is not None and kind == "guided":
+            return {"structured_outputs": {"json": schema}, "guided_json": schema,
+                    "json_schema": schema, "format": schema}
+        if kind in ("json_object", "json_schema", "guided"):
+            return {"response_format": {"type": "json_object"}}
+        return {}
 
-    def chat(self, messages: list[dict[str, str]], schema: dict[str, Any] | None,
-             seed: int) -> str:
+    def stats(self) -> dict[str, Any]:
+        return {"requests": self.requests, "response_format": self.formats[0]}
+
+    def chat(self, messages: list[dict[str, str]], schema: dict[str, Any] | None, seed: int,
+             temperature: float | None = None, max_tokens: int | None = None) -> str:
         """One chat completion: the assistant's message content."""
+        budget = min(self.max_tokens, max_tokens or self.max_tokens)
         while True:
             body: dict[str, Any] = {
-                "model": self.model, "messages": messages, "temperature": self.temperature,
-                "seed": seed, "max_tokens": self.max_tokens, "stream": False}
-            response_format = self._format(self.formats[0], schema)
-            if response_format:
-                body["response_format"] = response_format
+                "model": self.model, "messages": messages,
+                "temperature": self.temperature if temperature is None else temperature,
+                "seed": seed, "max_tokens": budget, "stream": False}
+            form = self._format(self.formats[0], schema)
+            body.update(form)
             log.info("openai %s: POST %s/chat/completions (model %s, response_format %s)",
                      self.role, self.base_url, self.model, self.formats[0])
             try:
                 payload = self.post(body)
             except HTTPStatusError as exc:
-                if exc.status == 400 and response_format and len(self.formats) > 1:
-                    log.warning("openai %s: the server refused response_format %s; trying %s",
-                                self.role, self.formats[0], self.formats[1])
+                if exc.status in REFUSED_FORM and form and len(self.formats) > 1:
+                    log.warning("openai %s: the server refused response_format %s (HTTP %d); "
+                                "trying %s", self.role, self.formats[0], exc.status,
+                                self.formats[1])
                     self.formats.pop(0)
                     continue
                 raise
@@ -213,6 +251,5 @@ class ServerChat:
                 f"openai {self.role}: unexpected answer from {self.base_url}: no "
                 "choices[0].message.content") from None
         if choice.get("finish_reason") == "length":
-            log.warning("openai %s: the answer was cut at max_tokens=%d", self.role,
-                        self.max_tokens)
+            log.warning("openai %s: the answer was cut at max_tokens=%d", self.role, budget)
         return str(content or "")

@@ -1,19 +1,28 @@
 """Structured output from language models that cannot break the pipeline.
 
 Shared by every model route (``script/openai``, ``script/transformers``, ``vision/openai``,
-``vision/transformers``). A model is anything with ``chat(messages, schema, seed) -> str``
-(:class:`storyreel.models.chat.ChatModel`). :func:`generate` asks it for JSON against a JSON
-schema and then:
+``vision/transformers``). A model is anything with ``chat(messages, schema, seed, temperature,
+max_tokens) -> str`` (:class:`storyreel.models.chat.ChatModel`). :func:`generate` asks it for
+JSON against a JSON schema (a local model generates under the schema, a server is asked for it
+in its structured-output form) and then:
 
 1. **parses** the answer (:func:`parse_json`): JSON alone, inside a code fence or surrounded by
    prose; a truncated answer (unbalanced brackets, a cut string) is detected and reported as
    such, never half-read;
-2. **validates** it (the schema, then a task-specific check such as the narration's language);
+2. **validates** it (the schema, then a task-specific check such as the narration's language and
+   length, which no schema can say);
 3. **repairs** it: up to ``max_repairs`` more turns, each quoting the validation error back to the
-   model with the answer it gave;
-4. raises :class:`StructuredOutputError` (with every attempt's error) when no answer is usable,
-   so that the caller can fall back (the script stage falls back to the template writer and
-   records the reason in ``script.json`` and the manifest).
+   model with the answer it gave, with another seed and another temperature
+   (:func:`attempt_temperature`): the same request is never sent twice;
+4. raises :class:`StructuredOutputError` (with every rejected answer and its reason) when no
+   answer is usable. That error is permanent: a model that answered, but not usably, would answer
+   the same again, so the caller falls back at once (the script stage to the template writer, the
+   vision stage to the embedded style) instead of having the job retried.
+
+Every rejected answer is recorded (:func:`rejection`: attempt, seed, temperature, reason, the
+answer's first characters) in the list the caller passes as ``rejected``, which the stages write
+into ``script.json`` and ``style.json``, even when the model gives up or its server stops
+answering halfway.
 """
 
 from __future__ import annotations
@@ -28,20 +37,22 @@ from typing import Any
 
 import jsonschema
 
-from storyreel.core.errors import StoryreelError
+from storyreel.core.errors import PermanentError
 from storyreel.models.chat import ChatModel
 
 log = logging.getLogger(__name__)
 
 QUOTE_CHARS = 1500  # how much of a bad answer a repair turn quotes back
+KEEP_CHARS = 400  # how much of a rejected answer the artifact keeps
 
 
-class StructuredOutputError(StoryreelError):
-    """No usable answer after the repair turns; ``errors`` holds one line per attempt."""
+class StructuredOutputError(PermanentError):
+    """No usable answer after the repair turns (permanent: asking again gets the same);
+    ``rejected`` holds one record per answer (:func:`rejection`)."""
 
-    def __init__(self, message: str, errors: list[str] | None = None) -> None:
+    def __init__(self, message: str, rejected: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
-        self.errors = list(errors or [])
+        self.rejected = list(rejected or [])
 
 
 class AnswerError(ValueError):
@@ -178,7 +189,7 @@ class Generated:
 
     value: Any
     attempts: int
-    errors: list[str] = field(default_factory=list)  # one per rejected attempt
+    rejected: list[dict[str, Any]] = field(default_factory=list)  # one per rejected answer
 
 
 def repair_message(error: str, answer: str) -> list[dict[str, str]]:
@@ -192,20 +203,52 @@ def repair_message(error: str, answer: str) -> list[dict[str, str]]:
     ]
 
 
+def attempt_temperature(base: float, attempt: int) -> float:
+    """The sampling temperature of answer ``attempt`` (1, 2, ...): the configured one first,
+    then cooler for each repair (a model that rambled is steadied), or, from greedy decoding,
+    warmer (greedy decoding would give the same answer again)."""
+    if attempt <= 1:
+        return base
+    if base >= 0.3:
+        return round(base * 0.6 ** (attempt - 1), 3)
+    return round(0.3 + 0.2 * (attempt - 2), 3)
+
+
+def rejection(attempt: int, seed: int, temperature: float, reason: str,
+              answer: str) -> dict[str, Any]:
+    """The record of one rejected answer (schema: script's and style's ``rejected`` items)."""
+    kept = answer.strip()
+    return {"attempt": attempt, "seed": seed, "temperature": temperature, "reason": reason,
+            "answer": kept if len(kept) <= KEEP_CHARS else kept[:KEEP_CHARS] + "…"}
+
+
+def reasons(rejected: list[dict[str, Any]]) -> str:
+    """``1: reason; 2: reason`` for a one-line message."""
+    return "; ".join(f"{r['attempt']}: {r['reason']}" for r in rejected)
+
+
 def generate(model: ChatModel, messages: list[dict[str, str]], schema: dict[str, Any],
              check: Callable[[Any], Any] | None = None, seed: int = 0,
-             max_repairs: int = 2, accept: dict[str, Any] | None = None) -> Generated:
-    """Ask ``model`` for JSON following ``schema``; parse, validate (against ``accept``, a
-    more lenient schema when given, else ``schema``; then ``check``, which raises
-    :class:`AnswerError` or returns the value to keep) and repair.
+             max_repairs: int = 2, accept: dict[str, Any] | None = None,
+             max_tokens: int | None = None,
+             rejected: list[dict[str, Any]] | None = None) -> Generated:
+    """Ask ``model`` for JSON following ``schema`` in at most ``max_tokens``; parse, validate
+    (against ``accept``, a more lenient schema when given, else ``schema``; then ``check``,
+    which raises :class:`AnswerError` or returns the value to keep) and repair, each answer
+    with its own seed and temperature. Rejected answers are appended to ``rejected``.
 
     Raises :class:`StructuredOutputError` after ``1 + max_repairs`` unusable answers.
-    Transport errors from the model (a server that cannot be reached) propagate unchanged.
+    Transport errors from the model (a server that cannot be reached, or is still busy with
+    the request) propagate unchanged, the answers rejected before them kept in ``rejected``.
     """
     turns = list(messages)
-    errors: list[str] = []
+    rejected = [] if rejected is None else rejected
+    first = len(rejected)
     for attempt in range(1, max_repairs + 2):
-        answer = model.chat(turns, schema, seed + attempt - 1)
+        answer_seed = seed + attempt - 1
+        temperature = attempt_temperature(model.temperature, attempt)
+        answer = model.chat(turns, schema, answer_seed, temperature=temperature,
+                            max_tokens=max_tokens)
         try:
             data = parse_json(answer)
             problem = schema_error(data, accept or schema)
@@ -213,15 +256,15 @@ def generate(model: ChatModel, messages: list[dict[str, str]], schema: dict[str,
                 raise AnswerError(problem)
             value = check(data) if check else data
         except AnswerError as exc:
-            error = str(exc)
-            errors.append(error)
+            rejected.append(rejection(attempt, answer_seed, temperature, str(exc), answer))
             log.warning("%s (%s): answer %d rejected: %s", model.name, model.model, attempt,
-                        error)
-            turns += repair_message(error, answer)
+                        exc)
+            turns += repair_message(str(exc), answer)
             continue
-        if errors:
+        if attempt > 1:
             log.info("%s: usable answer after %d repair turn(s)", model.name, attempt - 1)
-        return Generated(value, attempt, errors)
+        return Generated(value, attempt, rejected[first:])
+    mine = rejected[first:]
     raise StructuredOutputError(
-        f"{model.name} ({model.model}) gave no usable answer in {max_repairs + 1} attempts; "
-        f"last error: {errors[-1]}", errors)
+        f"{model.name} ({model.model}) gave no usable answer in {max_repairs + 1} attempts "
+        f"(rejected: {reasons(mine)})", mine)
