@@ -69,7 +69,7 @@ def test_a_story_of_minutes_has_journey_episodes_that_differ():
 class Hurried:
     """A voice that speaks faster than any estimate says (within what a re-pacing corrects)."""
 
-    name, voice, sample_rate, model_sha256 = "hurried", "fast", 16000, None
+    name, voice, sample_rate, model_sha256 = "piper", "fast", 16000, None  # piper-like
 
     def synthesize(self, text: str, length_scale: float = 1.0) -> np.ndarray:
         seconds = tx.word_count(text) / RATE * 60 * length_scale * 0.85

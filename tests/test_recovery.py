@@ -234,7 +234,7 @@ def test_a_failed_report_rule_counts_its_attempts_and_the_story_stays_done(refer
     logs = work.path / "logs" / "stagetable"
     assert (logs / f"{STORY}.attempt1.log").exists() and (logs / f"{STORY}.attempt2.log").exists()
     assert "not retried" in (logs / f"{STORY}.attempt2.log").read_text()
-    assert "storyreel summary: 1 done, 0 degraded, 0 failed" in proc.stderr
+    assert "stories: 1 done, 0 degraded, 0 failed" in proc.stderr
 
 
 def workflow_clone(path) -> None:

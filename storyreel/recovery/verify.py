@@ -22,6 +22,7 @@ import shutil
 from base64 import urlsafe_b64decode, urlsafe_b64encode
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from storyreel.core import pipeline
 from storyreel.core.errors import StoryreelError
@@ -94,14 +95,15 @@ def _remove_record(folder: Path, key: str) -> None:
 
 # -- verify ----------------------------------------------------------------------------------
 
-def _settings(workdir: Path) -> tuple[int, bool | None]:
-    """(fps, vision enabled) from the project's config (25 and None when it is unreadable)."""
+def _settings(workdir: Path) -> tuple[int, dict[str, Any] | None]:
+    """(fps, the stage settings) from the project's config (25 and None when it is
+    unreadable)."""
     try:
         from storyreel.core.config import load_config, load_user_yaml
 
         path = workdir / "config" / "config.yaml"
         config = load_config(load_user_yaml(path, f"config {path}", "config") or {})
-        return int(config["output"]["fps"]), bool(config["stages"]["vision"]["enabled"])
+        return int(config["output"]["fps"]), dict(config["stages"])
     except Exception:  # noqa: BLE001 (verify works without a readable config)
         return 25, None
 
@@ -120,14 +122,16 @@ def _story_outputs(story_dir: Path, present: bool = True) -> list[tuple[Path, st
             if path.exists() or not present]
 
 
-def _missing(story_dir: Path, vision: bool | None) -> list[tuple[Path, str, str | None, str]]:
+def _missing(story_dir: Path, settings: dict[str, Any] | None
+             ) -> list[tuple[Path, str, str | None, str]]:
     """Intermediates that are missing while something made from them exists: (path, stage,
     shot, what exists). The film and the report are not intermediates (a run remakes them)."""
     outputs = _story_outputs(story_dir, present=False)
     found = []
     for path, stage, shot in outputs:
         st = pipeline.stage(stage)
-        if path.exists() or st is pipeline.FINAL or st.report or (st.optional and not vision):
+        if path.exists() or st is pipeline.FINAL or st.report or (
+                st.optional and (settings is None or not pipeline.runs(st, settings))):
             continue
         later = next((p for p, other, other_shot in outputs if p.exists()
                       and pipeline.order(other) > pipeline.order(stage)
@@ -194,7 +198,8 @@ def _rel(path: Path, workdir: Path) -> str:
 
 
 def _verify_story(workdir: Path, story_dir: Path, report: VerifyReport, fps: int,
-                  vision: bool | None, records: tuple[set[str], set[str]]) -> dict[Path, None]:
+                  settings: dict[str, Any] | None, records: tuple[set[str], set[str]]
+                  ) -> dict[Path, None]:
     """Check one story's artifacts into ``report``; the files to remove (the film's only when
     it is itself corrupt), and its film moved to .last-good/ when it must be remade."""
     metadata, incomplete = records
@@ -232,7 +237,7 @@ def _verify_story(workdir: Path, story_dir: Path, report: VerifyReport, fps: int
     if (story_dir / pipeline.ARCHIVED).exists():
         report.archived.append(story_dir.relative_to(workdir).as_posix())
     else:
-        for path, stage, shot, later in _missing(story_dir, vision):
+        for path, stage, shot, later in _missing(story_dir, settings):
             report.missing.append((path.relative_to(workdir).as_posix(),
                                    f"missing, though {later} (made from it) exists"))
             to_remove.update((dep, None) for dep in dependents(story_dir, stage, shot))
@@ -261,14 +266,15 @@ def verify(workdir: Path, stories: list[str] | None = None, dry_run: bool = Fals
         return report
     names = stories if stories is not None else sorted(
         p.name for p in results.iterdir() if p.is_dir() and not p.name.startswith("."))
-    fps, vision = _settings(workdir)
+    fps, settings = _settings(workdir)
     records = (_records(workdir / ".snakemake" / "metadata"),
                _records(workdir / ".snakemake" / "incomplete"))
     to_remove: dict[Path, None] = {}
     for story in names:
         story_dir = results / story
         if story_dir.is_dir():
-            to_remove.update(_verify_story(workdir, story_dir, report, fps, vision, records))
+            to_remove.update(_verify_story(workdir, story_dir, report, fps, settings,
+                                                     records))
     for path in to_remove:
         report.removed.append(path.relative_to(workdir).as_posix())
         if dry_run:
