@@ -15,9 +15,16 @@ from pathlib import Path
 
 from snakemake.utils import min_version
 
+from storyreel.core import config as srconfig
+from storyreel.core import errors
 from storyreel.ops import doctor, notify
 
 min_version("9.0")
+
+# Config files are refused in one line when over the size limit, nested too deep or full of
+# aliases or non-finite numbers, before Snakemake reads the default one (see core/bounds.py).
+for path in ["config/config.yaml", *workflow.overwrite_configfiles]:
+    srconfig.check_config_file(path)
 
 
 configfile: "config/config.yaml"
@@ -39,13 +46,18 @@ rule all:
         all_targets,
 
 
-# The preflight (the checks of `storyreel doctor` for the stages this run covers), once the DAG
-# is known and before the first job: a no-op or dry run pays nothing. The GPU is checked only
-# where the jobs run here (not on a cluster's head node).
+# Before the first job of a real run: folders that cannot be written are refused in one line
+# (Snakemake would fail with a traceback when it removes an old output there); then the
+# preflight (the checks of `storyreel doctor` for the stages this run covers), once the DAG is
+# known: a no-op or dry run pays nothing. The GPU is checked only where the jobs run here (not
+# on a cluster's head node).
 onstart:
+    problem = errors.first_unwritable([pipeline.RESULTS, "logs", "benchmarks"])
+    if problem:
+        srconfig.refuse(str(problem))
     problems = doctor.preflight(workflow, config, STORIES)
     if problems:
-        raise WorkflowError(problems)
+        srconfig.refuse_lines(problems)
 
 
 # The end-of-run summary (logs/summary.json: the run's jobs from the DAG, one line per story),

@@ -1,6 +1,6 @@
-"""The fault matrix on tiny stories (issue 6): a benchmark that prints figures, not a test.
+"""The fault matrix on tiny stories (issues 6 and 16): a benchmark that prints figures.
 
-    python benchmarks/chaos.py [--stories 10] [--kills 8] [--stress 20] [--quick]
+    python benchmarks/chaos.py [--stories 10] [--kills 8] [--stress 20] [--quick] [--only ...]
     make chaos                      # the same, niced; CHAOS_ARGS="--quick" for a short run
 
 Everything runs in a fresh folder under ``benchmarks/.chaos/`` (removed at the end), with the
@@ -13,8 +13,11 @@ test profile (2 cores) and tiny stories:
    backoffs: how many films complete;
 3. one story of N failing permanently (``script@k03:permanent``) with ``--keep-going``: how
    many finish, the exit status, whether the summary names the failed story and stage;
-4. the corruption cases of tests/test_recovery.py, each healed by ``storyreel resume`` and
-   compared with the uninterrupted film;
+4. the matrix of issue 16 (``benchmarks/chaos_matrix.py``): every artifact kind zero bytes,
+   garbage or deleted; a full disk before each rule; a read-only disk and file; a permanent
+   and a transient fault in every rule; NaN, infinity and huge numbers in every numeric key;
+   alias bombs, deep nesting, oversized files. It ends with one line: healed, classified,
+   tracebacks, hangs;
 5. every bad config (tests/data/bad_configs.yaml) and hostile story input
    (tests/data/hostile_stories.yaml) through ``snakemake -n``: refused with the key path and
    no traceback (or, for inputs that are fine, accepted);
@@ -41,24 +44,23 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
+from chaos_matrix import Matrix  # noqa: E402
+
 from storyreel.core.artifacts import sha256_file  # noqa: E402
 from storyreel.job.runner import TMP_DIR  # noqa: E402
 from storyreel.ops import joblog  # noqa: E402
 
 BIN = Path(sys.executable).parent
 BASE_CONFIG = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-FILM = {"id": "film", "title": "The Lamp", "duration_s": 10, "seed": 5, "idea": (
+FILM = {"id": "film", "title": "The Lamp", "duration_s": 13, "seed": 5, "idea": (
     "Mara lit the old lamp at the top of the tower. Far below, the waves broke on the rocks."
     "\n\nA small boat turned toward the light and came safely home.")}
 KILL_STAGES = ["script", "revise", "voice", "asr", "shotlist", "vision", "keyframes", "video",
                "post"]
-CORRUPTIONS = [("words.json", False), ("narration.wav", False), ("keyframes/sh001.png", False),
-               ("video/sh001.mp4", False), ("final.mp4", False), ("shots/sh001.json", False),
-               ("words.json", True), ("manifest.json", False), ("voice.json", False)]
 
 
 def tiny_story(i: int) -> dict:
-    return {"id": f"k{i:02d}", "duration_s": 6, "seed": i, "idea": (
+    return {"id": f"k{i:02d}", "duration_s": 8, "seed": i, "idea": (
         f"Mara lit lamp number {i} at the top of the tower.\n\n"
         "A small boat turned toward the light and came home.")}
 
@@ -76,6 +78,16 @@ class Work:
     def args(self, *extra: str) -> list[str]:
         return ["-s", str(REPO / "Snakefile"), "-d", str(self.path), "--workflow-profile",
                 str(REPO / "profiles" / "test"), *extra]
+
+    def command(self, *extra: str) -> list[str]:
+        return [str(BIN / "snakemake"), *self.args(*extra)]
+
+    def resume_command(self, *extra: str) -> list[str]:
+        return [str(BIN / "storyreel"), "resume", *self.args(*extra)]
+
+    @staticmethod
+    def env() -> dict[str, str]:
+        return environment()
 
     def snakemake(self, *extra: str, env: dict | None = None, timeout: float = 1800
                   ) -> subprocess.CompletedProcess:
@@ -171,27 +183,6 @@ def permanent(root: Path, base: Work, stories: int) -> None:
          f"{retried}")
 
 
-# -- 4. corruption --------------------------------------------------------------------------
-
-def corruption(root: Path, reference: Work) -> None:
-    healed = 0
-    for i, (name, keep_mtime) in enumerate(CORRUPTIONS):
-        work = clone(reference, root / f"corrupt-{i}")
-        path = work.path / "results" / "film" / name
-        stat = path.stat()
-        with open(path, "r+b") as fh:
-            fh.truncate(100)
-        if keep_mtime:
-            os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-        result = work.resume()
-        ok = result.returncode == 0 and sha256_file(work.film()) == sha256_file(reference.film())
-        healed += ok
-        line(f"  truncated {name}{' (old mtime)' if keep_mtime else ''}: healed={ok}, jobs "
-             f"redone={len(joblog.jobs(result.stdout + result.stderr))}")
-    line(f"corrupt-artifact cases healed {healed}/{len(CORRUPTIONS)} (identical to the "
-         "uninterrupted film)")
-
-
 # -- 5. bad configs and hostile inputs ------------------------------------------------------
 
 def refusals(root: Path, workers: int) -> None:
@@ -264,6 +255,33 @@ def stress(root: Path, runs: int) -> None:
          f"{_size(work.path / TMP_DIR)} bytes")
 
 
+SECTIONS = ["refusals", "kills", "transient", "stress", "artifacts", "disk", "readonly",
+            "faults", "numbers", "yaml"]
+MATRIX = {"artifacts", "disk", "readonly", "faults", "numbers", "yaml"}
+
+
+def run_matrix(root: Path, reference: Work, only: set[str], workers: int) -> str:
+    """The matrix of issue 16 (benchmarks/chaos_matrix.py); its closing line."""
+    matrix = Matrix(root, reference, clone, workers)
+
+    def make(folder: Path, config: dict | None, stories: list[dict]) -> Work:
+        work = Work(folder, stories)
+        if config is not None:
+            (folder / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+        return work
+
+    for section in [s for s in SECTIONS if s in only & MATRIX]:
+        started = time.perf_counter()
+        if section == "numbers":
+            matrix.numbers(make, copy.deepcopy(BASE_CONFIG), tiny_story(1))
+        elif section == "yaml":
+            matrix.yaml_abuse(make, tiny_story(1))
+        else:
+            getattr(matrix, section)()
+        line(f"{section}: done in {time.perf_counter() - started:.0f} s")
+    return matrix.report()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stories", type=int, default=10)
@@ -274,19 +292,19 @@ def main(argv: list[str] | None = None) -> int:
                         help="scratch folder (removed before and after)")
     parser.add_argument("--quick", action="store_true",
                         help="4 stories, 3 kill points, 5 stress runs")
-    parser.add_argument("--only", nargs="*", default=None,
-                        choices=["kills", "transient", "corruption", "refusals", "stress"])
+    parser.add_argument("--only", nargs="*", default=None, choices=SECTIONS)
     args = parser.parse_args(argv)
     if args.quick:
         args.stories, args.kills, args.stress = 4, 3, 5
-    only = set(args.only or ["kills", "transient", "corruption", "refusals", "stress"])
+    only = set(args.only or SECTIONS)
     root = args.root.resolve()
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
     started = time.perf_counter()
+    closing = None
     try:
         reference = Work(root / "reference", [FILM])
-        if only & {"kills", "corruption"}:
+        if only & ({"kills"} | MATRIX - {"numbers", "yaml"}):
             result = reference.snakemake()
             if result.returncode != 0:
                 print(result.stderr[-3000:], file=sys.stderr)
@@ -296,16 +314,18 @@ def main(argv: list[str] | None = None) -> int:
         if "kills" in only:
             step = max(1, len(KILL_STAGES) // max(1, args.kills))
             kill_points(root, reference, KILL_STAGES[::step][:args.kills])
-        if "corruption" in only:
-            corruption(root, reference)
         if "transient" in only:
             base = transient(root, args.stories)
             permanent(root, base, args.stories)
         if "stress" in only:
             stress(root, args.stress)
+        if only & MATRIX:
+            closing = run_matrix(root, reference, only, args.workers)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     line(f"chaos benchmark done in {time.perf_counter() - started:.0f} s")
+    if closing:
+        line(closing)
     return 0
 
 

@@ -13,13 +13,14 @@ from storyreel.models import diffusion
 from storyreel.ops import progress as srprogress
 from storyreel.ops import summary
 
-# Validate once, before any job runs: one clear line naming the key path, defaults filled in.
+# Validate once, before any job runs: one clear line naming the key path, defaults filled in;
+# a refusal prints that line alone and exits 1 (raised, Snakemake would wrap it in three).
 try:
     srconfig.load_config(config)
     # validated once, then read from .snakemake/storyreel/ by every later parse (cluster jobs)
     STORIES = stories.load_stories(config["stories"], config)
 except ConfigError as exc:
-    raise WorkflowError(str(exc)) from None
+    srconfig.refuse(str(exc))
 
 # The storyreel logger plugin (--logger storyreel) follows the DAG of jobs: one log record
 # hands it the workflow and the stories.

@@ -230,7 +230,7 @@ def faults_env(stage: str, story: str, first_only: bool = True) -> dict[str, str
         return {faults.ENV: f"{stage}@{story}:transient"}
     for seed in map(str, range(1000)):
         with mock.patch.dict("os.environ", {faults.SEED_ENV: seed}):
-            draws = [faults._draw(f"{stage}|transient|{stage}/{story}|{a}") for a in (1, 2)]
+            draws = [faults.draw(f"{stage}|transient|{stage}/{story}|{a}") for a in (1, 2)]
         if draws[0] < 0.5 <= draws[1]:
             return {faults.ENV: f"{stage}@{story}:transient:0.5", faults.SEED_ENV: seed}
     raise AssertionError("no seed fails only the first attempt")

@@ -10,6 +10,7 @@ import pytest
 
 from storyreel import text as tx
 from storyreel.core.artifacts import validate, write_json
+from storyreel.core.errors import ConfigError
 from storyreel.core.types import Budget
 from storyreel.job.context import JobContext
 from storyreel.stages import revise as rv
@@ -27,9 +28,10 @@ def scene(index: int, narration: str) -> dict:
             "mood": "calm", "characters": ["Mara"]}
 
 
-def script(*narrations: str) -> dict:
-    return {"story": "demo", "title": "Demo", "language": "en", "kind": "text", "seed": 1,
-            "backend": "verbatim", "model": None,
+def script(*narrations: str, kind: str = "premise") -> dict:
+    """A written script (a premise's); ``kind="text"`` for a text given verbatim."""
+    return {"story": "demo", "title": "Demo", "language": "en", "kind": kind, "seed": 1,
+            "backend": "verbatim" if kind == "text" else "template", "model": None,
             "scenes": [scene(i, n) for i, n in enumerate(narrations, start=1)]}
 
 
@@ -122,6 +124,25 @@ def test_too_short_keeps_fits_false_and_warns(caplog):
     assert out["fits"] is False
     assert out["length_scale"] == OPTIONS["max_length_scale"]
     assert "does not fit" in caplog.text
+
+
+def test_verbatim_text_is_never_cut_and_refused_in_one_line_when_no_pace_fits():
+    """Issue 16: a text given verbatim was trimmed to fit (or left too short with a warning);
+    now it is paced within the allowed range, or refused naming the durations it fits."""
+    scenes = [" ".join(f"Scene {tx.number_to_words(i)} sentence {tx.number_to_words(j)} has "
+                       "a few more words." for j in range(1, 6)) for i in range(1, 6)]
+    for duration, verb in ((30, "shorten"), (400, "lengthen")):
+        with pytest.raises(ConfigError) as info:
+            revise(script(*scenes, kind="text"), duration)
+        message = str(info.value)
+        assert "\n" not in message
+        assert f"story 'demo': duration_s {duration} cannot be kept" in message
+        assert f"{verb} the text" in message
+        low, high = (float(x) for x in re.search(r"between ([\d.]+) and ([\d.]+)",
+                                                  message).groups())
+        fitted = revise(script(*scenes, kind="text"), (low + high) / 2)
+        assert fitted["fits"] and not [c for c in fitted["changes"] if c["kind"] == "trim"]
+        assert texts(fitted) == texts(revise(script(*scenes), (low + high) / 2))
 
 
 def test_every_edit_is_in_the_change_log():

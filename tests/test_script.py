@@ -106,12 +106,13 @@ def test_word_count_near_the_target(duration):
         target = sc.budget_for(doc, WPM, PAUSES).target_words()
         words = tx.word_count(narration(script))
         assert abs(words - target) <= 0.2 * target, (duration, words, target)
-        assert 4 <= len(script["scenes"]) <= 8
+        # one pass of the arc holds about two minutes; a longer story adds journey scenes
+        assert 4 <= len(script["scenes"]) <= (8 if duration <= 120 else 99)
 
 
 def test_scene_count_grows_with_length():
     counts = [len(write(idea(duration=d))["scenes"]) for d in (30, 90, 150)]
-    assert counts == sorted(counts) and counts[0] == 4 and counts[-1] == 8
+    assert counts == sorted(counts) and counts[0] == 4 and counts[-1] >= 8
 
 
 @pytest.mark.parametrize("premise", PREMISES)

@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from functools import cache
@@ -24,7 +25,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from storyreel import SCHEMA_DIR
-from storyreel.core.errors import ArtifactError
+from storyreel.core.errors import ArtifactError, disk_full
 
 
 @cache
@@ -73,6 +74,7 @@ def _file_mode() -> int:
 
 
 FILE_MODE = _file_mode()
+NEARLY_FULL = 1 << 20  # bytes free under which a write error without errno is a full disk
 
 
 @contextlib.contextmanager
@@ -88,6 +90,12 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         yield tmp_path
         os.chmod(tmp_path, FILE_MODE)  # mkstemp makes 0600; finished files follow the umask
         os.replace(tmp_path, target)
+    except OSError as exc:  # a write error names no file: name the artifact (a full disk...)
+        if exc.filename is None or str(exc.filename) == str(tmp_path):
+            exc.filename = str(target)
+        if exc.errno is None and shutil.disk_usage(target.parent).free < NEARLY_FULL:
+            raise disk_full(target) from exc  # an encoder's "error -2 when writing" (Pillow)
+        raise
     finally:
         tmp_path.unlink(missing_ok=True)
 

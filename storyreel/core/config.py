@@ -12,13 +12,15 @@ from __future__ import annotations
 import copy
 import functools
 import re
+import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import jsonschema
 import yaml
 
 from storyreel import SCHEMA_DIR
+from storyreel.core import bounds
 from storyreel.core.artifacts import error_path
 from storyreel.core.errors import ConfigError
 
@@ -40,8 +42,52 @@ _Loader.add_implicit_resolver(
 
 
 def load_yaml(path: Path) -> Any:
+    """A YAML file of our own (a schema): trusted, read as it is."""
     with path.open(encoding="utf-8") as fh:
         return yaml.load(fh, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
+
+
+def load_user_yaml(path: Path, where: str, kind: str) -> Any:
+    """A user's YAML file (``kind`` ``config`` or ``stories``), read within the limits of
+    :mod:`storyreel.core.bounds`: its size, nesting, alias expansion and values. Raises
+    :class:`ConfigError` (one line, the key path named), or the reader's own ``OSError``,
+    ``UnicodeDecodeError`` or ``yaml.YAMLError``."""
+    bounds.check_size(path, where, kind)
+    text = path.read_text(encoding="utf-8")
+    bounds.check_depth(text, where, _Loader)
+    try:
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
+    except (ValueError, TypeError, OverflowError) as exc:  # a date such as 2024-13-45
+        raise yaml.YAMLError(" ".join(str(exc).split())) from None
+    bounds.check_values(data, where)
+    return data
+
+
+def refuse(message: str) -> NoReturn:
+    """End the workflow's start with one line on the console and exit status 1 (a refusal
+    raised as an exception would be wrapped by Snakemake in a three-line WorkflowError)."""
+    print(f"storyreel: {' '.join(message.split())}", file=sys.stderr)
+    sys.exit(1)
+
+
+def refuse_lines(message: str) -> NoReturn:
+    """:func:`refuse` for a message of several lines (one per failed check), kept as written."""
+    print(message, file=sys.stderr)
+    sys.exit(1)
+
+
+def check_config_file(path: str | Path, where: str = "config") -> None:
+    """Refuse (one line, exit 1) a config file Snakemake is about to read, or has read, that is
+    over the size limit, not YAML, nested too deep, or full of aliases or non-finite numbers."""
+    path = Path(path)
+    if not path.is_file():
+        return  # Snakemake says it is missing
+    try:
+        load_user_yaml(path, f"{where} {path}", "config")
+    except ConfigError as exc:
+        refuse(str(exc))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        refuse(f"{where} {path}: cannot be read as UTF-8 YAML: {exc}")
 
 
 def _with_defaults(validator_class: type) -> type:
@@ -135,7 +181,8 @@ def _config_validator() -> jsonschema.protocols.Validator:
 
 def _normalise_fallbacks(config: dict[str, Any]) -> None:
     """``fallback: espeak`` (a name) or ``fallback: null`` (older configs) as a list."""
-    for options in (config.get("stages") or {}).values():
+    stages = config.get("stages")
+    for options in (stages.values() if isinstance(stages, dict) else ()):
         if isinstance(options, dict) and "fallback" in options:
             value = options["fallback"]
             if value is None:
@@ -151,6 +198,7 @@ def load_config(config: dict[str, Any] | None) -> dict[str, Any]:
     ``max_length_scale``).
     """
     config = config if config is not None else {}
+    bounds.check_values(config, "config")
     if isinstance(config, dict):
         _normalise_fallbacks(config)
     validate_with_defaults(config, CONFIG_SCHEMA, "config", validator=_config_validator())

@@ -30,9 +30,9 @@ from typing import Any
 
 import yaml
 
+from storyreel.core import bounds, languages
 from storyreel.core import config as srconfig
-from storyreel.core import languages
-from storyreel.core.config import STORIES_SCHEMA, load_yaml, validate_with_defaults
+from storyreel.core.config import STORIES_SCHEMA, load_user_yaml, validate_with_defaults
 from storyreel.core.errors import ConfigError
 from storyreel.core.pipeline import RUN_STATE, STORY_ID
 
@@ -97,7 +97,7 @@ def validate_stories(path: str | Path, config: dict[str, Any]) -> dict[str, dict
     path = Path(path)
     where = f"stories file {path}"
     try:
-        data = load_yaml(path)
+        data = load_user_yaml(path, where, "stories")
     except FileNotFoundError:
         raise ConfigError(f"stories: file not found: {path}") from None
     except IsADirectoryError:
@@ -166,7 +166,8 @@ def validate_stories(path: str | Path, config: dict[str, Any]) -> dict[str, dict
 def _key(raw: bytes, config: dict[str, Any]) -> str:
     digest = hashlib.sha256()
     for part in (raw, STORIES_SCHEMA.read_bytes(), Path(srconfig.__file__).read_bytes(),
-                 Path(__file__).read_bytes(), Path(languages.__file__).read_bytes()):
+                 Path(bounds.__file__).read_bytes(), Path(__file__).read_bytes(),
+                 Path(languages.__file__).read_bytes()):
         digest.update(hashlib.sha256(part).digest())
     # the config keys load_stories reads (defaults, seed, the ids under `shots`, the stages
     # whose backends the story's language is checked against)

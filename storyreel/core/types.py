@@ -44,7 +44,10 @@ class Budget:
 
     @property
     def scenes(self) -> int:
-        """Scene count for a premise: 4 to 8, one per 15 s or so."""
+        """Scene count for a premise: 4 to 8, one per 15 s or so; under 20 s, one per 5 s (a
+        story of a few seconds tells its beats together: one to three scenes)."""
+        if self.duration_s < 20:
+            return max(1, min(3, round(self.duration_s / 5)))
         return max(4, min(MAX_SCENES, round(self.duration_s / 15)))
 
     def estimate(self, words: int, sentences: int, scenes: int, length_scale: float = 1.0

@@ -4,12 +4,14 @@ A stage's config block may list ``fallback`` backends (``stages.voice.fallback: 
 :func:`with_fallback` calls ``call(backend_name)`` with the configured backend, then each
 fallback in turn:
 
-- an error a retry cannot cure (a missing extra or model, a backend that cannot load) moves on
-  to the next backend at once;
-- any other error moves on only on the job's last attempt (earlier attempts fail, so that
+- an error a retry cannot cure (:func:`storyreel.core.errors.classify`: permanent, such as a
+  missing extra or model or a backend that cannot load, or resource: out of memory) moves on
+  to the next backend at once: that is the graceful degradation;
+- a transient error moves on only on the job's last attempt (earlier attempts fail, so that
   Snakemake retries the preferred backend after the backoff);
 - bad input or config (:class:`~storyreel.core.errors.ConfigError`,
-  :class:`~storyreel.core.errors.ArtifactError`) never falls back: another backend would not help.
+  :class:`~storyreel.core.errors.ArtifactError`), a full disk and a file that cannot be written
+  never fall back: another backend would not help.
 
 Every degradation is recorded as ``{"stage", "shot", "backend", "reason"}`` in a side file
 ``results/{story}/.degradations/{stage}[-{shot}].json`` (hidden: not an artifact), which a
@@ -29,14 +31,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from storyreel.core import pipeline, redact
-from storyreel.core.errors import PERMANENT, ArtifactError, ConfigError, StoryreelError
+from storyreel.core.errors import StoryreelError, classify
 from storyreel.job import faults
 from storyreel.job.context import JobContext
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-NEVER_FALL_BACK = (ConfigError, ArtifactError)
 
 
 @cache
@@ -75,12 +76,13 @@ def with_fallback(job: JobContext, options: dict[str, Any], call: Callable[[str]
             if name:
                 faults.inject(f"{job.stage}/{name}", job.story, job.key, job.attempt)
             result = call(name)
-        except NEVER_FALL_BACK:
-            raise
         except Exception as exc:  # noqa: BLE001
-            reason = redact.redact((str(exc).strip() or type(exc).__name__).splitlines()[0])
+            failure = classify(exc)
+            if not failure.other_backend_may_help:
+                raise
+            reason = redact.redact(failure.message)
             errors.append(f"{name}: {reason}")
-            permanent = isinstance(exc, PERMANENT) or "LoadError" in type(exc).__name__
+            permanent = not failure.retry or "LoadError" in type(exc).__name__
             if index + 1 >= len(names) or not (permanent or job.last_attempt):
                 if index and isinstance(exc, StoryreelError):
                     raise StoryreelError("; ".join(errors)) from exc

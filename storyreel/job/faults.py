@@ -63,8 +63,9 @@ def active() -> list[Fault]:
     return parse(os.environ.get(ENV, ""))
 
 
-def _draw(key: str) -> float:
-    """A deterministic number in [0, 1) for one job attempt."""
+def draw(key: str) -> float:
+    """A deterministic number in [0, 1) for one job attempt (``TARGET|KIND|JOB|ATTEMPT``);
+    the chaos benchmark picks seeds with it."""
     seed = os.environ.get(SEED_ENV, "0")
     digest = hashlib.sha256(f"{seed}|{key}".encode()).digest()
     return int.from_bytes(digest[:8], "big") / 2**64
@@ -75,7 +76,7 @@ def inject(target: str, story: str | None, job_key: str, attempt: int) -> None:
     for fault in active():
         if fault.target != target or (fault.story and fault.story != story):
             continue
-        if _draw(f"{fault.target}|{fault.kind}|{job_key}|{attempt}") >= fault.probability:
+        if draw(f"{fault.target}|{fault.kind}|{job_key}|{attempt}") >= fault.probability:
             continue
         message = f"injected {fault.kind} fault in {target} ({ENV})"
         if fault.kind == "transient":

@@ -9,11 +9,12 @@ calls ``main(snakemake, job)`` and, around the stage:
 - keeps temporary work under the project (``.snakemake/storyreel-tmp/``, removed by
   ``storyreel resume``), never in the system's temporary directory;
 - turns telemetry off (onnxruntime, Hugging Face);
-- on a retry, waits with the project's one backoff policy (:mod:`storyreel.core.retry`, config
-  ``retry``), and fails at once
-  when the previous attempt hit an error a retry cannot cure (``storyreel.core.errors.PERMANENT``:
-  bad input or config, a missing model or extra) — Snakemake retries regardless, so the later
-  attempt exits immediately and cheaply;
+- classifies every error with the project's one taxonomy (:func:`storyreel.core.errors.classify`:
+  transient, permanent or resource) and shows its one line (cause and fix); on a retry, waits
+  with the project's one backoff policy (:mod:`storyreel.core.retry`, config ``retry``), and
+  fails at once when the previous attempt hit an error a retry cannot cure (permanent: bad input
+  or config, a full disk, no permission, a missing model or extra; resource: out of memory) —
+  Snakemake retries regardless, so the later attempt exits immediately and cheaply;
 - checks every input file (:mod:`storyreel.job.integrity`): a corrupt one fails with one line
   naming it and the rule that makes it;
 - injects faults when ``STORYREEL_FAULTS`` asks (:mod:`storyreel.job.faults`), and ends a job that
@@ -41,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from storyreel.core import redact, retry
-from storyreel.core.errors import PERMANENT, StoryreelError, TransientError
+from storyreel.core.errors import TransientError, classify
 from storyreel.job import faults, integrity
 from storyreel.job.context import JobContext
 from storyreel.models import peaks
@@ -135,6 +136,9 @@ def setup_logging(path: str | None, attempt: int = 1) -> None:
                                             encoding="utf-8"))
     logging.basicConfig(level=logging.INFO, handlers=handlers, force=True,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # a log line that cannot be written (a full disk) must not print "--- Logging error ---"
+    # with a traceback on the console: the job's own error says what happened
+    logging.raiseExceptions = False
     redact.install()
 
 
@@ -156,14 +160,15 @@ def _marker(key: str) -> Path:
 
 
 def _write_status(job: JobContext, status: str, log_path: str | None, error: str | None = None,
-                  permanent: bool = False) -> None:
+                  kind: str | None = None) -> None:
     path = STATUS_DIR / f"{job.key}.json"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.part")
         tmp.write_text(json.dumps({
             "stage": job.stage, "story": job.story, "shot": job.shot, "status": status,
-            "attempt": job.attempt, "attempts": job.attempts, "permanent": permanent,
+            "attempt": job.attempt, "attempts": job.attempts,
+            "permanent": kind not in (None, "transient"), "kind": kind,
             "error": redact.redact(error) if error else None, "log": log_path,
             "time": time.time()}) + "\n", encoding="utf-8")
         os.replace(tmp, path)
@@ -186,11 +191,18 @@ def _alarm(seconds: float) -> None:
 @contextlib.contextmanager
 def _job_tmp(job: JobContext) -> Iterator[Path]:
     """A private temporary folder under the project for this job, also $TMPDIR for tools;
-    removed afterwards, and temporary files pointed back where they were (a stage run
-    in-process, as the tests do, must not leave tempfile aimed at a removed folder)."""
+    removed afterwards with the folders above it when they are left empty (a finished run
+    leaves nothing for ``storyreel resume`` to clean), and temporary files pointed back where
+    they were (a stage run in-process, as the tests do, must not leave tempfile aimed at a
+    removed folder)."""
     path = (TMP_DIR / "jobs" / job.key.replace("/", "__")).resolve()
     shutil.rmtree(path, ignore_errors=True)
-    path.mkdir(parents=True, exist_ok=True)
+    for _ in range(3):  # another job may remove the empty parent folders meanwhile
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            break
+        except FileNotFoundError:
+            continue
     saved = tempfile.tempdir, os.environ.get("TMPDIR")
     tempfile.tempdir = str(path)
     os.environ["TMPDIR"] = str(path)
@@ -198,6 +210,9 @@ def _job_tmp(job: JobContext) -> Iterator[Path]:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+        for folder in (path.parent, path.parent.parent):  # jobs/, then storyreel-tmp/
+            with contextlib.suppress(OSError):  # not empty: another job's, or a marker
+                folder.rmdir()
         tempfile.tempdir = saved[0]
         if saved[1] is None:
             os.environ.pop("TMPDIR", None)
@@ -205,25 +220,41 @@ def _job_tmp(job: JobContext) -> Iterator[Path]:
             os.environ["TMPDIR"] = saved[1]
 
 
-def _fail(job: JobContext, log_path: str | None, exc: BaseException, permanent: bool) -> None:
-    message = redact.redact(str(exc).strip() or type(exc).__name__)
-    first = message.splitlines()[0]
-    if permanent:
-        marker = _marker(job.key)
-        marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.write_text(first + "\n", encoding="utf-8")
-    kind = "permanent, not retried" if permanent else (
-        "transient" + ("" if job.last_attempt else ", will retry"))
-    log.error("FAILED (%s) attempt %d/%d: %s", kind, job.attempt, job.attempts, message)
-    if log_path and not isinstance(exc, StoryreelError):  # a bug: keep its traceback
-        with open(log_path, "a", encoding="utf-8") as fh:
-            fh.write(redact.redact(traceback.format_exc()))
-    _write_status(job, "failed", log_path, first, permanent)
+def _fail(job: JobContext, log_path: str | None, exc: BaseException) -> None:
+    """Log the error (a bug's traceback to the log file only), record it, exit with its one
+    classified line."""
+    failure = classify(exc)
+    first = redact.redact(failure.message)
+    if not failure.retry:
+        with contextlib.suppress(OSError):  # a full disk may refuse even this
+            marker = _marker(job.key)
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.write_text(first + "\n", encoding="utf-8")
+    how = {"transient": "transient" + ("" if job.last_attempt else ", will retry"),
+           "permanent": "permanent, not retried",
+           "resource": "resource: out of memory, not retried"}[failure.kind]
+    log.error("FAILED (%s) attempt %d/%d: %s", how, job.attempt, job.attempts,
+              redact.redact(str(exc).strip() or type(exc).__name__))
+    if failure.unexpected:  # a bug, perhaps: keep its traceback in the log
+        if log_path:
+            with contextlib.suppress(OSError), open(log_path, "a", encoding="utf-8") as fh:
+                fh.write(redact.redact(traceback.format_exc()))
+    _write_status(job, "failed", log_path, first, failure.kind)
     sys.exit(f"storyreel {job.where}: {first}" + (f" (log: {log_path})" if log_path else ""))
 
 
 def run(smk: Any, main: Callable[[Any, JobContext], None]) -> None:
-    """Run one stage inside a Snakemake job: ``main(smk, job)``."""
+    """Run one stage inside a Snakemake job: ``main(smk, job)``. Whatever fails, the job ends
+    with one classified line on the console, never a traceback."""
+    try:
+        _run(smk, main)
+    except Exception as exc:  # noqa: BLE001 (outside the stage: logs, status, temporary folder)
+        where = " ".join([str(getattr(smk, "rule", "job")), *map(str, dict(
+            smk.wildcards.items()).values())])
+        sys.exit(f"storyreel {where}: {redact.redact(classify(exc).message)}")
+
+
+def _run(smk: Any, main: Callable[[Any, JobContext], None]) -> None:
     config = dict(getattr(smk, "config", {}) or {})
     redact.register_env(redact.config_env_names(config))
     mon = peaks.Monitor()  # peak RSS and GPU memory, a model worker's included
@@ -240,7 +271,7 @@ def run(smk: Any, main: Callable[[Any, JobContext], None]) -> None:
         first = marker.read_text(encoding="utf-8").strip()
         log.error("FAILED (permanent, not retried) attempt %d/%d: %s", job.attempt,
                   job.attempts, first)
-        _write_status(job, "failed", log_path, first, True)
+        _write_status(job, "failed", log_path, first, "permanent")
         sys.exit(f"storyreel {job.where}: {first} (not retried: permanent error)")
     settings = retry_settings(config)
     delay = backoff_delay(job.attempt, list(settings["backoff_s"]), float(settings["jitter"]))
@@ -261,10 +292,8 @@ def run(smk: Any, main: Callable[[Any, JobContext], None]) -> None:
                 main(smk, job)
             if timeout:
                 signal.setitimer(signal.ITIMER_REAL, 0)
-        except PERMANENT as exc:
-            _fail(job, log_path, exc, permanent=True)
-        except (StoryreelError, Exception) as exc:  # noqa: BLE001 (retryable; traceback in log)
-            _fail(job, log_path, exc, permanent=False)
+        except Exception as exc:  # noqa: BLE001 (classified; a bug's traceback goes to the log)
+            _fail(job, log_path, exc)
     _write_status(job, "done", log_path)
     if log_path:
         peaks.write_peaks(log_path, mon.record())

@@ -28,12 +28,11 @@ from storyreel.core.artifacts import atomic_path
 from storyreel.media.ffmpeg import (
     LINE_CHARS,
     SUBS_NAME,
-    MediaError,
     ffmpeg_command,
+    ffmpeg_failure,
     frame_size,
     shot_frames,
     subtitle_filter,
-    tail,
     x264_args,
 )
 from storyreel.media.fonts import install_subtitle_font, line_width
@@ -137,4 +136,4 @@ def encode_clip(frames: Iterable[bytes], plan: dict[str, Any], out: str | Path,
             log_file.seek(0)
             err = log_file.read().decode("utf-8", "replace")
         if status != 0:
-            raise MediaError(f"ffmpeg failed to encode the clip of {plan['id']}:\n{tail(err)}")
+            raise ffmpeg_failure(f"encode the clip of {plan['id']}", status, err, out)

@@ -20,7 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from storyreel.core.errors import StoryreelError
+from storyreel.core.errors import ResourceError, StoryreelError, disk_full, no_permission
 
 log = logging.getLogger(__name__)
 
@@ -149,9 +149,31 @@ def run_ffmpeg(args: Sequence[str], what: str, cwd: str | Path | None = None,
         cmd, proc.returncode, proc.stdout.decode("utf-8", "replace"),
         proc.stderr.decode("utf-8", "replace"))
     if check and proc.returncode != 0:
-        raise MediaError(f"ffmpeg failed to {what} (exit {proc.returncode}):\n"
-                         + tail(result.stderr))
+        outputs = [a for a in map(str, args) if not a.startswith("-")]
+        output = Path(cwd or ".") / outputs[-1] if outputs else None
+        raise ffmpeg_failure(what, proc.returncode, result.stderr, output)
     return result
+
+
+DISK_FULL = ("No space left on device", "Disk quota exceeded", "File too large")
+NO_PERMISSION = ("Permission denied", "Read-only file system", "Operation not permitted")
+
+
+def ffmpeg_failure(what: str, returncode: int, stderr: str, output: str | Path | None = None
+                   ) -> StoryreelError:
+    """The error for a failed ffmpeg: a full disk or a file it may not write said as such
+    (ffmpeg's own last lines are its encoder's statistics and "Conversion failed!"), a process
+    killed for memory as out of memory, anything else with ffmpeg's last lines."""
+    for needle in DISK_FULL:
+        if needle in stderr:
+            return disk_full(output)
+    for needle in NO_PERMISSION:
+        if needle in stderr:
+            return no_permission(output, f"ffmpeg: {needle}")
+    if returncode in (-9, 137):
+        return ResourceError(f"ffmpeg was killed while it tried to {what} (out of memory?); "
+                             "lower --cores or free memory, then run `storyreel resume`")
+    return MediaError(f"ffmpeg failed to {what} (exit {returncode}):\n" + tail(stderr))
 
 
 def tail(text: str, lines: int = 15) -> str:

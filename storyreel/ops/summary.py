@@ -135,7 +135,9 @@ def _story(workdir: Path, story: str, jobs: list[dict[str, Any]]) -> dict[str, A
     story_dir = pipeline.story_dir(workdir, story)
     film = pipeline.path(story_dir, pipeline.FINAL.name)
     mine = [j for j in jobs if j["story"] == story]
-    failed = [j for j in mine if j["state"] == "failed"]
+    reports = {s.name for s in pipeline.REPORTS}  # a failed report leaves a finished film done
+    failed = [j for j in mine if j["state"] == "failed"
+              and not (film.exists() and j["rule"] in reports)]
     entry: dict[str, Any] = {
         "story": story, "stage": None, "error": None, "log": None, "degradations": [],
         "flagged": [],
@@ -149,7 +151,7 @@ def _story(workdir: Path, story: str, jobs: list[dict[str, Any]]) -> dict[str, A
         entry.update(status="failed", stage=first["rule"], shot=first["shot"],
                      error=first["error"], log=(first["log"] or [None])[0])
     elif film.exists() and pipeline.path(story_dir, "post", "manifest").exists() \
-            and not entry["jobs"]["not run"]:
+            and not [j for j in mine if j["state"] == "not run" and j["rule"] not in reports]:
         manifest = _manifest(story_dir)
         entry["degradations"] = list(manifest.get("degradations") or [])
         entry["flagged"] = list((manifest.get("scores") or {}).get("flagged") or [])
@@ -259,8 +261,8 @@ def mark_failed_films_stale(workdir: Path, summary: dict[str, Any]) -> None:
                 path = story_dir / name
                 if not path.exists() and (kept / name).exists():
                     os.replace(kept / name, path)
-                if path.exists():
-                    os.utime(path, (0, 0))
+                if path.exists():  # 1 s, not 0: Snakemake skips its input check at time 0
+                    os.utime(path, (1, 1))
 
 
 def finish(stories: Any, since: float | None, snakemake_log: str | None = None,

@@ -131,9 +131,11 @@ def clean_leftovers(workdir: Path) -> list[str]:
                     path.unlink(missing_ok=True)
                     removed.append(path.relative_to(workdir).as_posix())
     tmp = workdir / TMP_DIR
-    if tmp.exists():
+    if tmp.exists():  # a killed job's folder is a leftover; a failed job's marker is not
+        jobs = tmp / "jobs"
+        if jobs.is_dir() and any(jobs.iterdir()):
+            removed.append(TMP_DIR.as_posix() + "/")
         shutil.rmtree(tmp, ignore_errors=True)
-        removed.append(TMP_DIR.as_posix() + "/")
     now = time.time()
     for path in Path(tempfile.gettempdir()).glob("storyreel-*"):  # left by older versions
         if path.name == f"storyreel-{os.getuid()}":  # the model workers' sockets (live)

@@ -7,9 +7,11 @@ boundaries. Sentences get ids ``scNN_MM``.
 
 Fitting: the narration's length is estimated as ``words / words_per_minute * 60 *
 length_scale`` plus the voice's pauses. ``length_scale`` is chosen within
-``[min_length_scale, max_length_scale]`` to bring the estimate to ``duration_s``; if the text
-is still too long beyond the tolerance, whole sentences are trimmed (never a scene's first
-sentence, middle scenes first). Every change, the pace and trims included, is recorded.
+``[min_length_scale, max_length_scale]`` to bring the estimate to ``duration_s``; if a written
+script (a premise's) is still too long beyond the tolerance, whole sentences are trimmed (never
+a scene's first sentence, middle scenes first). A text given verbatim is never cut: when no
+pace in that range brings it within the tolerance of ``duration_s``, the story is refused with
+one line saying which durations it fits. Every change, the pace and trims included, is recorded.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 from storyreel import text as tx
 from storyreel.core import registry
 from storyreel.core.artifacts import read_json, write_json
+from storyreel.core.errors import ConfigError
 from storyreel.core.types import Budget
 from storyreel.job.context import JobContext
 from storyreel.stages.script import budget_for
@@ -64,11 +67,12 @@ def _trim_candidates(scenes: list[list[str]]) -> list[tuple[int, int]]:
 
 
 def fit_length(scenes: list[list[str]], scene_ids: list[str], budget: Budget,
-               tolerance: float, low: float, high: float) -> Fit:
-    """Choose the pace and trim sentences (in place) until the estimate fits if possible."""
+               tolerance: float, low: float, high: float, trim: bool = True) -> Fit:
+    """Choose the pace and (with ``trim``) trim sentences in place until the estimate fits if
+    possible."""
     limit = budget.duration_s * (1 + tolerance)
     trimmed: list[tuple[str, str]] = []
-    while budget.estimate(*_counts(scenes), length_scale=low) > limit:
+    while trim and budget.estimate(*_counts(scenes), length_scale=low) > limit:
         candidates = _trim_candidates(scenes)
         if not candidates:
             break
@@ -78,6 +82,21 @@ def fit_length(scenes: list[list[str]], scene_ids: list[str], budget: Budget,
     estimate = round(budget.estimate(*_counts(scenes), length_scale=scale), 3)
     fits = abs(estimate - budget.duration_s) <= tolerance * budget.duration_s
     return Fit(scale, estimate, fits, trimmed)
+
+
+def verbatim_refusal(story: str, scenes: list[list[str]], budget: Budget, tolerance: float,
+                     low: float, high: float) -> ConfigError:
+    """The one line refusing a verbatim text that no allowed pace fits to ``duration_s``."""
+    fastest = budget.estimate(*_counts(scenes), length_scale=low)
+    slowest = budget.estimate(*_counts(scenes), length_scale=high)
+    short, long = fastest / (1 + tolerance), slowest / (1 - tolerance)
+    verb = "shorten" if fastest > budget.duration_s else "lengthen"
+    return ConfigError(
+        f"story '{story}': duration_s {budget.duration_s:g} cannot be kept: its text, given "
+        f"verbatim, takes {fastest:.1f} to {slowest:.1f} s at the narration's pace "
+        f"({budget.words_per_minute:g} words per minute, length_scale {low:g} to {high:g}: "
+        f"stages.revise.min_length_scale and max_length_scale); set duration_s between "
+        f"{short:.1f} and {long:.1f}, or {verb} the text")
 
 
 def _change(kind: str, scene: str | None, before: str, after: str) -> dict[str, Any]:
@@ -104,9 +123,12 @@ def revise_script(script: dict[str, Any], idea: dict[str, Any], options: dict[st
     kept = [i for i, s in enumerate(sentences) if s]
     scenes = [script["scenes"][i] for i in kept]
     sentences = [sentences[i] for i in kept]
-    fit = fit_length(sentences, [s["id"] for s in scenes], budget,
-                     float(options["tolerance"]), float(options["min_length_scale"]),
-                     float(options["max_length_scale"]))
+    verbatim = script.get("kind") == "text"
+    bounds = (float(options["tolerance"]), float(options["min_length_scale"]),
+              float(options["max_length_scale"]))
+    fit = fit_length(sentences, [s["id"] for s in scenes], budget, *bounds, trim=not verbatim)
+    if verbatim and not fit.fits:
+        raise verbatim_refusal(script["story"], sentences, budget, *bounds)
     changes += [_change("trim", scene_id, text, "") for scene_id, text in fit.trimmed]
     length_scale = round(fit.length_scale * (voice_rate or words_per_minute) / words_per_minute,
                          3)

@@ -18,7 +18,7 @@ from typing import Any
 from storyreel import text as tx
 from storyreel.core import registry
 from storyreel.core.artifacts import read_json, write_json
-from storyreel.core.errors import StoryreelError
+from storyreel.core.errors import StoryreelError, UnusableAnswerError
 from storyreel.core.types import MAX_SCENES, Budget
 from storyreel.core.vocabulary import BEATS, MOODS, SINGLE_BEAT, TIME_PHRASES, TIMES_OF_DAY
 from storyreel.job.context import JobContext
@@ -303,7 +303,7 @@ def write_script(idea: dict[str, Any], options: dict[str, Any], words_per_minute
                 writers[name] = registry.create("script", {**options, "backend": name})
                 written = repair_scenes(writers[name].write(idea, budget))
                 if not written:
-                    raise StoryreelError(f"writer '{name}' returned no scene with narration")
+                    raise UnusableAnswerError(f"writer '{name}' returned no scene with narration")
             except StoryreelError as exc:
                 failures.append(f"{name}: {str(exc).splitlines()[0]}")
                 raise
@@ -317,7 +317,7 @@ def write_script(idea: dict[str, Any], options: dict[str, Any], words_per_minute
         if backend != configured:
             fallback = {"backend": backend, "from": configured, "reason": "; ".join(failures)}
     if not scenes:
-        raise StoryreelError(f"writer '{backend}' returned no scene with narration")
+        raise UnusableAnswerError(f"writer '{backend}' returned no scene with narration")
     words = sum(tx.word_count(s["narration"]) for s in scenes)
     log.info("%s script%s: %d scenes, %d words (target %d)", backend,
              f" (configured {configured}, which failed)" if fallback else "", len(scenes), words,

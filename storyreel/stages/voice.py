@@ -11,6 +11,11 @@ missing library) the next backend of the chain with a voice for the language spe
 ``voice.json`` records the backend actually used and why. An unknown voice name is a user error
 and never falls back. A backend that reports word timings (``word_timings`` in its spec) has
 them recorded with each sentence, shifted by the silence trimmed before the speech.
+
+Length kept: revise chose the pace from an estimate; a voice speaks some texts faster or slower
+than any estimate says. When the narration comes out more than :data:`REFIT` away from the
+target (``revised.json["target_s"]``), it is spoken once more with the pace corrected by what
+was measured (by at most :data:`MAX_REFIT` either way); ``voice.json`` records the pace used.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ from storyreel.media.audio import TTSLoadError, silence, speech_span, trim_silen
 log = logging.getLogger(__name__)
 
 KEEP_S = 0.02  # silence kept around each sentence's speech when trimming
+REFIT = 0.05  # a narration further than this from its target is spoken again, re-paced
+MAX_REFIT = 0.15  # the most that second pass changes the pace revise chose
 
 
 @dataclass(frozen=True)
@@ -129,10 +136,11 @@ def speak_sentence(speaker: VoiceBackend, text: str, length_scale: float
 
 
 def narrate(revised: dict[str, Any], speaker: VoiceBackend, sentence_pause_s: float,
-            scene_pause_s: float) -> Narration:
-    """Speak every sentence of ``revised`` and join them with the configured pauses."""
+            scene_pause_s: float, length_scale: float | None = None) -> Narration:
+    """Speak every sentence of ``revised`` and join them with the configured pauses (at
+    revised.json's pace unless ``length_scale`` is given)."""
     rate = speaker.sample_rate
-    length_scale = float(revised["length_scale"])
+    length_scale = float(revised["length_scale"] if length_scale is None else length_scale)
     parts: list[np.ndarray] = [silence(LEAD_S, rate)]
     cursor = len(parts[0])
     sentences: list[dict[str, Any]] = []
@@ -157,8 +165,22 @@ def narrate(revised: dict[str, Any], speaker: VoiceBackend, sentence_pause_s: fl
     return Narration(np.concatenate(parts).astype(np.float32), rate, sentences)
 
 
+def refit_scale(revised: dict[str, Any], narration: Narration) -> float | None:
+    """The pace that brings the narration to its target (None when it is within
+    :data:`REFIT` already): the speech, pauses left aside, scaled by what it lacks."""
+    target, spoken = float(revised.get("target_s") or 0), narration.duration_s
+    if not target or abs(spoken / target - 1) <= REFIT:
+        return None
+    speech = sum(s["end"] - s["start"] for s in narration.sentences)
+    if speech <= 0:
+        return None
+    factor = (speech + target - spoken) / speech
+    factor = min(max(factor, 1 - MAX_REFIT), 1 + MAX_REFIT)
+    return round(float(revised["length_scale"]) * factor, 3)
+
+
 def voice_meta(revised: dict[str, Any], speaker: VoiceBackend, narration: Narration, wav_name: str,
-               fallback_reason: str | None) -> dict[str, Any]:
+               fallback_reason: str | None, length_scale: float | None = None) -> dict[str, Any]:
     """The ``voice.json`` document."""
     return {
         "story": revised["story"],
@@ -169,7 +191,8 @@ def voice_meta(revised: dict[str, Any], speaker: VoiceBackend, narration: Narrat
         "fallback_reason": fallback_reason,
         "sample_rate": narration.sample_rate,
         "duration_s": round(narration.duration_s, 3),
-        "length_scale": float(revised["length_scale"]),
+        "length_scale": float(revised["length_scale"] if length_scale is None
+                              else length_scale),
         "wav": wav_name,
         "sentences": narration.sentences,
     }
@@ -181,10 +204,15 @@ def run_voice(revised: dict[str, Any], options: dict[str, Any], voice: str | Non
     """Synthesise the narration, write the WAV and ``voice.json``; return the metadata."""
     job = job or JobContext.alone("voice", revised.get("story"))
     speaker, reason = load_speaker(options, voice, job=job, language=revised["language"])
-    narration = narrate(revised, speaker, float(options["sentence_pause_s"]),
-                        float(options["scene_pause_s"]))
+    pauses = float(options["sentence_pause_s"]), float(options["scene_pause_s"])
+    narration = narrate(revised, speaker, *pauses)
+    scale = refit_scale(revised, narration)
+    if scale is not None:
+        log.info("%s: %.2f s for a target of %.2f s: speaking again at length_scale %.3f",
+                 revised["story"], narration.duration_s, revised["target_s"], scale)
+        narration = narrate(revised, speaker, *pauses, length_scale=scale)
     write_wav(wav_path, narration.samples, narration.sample_rate)
-    meta = voice_meta(revised, speaker, narration, Path(wav_path).name, reason)
+    meta = voice_meta(revised, speaker, narration, Path(wav_path).name, reason, scale)
     write_json(meta_path, meta, "voice")
     log.info("%s: %d sentences, %.2f s with %s/%s%s", revised["story"],
              len(narration.sentences), narration.duration_s, speaker.name, speaker.voice,

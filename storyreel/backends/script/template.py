@@ -23,7 +23,6 @@ from __future__ import annotations
 import functools
 import random
 import re
-from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
@@ -31,18 +30,25 @@ import jsonschema
 import yaml
 
 from storyreel import text as tx
+from storyreel.backends.script import template_journey as journey
 from storyreel.backends.script.grammar import third_person
 from storyreel.backends.script.lexicon import PRONOUNS
+from storyreel.backends.script.template_length import (
+    BEAT_ORDER,
+    BEAT_SCENES,
+    SHARED,
+    Line,
+    lengthen,
+    select_lines,
+)
 from storyreel.backends.script.template_premise import HAZARDS, Premise
 from storyreel.backends.script.template_premise import read_premise as _read
 from storyreel.core import languages
 from storyreel.core.errors import PermanentError
 from storyreel.core.types import Budget
+from storyreel.core.vocabulary import SINGLE_BEAT
 
-BEAT_ORDER = ("setup", "turn", "climax", "resolution")
-# How many scenes each beat gets, by total scene count.
-BEAT_SCENES = {4: (1, 1, 1, 1), 5: (2, 1, 1, 1), 6: (2, 1, 2, 1), 7: (2, 2, 2, 1),
-               8: (2, 2, 3, 1)}
+MAX_SCENE_IDS = 99  # scene ids are sc01 ... sc99
 Slot = tuple[int, tuple[str, ...]]
 PREFERRED = ("opening", "against")  # placeholders only a premise that names them fills
 _PLACEHOLDER = re.compile(r"{(\w+)}")
@@ -158,29 +164,17 @@ def _slots(premise: Premise, rng: random.Random) -> dict[str, str]:
     return {k: fill(v, base | {"her_obj": pron["her_obj"]}) or v for k, v in values.items()}
 
 
-@dataclass
-class Line:
-    """One candidate sentence of the story."""
-
-    beat: str
-    order: int
-    priority: int
-    text: str
-    words: int = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.words = tx.word_count(self.text)
-
-
 def _render(template: str, values: dict[str, str]) -> str | None:
     """Fill a template; ``None`` when it needs a value this premise lacks."""
     out = fill(template, values)
     return tx.sentence_case(out) if out else None
 
 
-def candidate_lines(values: dict[str, str], rng: random.Random) -> list[Line]:
+def candidate_lines(values: dict[str, str], rng: random.Random, shortest: bool = False
+                    ) -> list[Line]:
     """One seeded phrasing for every slot of every beat (slots whose placeholders this
-    premise cannot fill are left out)."""
+    premise cannot fill are left out); the shortest one with ``shortest`` (a story of a few
+    seconds)."""
     lines: list[Line] = []
     slots = beat_slots()
     for beat in BEAT_ORDER:
@@ -193,37 +187,12 @@ def candidate_lines(values: dict[str, str], rng: random.Random) -> list[Line]:
                 or usable
             options = [t for _, t in usable]
             if options:
-                lines.append(Line(beat, order, priority, rng.choice(options)))
+                text = rng.choice(options)
+                if shortest:
+                    text = min((t for _, t in rendered if t), key=tx.word_count)
+                lines.append(Line(beat, order, priority, text,
+                                  tuple(t for _, t in rendered if t)))
     return lines
-
-
-def select_lines(lines: list[Line], budget: Budget, scenes: int, rng: random.Random
-                 ) -> list[Line]:
-    """Priority-0 lines (the plot), then each beat up to one line per scene, then the rest
-    in priority order (seeded within a priority) while the estimate stays within the target;
-    a line that would give a scene a second sentence is promoted one priority level."""
-    parts = dict(zip(BEAT_ORDER, BEAT_SCENES[scenes], strict=True))
-    chosen = [line for line in lines if line.priority == 0]
-    optional = sorted((line for line in lines if line.priority > 0),
-                      key=lambda line: (line.priority, rng.random()))
-
-    def count(beat: str) -> int:
-        return sum(1 for c in chosen if c.beat == beat)
-
-    for line in list(optional):
-        if count(line.beat) < parts[line.beat]:
-            chosen.append(line)
-            optional.remove(line)
-
-    def estimate(selection: list[Line]) -> float:
-        return budget.estimate(sum(x.words for x in selection), len(selection), scenes)
-
-    # A line that gives a scene its second sentence counts as one priority level higher.
-    optional.sort(key=lambda line: line.priority - (count(line.beat) < 2 * parts[line.beat]))
-    for line in optional:
-        if estimate([*chosen, line]) <= budget.duration_s * 1.05:
-            chosen.append(line)
-    return sorted(chosen, key=lambda line: (BEAT_ORDER.index(line.beat), line.order))
 
 
 def _split_even(lines: list[Line], parts: int) -> list[list[Line]]:
@@ -282,27 +251,55 @@ def _visual(premise: Premise, values: dict[str, str], beat: str, index: int, par
             f"Mood: {mood}.")
 
 
+def _scene(premise: Premise, values: dict[str, str], beat: str, index: int, parts: int,
+           narration: str, rng: random.Random, label: str | None = None) -> dict[str, Any]:
+    """One scene of ``beat`` (its ``index`` of ``parts``), described for the pictures."""
+    if beat == "resolution":
+        mood = rng.choice(ENDING_MOODS)
+    else:
+        mood = SCENE_MOODS[beat][parts][index]
+    time_of_day = _time_of_day(beat, index, parts, premise.night)
+    cast = premise.characters + [a for a in premise.allies if a in narration]
+    return {"id": "", "beat": label or beat, "narration": narration,
+            "visual": _visual(premise, values, beat, index, parts, time_of_day, mood),
+            "setting": premise.place, "time_of_day": time_of_day, "mood": mood,
+            "characters": cast or [premise.hero]}
+
+
 def build_scenes(premise: Premise, lines: list[Line], scenes: int, rng: random.Random,
                  values: dict[str, str]) -> list[dict[str, Any]]:
-    """Group the chosen lines into scenes and describe each scene."""
+    """Group the chosen lines into scenes and describe each scene (a story of fewer than
+    four scenes tells several beats in one: :data:`SHARED`)."""
     out: list[dict[str, Any]] = []
-    for beat, parts in zip(BEAT_ORDER, BEAT_SCENES[scenes], strict=True):
-        runs = _split_even([line for line in lines if line.beat == beat], parts)
-        for index, run in enumerate(runs):
-            narration = " ".join(line.text for line in run)
-            if beat == "resolution":
-                mood = rng.choice(ENDING_MOODS)
-            else:
-                mood = SCENE_MOODS[beat][len(runs)][index]
-            time_of_day = _time_of_day(beat, index, len(runs), premise.night)
-            cast = premise.characters + [a for a in premise.allies if a in narration]
-            out.append({
-                "id": f"sc{len(out) + 1:02d}", "beat": beat, "narration": narration,
-                "visual": _visual(premise, values, beat, index, len(runs), time_of_day, mood),
-                "setting": premise.place, "time_of_day": time_of_day, "mood": mood,
-                "characters": cast or [premise.hero],
-            })
+    if scenes < len(BEAT_ORDER):
+        for group in SHARED[scenes]:
+            told = [b for b in group if any(line.beat == b for line in lines)]
+            if told:
+                narration = " ".join(line.text for line in lines if line.beat in told)
+                label = SINGLE_BEAT if scenes == 1 else None
+                out.append(_scene(premise, values, told[0], 0, 1, narration, rng, label))
+    else:
+        for beat, parts in zip(BEAT_ORDER, BEAT_SCENES[scenes], strict=True):
+            runs = _split_even([line for line in lines if line.beat == beat], parts)
+            out += [_scene(premise, values, beat, index, len(runs),
+                           " ".join(line.text for line in run), rng)
+                    for index, run in enumerate(runs)]
     return out
+
+
+def _journey_scene(premise: Premise, values: dict[str, str], index: int,
+                   sentences: list[str]) -> dict[str, Any]:
+    """An episode of the journey as a scene: on the way, with the episode's sight."""
+    time_of_day = journey.time_of(index, premise.night)
+    mood = ("tense", "mysterious", "somber")[index % 3]
+    light = {"dawn": "at dawn", "day": "by day", "dusk": "at dusk", "night": "at night"}
+    sight = journey.episode_values(values, worlds()[premise.world], index, premise.night,
+                                   fill)["sight"]
+    visual = (f"{tx.sentence_case(premise.hero_visual)} on the way to {premise.stake}; "
+              f"{sight}. Setting: {premise.place}, {light[time_of_day]}. Mood: {mood}.")
+    return {"id": "", "beat": "turn", "narration": " ".join(sentences), "visual": visual,
+            "setting": premise.place, "time_of_day": time_of_day, "mood": mood,
+            "characters": premise.characters or [premise.hero]}
 
 
 class TemplateWriter:
@@ -314,8 +311,10 @@ class TemplateWriter:
         self.options = options
 
     def write(self, idea: dict[str, Any], budget: Budget) -> list[dict[str, Any]]:
-        """Scenes for a premise (the script stage uses a full text verbatim); a premise in a
-        language it cannot write is refused, naming the writers that would."""
+        """Scenes for a premise (the script stage uses a full text verbatim), as long as the
+        budget asks: fewer and shorter sentences for a story of seconds, journey episodes for
+        one of minutes; a premise in a language it cannot write is refused, naming the writers
+        that would."""
         refusal = languages.premise_refusal("template", str(idea.get("language") or "en"))
         if refusal:
             raise PermanentError(f"script: {refusal}")
@@ -323,8 +322,25 @@ class TemplateWriter:
         premise = read_premise(str(idea.get("premise") or ""))
         scenes = budget.scenes
         values = _slots(premise, rng)
-        lines = select_lines(candidate_lines(values, rng), budget, scenes, rng)
-        return build_scenes(premise, lines, scenes, rng, values)
+        lines = candidate_lines(values, rng)
+        tight = sum(line.words for line in lines if line.priority == 0) > budget.target_words()
+        if tight:
+            lines = candidate_lines(values, rng, shortest=True)
+        chosen = select_lines(lines, budget, scenes, rng)
+        if tight:
+            chosen = lengthen(chosen, lines, budget, scenes)
+        out = build_scenes(premise, chosen, scenes, rng, values)
+        counts = (sum(line.words for line in chosen), len(chosen), len(out))
+        trips = journey.episodes(beat_slots()["journey"], values, worlds()[premise.world],
+                                 premise.night, budget, counts, fill, rng,
+                                 MAX_SCENE_IDS - len(out))
+        if trips:
+            climax = next(i for i, scene in enumerate(out) if scene["beat"] == "climax")
+            out[climax:climax] = [_journey_scene(premise, values, i, sentences)
+                                  for i, sentences in enumerate(trips)]
+        for number, scene in enumerate(out, start=1):
+            scene["id"] = f"sc{number:02d}"
+        return out
 
 
 __all__ = ["Premise", "TemplateWriter", "candidate_lines", "read_premise", "select_lines",
