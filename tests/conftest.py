@@ -208,6 +208,24 @@ class FakeChatHandler(BaseHTTPRequestHandler):
         pass
 
 
+def run_script_stage(tmp_path: Path, idea: dict, opts: dict, job=None) -> Path:
+    """The script stage's entry point run on ``idea`` with options ``opts``: script.json."""
+    from types import SimpleNamespace
+
+    from storyreel.core.artifacts import write_json
+    from storyreel.job.context import JobContext
+    from storyreel.stages import script
+
+    idea_path, out = tmp_path / "idea.json", tmp_path / "script.json"
+    write_json(idea_path, idea, "idea")
+    smk = SimpleNamespace(input=SimpleNamespace(idea=str(idea_path)),
+                          output=SimpleNamespace(script=str(out)),
+                          params=SimpleNamespace(options=opts, words_per_minute=160.0,
+                                                 pauses={"sentence": 0.3, "scene": 0.7}))
+    script.main(smk, job or JobContext.alone("script"))
+    return out
+
+
 def chat_completion(content: str, finish: str = "stop") -> tuple[int, bytes]:
     """An OpenAI-compatible chat completion answer (status, body) for a fake server."""
     import json

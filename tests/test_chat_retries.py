@@ -23,10 +23,9 @@ from storyreel.job import fallback
 from storyreel.job.context import JobContext
 from storyreel.models.chat import structured
 from storyreel.models.chat.server import AnswerTimeoutError, ServerChat
-from storyreel.stages import script as sc
 from storyreel.stages import vision
 
-from conftest import FakeChat, FakeChatHandler, local_server
+from conftest import FakeChat, FakeChatHandler, local_server, run_script_stage
 from conftest import chat_completion as completion
 
 VALID = {"scenes": [
@@ -97,14 +96,7 @@ def test_a_refused_connection_is_cannot_reach_and_is_retried():
 
 
 def run_script(tmp_path, opts, job: JobContext) -> dict:
-    idea_path, out = tmp_path / "idea.json", tmp_path / "script.json"
-    write_json(idea_path, IDEA, "idea")
-    smk = SimpleNamespace(input=SimpleNamespace(idea=str(idea_path)),
-                          output=SimpleNamespace(script=str(out)),
-                          params=SimpleNamespace(options=opts, words_per_minute=160.0,
-                                                 pauses={"sentence": 0.3, "scene": 0.7}))
-    sc.main(smk, job)
-    return read_json(out, "script")
+    return read_json(run_script_stage(tmp_path, IDEA, opts, job), "script")
 
 
 def test_unusable_answers_fall_back_at_once_and_are_recorded(server, fake, tmp_path, caplog):

@@ -6,21 +6,19 @@ from __future__ import annotations
 
 import json
 import logging
-from types import SimpleNamespace
 
 import pytest
 
 from storyreel.backends.script.llm import OpenAIWriter, write_scenes
-from storyreel.core.artifacts import validate, write_json
+from storyreel.core.artifacts import validate
 from storyreel.core.config import load_config
 from storyreel.core.errors import StoryreelError
 from storyreel.core.vocabulary import MOODS, TIMES_OF_DAY
-from storyreel.job.context import JobContext
 from storyreel.models.chat import structured
 from storyreel.models.chat.server import ServerChat
 from storyreel.stages import script as sc
 
-from conftest import FakeChat
+from conftest import FakeChat, run_script_stage
 from conftest import chat_completion as completion
 
 SECRET = "sk-test-very-secret-123"
@@ -56,14 +54,7 @@ BUDGET = sc.budget_for(IDEA, 160, {})
 
 
 def run_stage(tmp_path, opts) -> dict:
-    idea_path, out = tmp_path / "idea.json", tmp_path / "script.json"
-    write_json(idea_path, IDEA, "idea")
-    smk = SimpleNamespace(input=SimpleNamespace(idea=str(idea_path)),
-                          output=SimpleNamespace(script=str(out)),
-                          params=SimpleNamespace(options=opts, words_per_minute=160.0,
-                                                 pauses={"sentence": 0.3, "scene": 0.7}))
-    sc.main(smk, JobContext.alone("script"))
-    written = out.read_text()
+    written = run_script_stage(tmp_path, IDEA, opts).read_text()
     script = json.loads(written)
     validate(script, "script")
     return script

@@ -58,7 +58,7 @@ def answer_tokens(names: list[str], shot_ids: list[str]) -> int:
 def keyed(keys: list[str], max_words: int) -> dict[str, Any]:
     """An object with exactly these keys, each a string of words (at most ``max_words``)."""
     return {"type": "object", "additionalProperties": False, "required": list(keys),
-            "properties": {key: structured.bounded_text(12, max_words) for key in keys}}
+            "properties": {key: structured.bounded_text(1, max_words) for key in keys}}
 
 
 def answer_schema(names: list[str], shot_ids: list[str]) -> dict[str, Any]:
