@@ -64,6 +64,35 @@ def test_family_and_prompt(tiny_models):
     assert prompt.count("Mara, a girl in a red coat") == 1
 
 
+def test_the_prompt_fits_the_text_encoder_most_important_first(tiny_models, in_workdir):
+    """SD 1.5's CLIP reads 77 tokens (the tiny tokenizer: one a byte): a long plan keeps who,
+    doing what and where, leaves what does not fit of the look out, and says so in the
+    keyframe's PNG."""
+    from PIL import Image
+
+    backend = DiffusersKeyframes(keyframe_options(tiny_models))
+    tokenizer, limit = diffusion.prompt_budget(backend.pipe)
+    assert limit == 77
+    long = {**plan(), "shot_prompt": "Mara lights the lamp",
+            "place": {"descriptors": "the tower at night"},
+            "prompt": "storybook animatic frame with soft watercolour washes and ink lines; "
+                      "warm lamplight glowing against a deep blue dusk; quiet hopeful mood; "
+                      "the tower at night; Mara, a girl in a red coat; Mara lights the lamp"}
+    prompt, left = diffusion.fit_prompt(diffusion.prompt_parts(long), tokenizer, limit)
+    assert prompt == ("Mara, a girl in a red coat; Mara lights the lamp; the tower at night; "
+                      "quiet hopeful mood")  # a shorter part after one left out still fits
+    assert left == ["storybook animatic frame with soft watercolour washes and ink lines",
+                    "warm lamplight glowing against a deep blue dusk"]
+    assert len(tokenizer(prompt)["input_ids"]) <= 77
+    backend.save_shot(long, in_workdir / "k.png")
+    with Image.open(in_workdir / "k.png") as img:
+        assert img.text["prompt"] == prompt
+        assert img.text["left_out"].startswith('["storybook animatic frame')
+    alone, cut = diffusion.fit_prompt(["word " * 40], tokenizer, limit)  # one part, too long
+    assert len(tokenizer(alone)["input_ids"]) <= 77 and alone.startswith("word word")
+    assert cut and " ".join([alone, *cut]).split() == ["word"] * 40
+
+
 def test_keyframe_is_seeded_and_has_the_headroom_size(tiny_models, in_workdir):
     backend = DiffusersKeyframes(keyframe_options(tiny_models))
     sizes = [backend.save(plan(seed), in_workdir / f"{i}.png")

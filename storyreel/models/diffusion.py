@@ -281,12 +281,74 @@ def character_sheet(plan: dict[str, Any]) -> list[str]:
     return [c["descriptors"] for c in plan.get("cast", [])]
 
 
+def prompt_parts(plan: dict[str, Any]) -> list[str]:
+    """The parts of a plan's enriched prompt, most important first: who (the character sheet,
+    verbatim), doing what (who the narration names, the shot's own prompt), where (the place),
+    then the look (style, light, mood); each once."""
+    parts = [p for p in plan["prompt"].split("; ") if p]
+    place = plan.get("place") or {}
+    first = [*character_sheet(plan),
+             *(p for p in parts if p.startswith("showing ")),
+             *([plan["shot_prompt"]] if plan.get("shot_prompt") else []),
+             *([place["descriptors"]] if place.get("descriptors") else [])]
+    ordered = [*first, *(p for p in parts if p not in first)]
+    return list(dict.fromkeys(p for p in ordered if p))
+
+
 def shot_prompt(plan: dict[str, Any]) -> str:
-    """The character sheet first (so no token limit cuts it), then the rest of the plan's
-    enriched prompt (style, light, place, the shot) without repeating the sheet."""
-    sheet = character_sheet(plan)
-    rest = [part for part in plan["prompt"].split("; ") if part not in sheet]
-    return "; ".join([*sheet, *rest])
+    """The plan's enriched prompt, most important first (:func:`prompt_parts`)."""
+    return "; ".join(prompt_parts(plan))
+
+
+MAX_PROMPT_TOKENS = 512  # the longest text encoder read (T5 in SD3, FLUX, Wan)
+
+
+def prompt_budget(pipe: Any) -> tuple[Any, int] | None:
+    """The tokenizer of the pipeline's longest text encoder and its token limit (None without
+    a tokenizer): SD 1.5 and SDXL read 77 CLIP tokens, SD3 and FLUX their T5's 256 or 512 (their
+    CLIP encoders read the first 77, the most important first)."""
+    found = [t for t in (getattr(pipe, name, None) for name in
+                         ("tokenizer", "tokenizer_2", "tokenizer_3")) if t is not None]
+    if not found:
+        return None
+
+    def limit(tokenizer: Any) -> int:
+        return min(int(getattr(tokenizer, "model_max_length", 77) or 77), MAX_PROMPT_TOKENS)
+
+    longest = max(found, key=limit)
+    budget = limit(longest)
+    if len(found) > 1:  # SD3, FLUX: the pipeline reads at most max_sequence_length of the T5
+        import inspect
+
+        default = inspect.signature(pipe.__call__).parameters.get("max_sequence_length")
+        if default is not None and isinstance(default.default, int):
+            budget = max(limit(found[0]), min(budget, default.default))
+    return longest, budget
+
+
+def fit_prompt(parts: list[str], tokenizer: Any, limit: int, sep: str = "; "
+               ) -> tuple[str, list[str]]:
+    """``parts`` joined, as many as the tokenizer's ``limit`` (its special tokens counted)
+    holds, in their order (a part that does not fit is left out, later shorter ones may still
+    be taken; the first is cut at a word when it alone is too long); and what was left out."""
+
+    def count(text: str) -> int:
+        return len(tokenizer(text, truncation=False, verbose=False)["input_ids"])
+
+    kept: list[str] = []
+    left: list[str] = []
+    for part in parts:
+        if count(sep.join([*kept, part])) <= limit:
+            kept.append(part)
+        elif not kept:
+            words = part.split()
+            while words and count(" ".join(words)) > limit:
+                words.pop()
+            kept.append(" ".join(words))
+            left.append(" ".join(part.split()[len(words):]))
+        else:
+            left.append(part)
+    return sep.join(p for p in kept if p), [p for p in left if p]
 
 
 def generator(seed: int) -> Any:

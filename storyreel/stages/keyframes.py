@@ -102,8 +102,12 @@ def render_keyframe(plan: ShotPlan, out: str | Path, options: dict[str, Any],
     """Render one keyframe PNG with the configured backend; returns the seconds it took."""
     started = time.perf_counter()
     job = job or JobContext.alone("keyframes", plan["story"], plan["id"])
-    render_shot(job, options, "save_shot", {"plan": plan, "path": str(Path(out).resolve())},
-                lambda backend: {"size": backend.save(plan, out)}, peers)
+    info = render_shot(job, options, "save_shot",
+                       {"plan": plan, "path": str(Path(out).resolve())},
+                       lambda backend: {"size": backend.save(plan, out)}, peers)
+    if info.get("left_out"):
+        log.info("keyframe %s: over the text encoder's token budget, left out: %s", plan["id"],
+                 " | ".join(info["left_out"]))
     return time.perf_counter() - started
 
 

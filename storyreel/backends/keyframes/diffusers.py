@@ -9,8 +9,12 @@ side ``resolution`` pixels when set), then resized to the keyframe size: the pre
 seeded from the shot's seed on a CPU generator (the same picture on any device), the negative
 prompt and guidance come from the config (else the pipeline's own default guidance), and the
 vision plan's character sheet (each cast member's ``descriptors``) leads every prompt verbatim,
-so a character is described in the same words in every shot. An IP-Adapter with a reference
-image is used when configured.
+so a character is described in the same words in every shot. Each prompt is built within the
+token budget of the pipeline's longest text encoder, counted with its own tokenizer (77 CLIP
+tokens for SD 1.5 and SDXL, the T5's sequence length for SD3 and FLUX), most important first:
+who, doing what, where, then the look; what did not fit is left out, logged, and written into
+the keyframe PNG's text chunks (``prompt``, ``left_out``) beside the prompt that was read. An
+IP-Adapter with a reference image is used when configured.
 
 Several shots go through the pipeline in one call where the job names pending peers
 (``storyreel.models.batching``); on an out-of-memory error a batch splits, then each shot is
@@ -24,6 +28,7 @@ shots (``storyreel.models.worker``).
 from __future__ import annotations
 
 import inspect
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -60,6 +65,8 @@ class DiffusersKeyframes(batching.Batched):
             with Image.open(adapter["image"]) as img:
                 self.reference = img.convert("RGB")
         self.accepts = set(inspect.signature(self.pipe.__call__).parameters)
+        self.budget = diffusion.prompt_budget(self.pipe)
+        self.left_out: dict[str, list[str]] = {}  # by shot: prompt parts over the budget
         self.batcher = batching.Batcher(self.pipe, self.device, diffusion.batch_limit(
             options, self.family), diffusion.memory_budget_mb(options, self.device))
 
@@ -69,18 +76,33 @@ class DiffusersKeyframes(batching.Batched):
         headroom = float(self.options["headroom"])
         return even(w * headroom), even(h * headroom)
 
+    def fit(self, parts: list[str], sep: str = "; ") -> tuple[str, list[str]]:
+        """``parts`` within the token budget of the pipeline's longest text encoder, and what
+        was left out (:func:`storyreel.models.diffusion.fit_prompt`)."""
+        if self.budget is None:
+            return sep.join(parts), []
+        return diffusion.fit_prompt(parts, *self.budget, sep=sep)
+
+    def prompt(self, plan: dict[str, Any]) -> str:
+        """A plan's prompt within the budget, most important first; what was left out is kept
+        for the shot's record (:attr:`left_out`)."""
+        prompt, left = self.fit(diffusion.prompt_parts(plan))
+        self.left_out[plan["id"]] = left
+        return prompt
+
     def generate(self, plans: list[dict[str, Any]], scale: float = 1.0) -> list[Any]:
         """The pipeline's pictures for plans of one aspect, in one call, at the generation
         size times ``scale``."""
         w, h = families.generation_size(plans[0]["aspect"], self.traits,
                                         self.options["resolution"], scale)
+        prompts = [self.prompt(p) for p in plans]
         kwargs: dict[str, Any] = {
-            "prompt": [diffusion.shot_prompt(p) for p in plans], "width": w, "height": h,
+            "prompt": prompts, "width": w, "height": h,
             "num_inference_steps": int(self.options["steps"]),
             "generator": [diffusion.generator(p["seed"]) for p in plans],
             **families.call_settings(self.pipe, self.traits, self.options)}
-        negatives = [self.options["negative_prompt"] or p.get("negative_prompt", "")
-                     for p in plans]
+        negatives = [self.fit(str(self.options["negative_prompt"] or p.get("negative_prompt", "")
+                                  ).split(", "), ", ")[0] for p in plans]
         if self.family.negative and any(negatives) and "negative_prompt" in self.accepts:
             kwargs["negative_prompt"] = negatives
         if self.reference is not None:
@@ -103,16 +125,22 @@ class DiffusersKeyframes(batching.Batched):
             shot(plan, inject_oom), same,
             lambda shots, scale: self.generate([s.args for s in shots], scale))
         image = image.convert("RGB").resize(self.size(plan["aspect"]), Image.LANCZOS)
-        return image, {"savers": savers, "oom": oom}
+        return image, {"savers": savers, "oom": oom,
+                       "left_out": self.left_out.get(plan["id"], [])}
 
     def save_shot(self, plan: dict[str, Any], path: str | Path, inject_oom: int = 0,
                   peers: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         """Render a plan to a PNG at ``path`` (atomically); returns its size and what it took
         (memory savers, the out-of-memory message). ``inject_oom`` (tests) raises that many
         CUDA out-of-memory errors first."""
+        from PIL.PngImagePlugin import PngInfo
+
         image, info = self.render(plan, inject_oom, peers)
+        text = PngInfo()  # the prompt the model read and what its budget left out, in the file
+        text.add_text("prompt", self.fit(diffusion.prompt_parts(plan))[0])
+        text.add_text("left_out", json.dumps(info["left_out"]))
         with atomic_path(path) as tmp:
-            image.save(tmp, "PNG")
+            image.save(tmp, "PNG", pnginfo=text)
         return {"size": list(image.size), **info}
 
     def save(self, plan: dict[str, Any], path: str | Path) -> tuple[int, int]:

@@ -13,10 +13,11 @@ in 0.16 ms (median), far below a forward pass of even a 135M model on a CPU; out
 lm-format-enforcer 0.11.3 does not import with transformers 5 (``transformers.tokenization_utils``
 is gone) and its JSON parser refused a valid token (``."``,) of a valid answer.
 
-Strings have no length bounds in the grammar: ``minLength``/``maxLength`` cost xgrammar 5-10 s of
-compilation per schema on this machine, while the answer's token budget and the length check
-already bound them. Whitespace outside strings is not allowed (``any_whitespace=False``), so a
-model cannot spend its budget on blank lines.
+The grammar keeps the order of the schema's properties, and its string and list bounds
+(``minLength``, ``maxLength``, ``maxItems``: 0.3-1.1 s of compilation per schema on this
+machine), so that a small model that rambles fills each field to its bound and still closes its
+JSON within the answer's token budget. Whitespace outside strings is not allowed
+(``any_whitespace=False``), so a model cannot spend its budget on blank lines.
 """
 
 from __future__ import annotations
