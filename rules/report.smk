@@ -1,5 +1,6 @@
 # The report's own pieces (`snakemake --report` / `storyreel report`): a contact sheet of the
-# keyframes and a table of every stage's time and memory with the manifest's provenance.
+# keyframes (with their scores when a scorer runs) and a table of every stage's time and memory
+# with the manifest's provenance and scores.
 # post's outputs (film, poster, subtitles, manifest) carry their report() flags in shots.smk.
 
 
@@ -11,6 +12,7 @@ rule contactsheet:
     input:
         keyframes=per_shot(out("keyframes")),
         shotlist=out("shotlist"),
+        scores=scores_input,
     output:
         sheet=report(
             out("contactsheet"),

@@ -20,7 +20,7 @@ from storyreel.stages.score import clip_score, cosine, flagged, mean_pairwise, s
 
 from conftest import Workdir
 
-FOX = {"id": "fox", "title": "Tilly", "duration_s": 8, "seed": 3, "idea": (
+FOX = {"id": "fox", "title": "Tilly", "duration_s": 10, "seed": 3, "idea": (
     "Every night a small fox named Tilly climbed the hill to see the moon.\n\n"
     "At dawn, Tilly carried the moon home in an acorn cup.")}
 
@@ -168,3 +168,35 @@ def test_a_story_is_scored_gated_and_flagged(tmp_path, trained_clip):
     assert f"flagged: {flags}" in result.output  # the end-of-run summary names them
     summary = json.loads((work.path / "logs" / "summary.json").read_text())
     assert summary["stories"][0]["flagged"] == manifest["scores"]["flagged"]
+    page = (work.results("fox") / "stages.html").read_text()  # the report's table of scores
+    first = scores["shots"][0]
+    assert f"<td>{first['id']}</td><td>{first['clip_score']:.1f}</td>" in page
+    assert "<td>4 (" in page and "<td>Tilly</td>" in page
+    assert "gate: min_clip_score 99.0" in page
+
+
+def test_the_contact_sheet_shows_scores_and_frames_flagged_shots(tmp_path):
+    from PIL import Image
+
+    from storyreel.ops import report
+
+    paths = []
+    for i, colour in enumerate(("white", "white")):
+        paths.append(tmp_path / f"sh00{i + 1}.png")
+        Image.new("RGB", (64, 36), colour).save(paths[-1])
+    shots = [{"id": p.stem, "start": 0.0, "camera": "hold"} for p in paths]
+    scores = {"shots": [{"id": "sh001", "clip_score": 31.25, "steadiness": None,
+                         "first_frame": None, "flags": []},
+                        {"id": "sh002", "clip_score": 12.0, "steadiness": 0.5,
+                         "first_frame": 0.9, "flags": ["clip_score"]}]}
+    assert report.score_label(scores["shots"][0]) == "CLIP 31.2"
+    assert report.score_label(scores["shots"][1]) == "CLIP 12.0  steady 0.50  FLAGGED: clip_score"
+    report.contact_sheet(paths, shots, tmp_path / "plain.jpg")
+    report.contact_sheet(paths, shots, tmp_path / "sheet.jpg", scores)
+    with Image.open(tmp_path / "plain.jpg") as plain, Image.open(tmp_path / "sheet.jpg") as img:
+        assert img.height == plain.height + report.LABEL_H  # a second caption line
+        x = report.PAD + report.THUMB_W + report.PAD - 2  # just left of the second thumbnail
+        red, green, blue = img.convert("RGB").getpixel((x, report.PAD + 20))
+        assert red > 150 and green < 100 and blue < 100  # the flagged shot's red frame
+        red, green, blue = img.convert("RGB").getpixel((report.PAD - 2, report.PAD + 20))
+        assert red < 60  # none around the first

@@ -155,9 +155,11 @@ STAGES: tuple[Stage, ...] = (
 REPORTS: tuple[Stage, ...] = (
     Stage("contactsheet", (Artifact("sheet", "contactsheet.jpg", "jpg", "every keyframe in shot "
                                     "order on one page, labelled with shot id, start and camera "
-                                    "move"),), "keyframes", report=True, rate=0.15),
-    Stage("stagetable", (Artifact("html", "stages.html", "html", "time and memory per stage and "
-                                  "the manifest's provenance, tools and quality figures"),),
+                                    "move, and its scores (a flagged shot framed red) when a "
+                                    "scorer runs"),), "keyframes", report=True, rate=0.15),
+    Stage("stagetable", (Artifact("html", "stages.html", "html", "time and memory per stage, "
+                                  "the manifest's provenance, tools and quality figures, and "
+                                  "with a scorer every shot's and character's scores"),),
           "post", report=True, rate=0.03),
 )
 NAMES: tuple[str, ...] = tuple(s.name for s in STAGES)

@@ -1,4 +1,5 @@
-"""The report's own pieces: a contact sheet of a story's keyframes and a stage table.
+"""The report's own pieces: a contact sheet of a story's keyframes (annotated with their scores
+when a scorer runs) and a stage table (with the scores of every shot and character).
 
 Rules ``contactsheet`` and ``stagetable`` (rules/report.smk) run these; Snakemake's report
 (``storyreel report``) shows them beside the film, poster, subtitles and manifest.
@@ -32,9 +33,20 @@ def _font(size: int) -> ImageFont.ImageFont:
         return ImageFont.load_default()
 
 
-def contact_sheet(keyframes: list[Path], shots: list[dict[str, Any]], out: Path) -> None:
+def score_label(score: dict[str, Any] | None) -> str:
+    """A keyframe's scores as its caption shows them: ``CLIP 31.2`` and its flags."""
+    if not score:
+        return ""
+    label = f"CLIP {score['clip_score']:.1f}"
+    if score.get("steadiness") is not None:
+        label += f"  steady {score['steadiness']:.2f}"
+    return label + ("  FLAGGED: " + ", ".join(score["flags"]) if score.get("flags") else "")
+
+
+def contact_sheet(keyframes: list[Path], shots: list[dict[str, Any]], out: Path,
+                  scores: dict[str, Any] | None = None) -> None:
     """A grid of the keyframes, in shot order, each captioned with its shot id, start time and
-    camera move."""
+    camera move, and (with ``scores``, scores.json) its scores, a flagged shot framed red."""
     if not keyframes:
         raise ValueError("contact sheet: no keyframes")
     with Image.open(keyframes[0]) as first:
@@ -42,14 +54,16 @@ def contact_sheet(keyframes: list[Path], shots: list[dict[str, Any]], out: Path)
     thumb_h = max(1, round(THUMB_W * ratio))
     cols = min(COLUMNS, len(keyframes))
     rows = math.ceil(len(keyframes) / cols)
+    label_h = LABEL_H * (2 if scores else 1)
     sheet = Image.new("RGB", (PAD + cols * (THUMB_W + PAD),
-                              PAD + rows * (thumb_h + LABEL_H + PAD)), (24, 24, 24))
+                              PAD + rows * (thumb_h + label_h + PAD)), (24, 24, 24))
     draw = ImageDraw.Draw(sheet)
     font = _font(14)
     by_id = {s["id"]: s for s in shots}
+    scored = {s["id"]: s for s in (scores or {}).get("shots", [])}
     for i, path in enumerate(keyframes):
         x = PAD + (i % cols) * (THUMB_W + PAD)
-        y = PAD + (i // cols) * (thumb_h + LABEL_H + PAD)
+        y = PAD + (i // cols) * (thumb_h + label_h + PAD)
         with Image.open(path) as img:
             sheet.paste(img.convert("RGB").resize((THUMB_W, thumb_h), Image.LANCZOS), (x, y))
         shot = by_id.get(path.stem, {})
@@ -57,6 +71,14 @@ def contact_sheet(keyframes: list[Path], shots: list[dict[str, Any]], out: Path)
         if shot:
             label += f"  {shot.get('start', 0):.1f}s  {shot.get('camera', '')}"
         draw.text((x + 2, y + thumb_h + 3), label, fill=(230, 230, 230), font=font)
+        score = scored.get(path.stem)
+        if score:
+            flagged = bool(score.get("flags"))
+            draw.text((x + 2, y + thumb_h + 3 + LABEL_H), score_label(score), font=font,
+                      fill=(255, 110, 110) if flagged else (170, 220, 170))
+            if flagged:
+                draw.rectangle((x - 3, y - 3, x + THUMB_W + 2, y + thumb_h + 2),
+                               outline=(220, 40, 40), width=3)
     with atomic_path(out) as tmp:
         sheet.save(tmp, "JPEG", quality=88)
 
@@ -98,6 +120,36 @@ def _table(head: list[str], rows: list[list[Any]]) -> str:
     return f"<table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _unit(value: float | None) -> str:
+    return "" if value is None else f"{value:.3f}"
+
+
+def score_tables(manifest: dict[str, Any]) -> str:
+    """The manifest's scores as HTML (empty without a scorer): a row per shot (CLIP score,
+    steadiness, first frame, the candidates tried and the seed kept, flags), a row per
+    character (its shots, consistency, likeness to its portrait, flags)."""
+    scores = manifest.get("scores")
+    if not scores:
+        return ""
+    tried = {c["shot"]: c for c in manifest.get("candidates", [])}
+    shots = _table(["shot", "CLIP score", "steadiness", "first frame", "candidates (seed kept)",
+                    "flags"],
+                   [[s["id"], f"{s['clip_score']:.1f}", _unit(s["steadiness"]),
+                     _unit(s["first_frame"]),
+                     (f"{len(tried[s['id']]['candidates'])} ({tried[s['id']]['kept']})"
+                      if s["id"] in tried else ""), ", ".join(s["flags"])]
+                    for s in scores["shots"]])
+    people = _table(["character", "shots", "consistency", "portrait", "flags"],
+                    [[c["name"], " ".join(c["shots"]), _unit(c["consistency"]),
+                      _unit(c["portrait"]), ", ".join(c["flags"])]
+                     for c in scores["characters"]])
+    scorer = scores["scorer"]
+    limits = ", ".join(f"{k} {v}" for k, v in scores["thresholds"].items() if v is not None)
+    return (f"<h2>Scores ({html.escape(scorer['backend'])} "
+            f"{html.escape(str(scorer['model'] or ''))}; gate: "
+            f"{html.escape(limits or 'none')})</h2>{shots}<h2>Characters</h2>{people}")
+
+
 def stage_table(manifest_path: Path, benchmarks: dict[str, list[str]], out: Path) -> None:
     """An HTML page: the time and memory of every stage, then the manifest's provenance."""
     manifest = read_json(manifest_path, "manifest")
@@ -120,6 +172,7 @@ def stage_table(manifest_path: Path, benchmarks: dict[str, list[str]], out: Path
     quality = _table(["figure", "value"], sorted(
         (k, v) for k, v in manifest.get("quality", {}).items()
         if isinstance(v, (int, float, str, bool))))
+    scores = score_tables(manifest)
     title = html.escape(str(manifest.get("title") or manifest.get("story")))
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}: stages</title>
@@ -130,7 +183,7 @@ th{{background:#f3f3f3}}</style></head><body>
 <h2>Time and memory per stage</h2>{timing}
 <h2>Provenance: backends, models, seeds</h2>{provenance}
 <h2>Tools</h2>{tools}
-<h2>Quality figures</h2>{quality}
+<h2>Quality figures</h2>{quality}{scores}
 </body></html>
 """
     write_text(out, page)
@@ -138,8 +191,9 @@ th{{background:#f3f3f3}}</style></head><body>
 
 def main_contactsheet(smk: Any, job: JobContext) -> None:
     shotlist = read_json(smk.input.shotlist, "shotlist")
+    scores = list(getattr(smk.input, "scores", []))
     contact_sheet([Path(p) for p in smk.input.keyframes], shotlist["shots"],
-                  Path(smk.output.sheet))
+                  Path(smk.output.sheet), read_json(scores[0], "scores") if scores else None)
 
 
 def main_stagetable(smk: Any, job: JobContext) -> None:
