@@ -179,6 +179,29 @@ def test_warm_worker_loads_once_for_many_shots(tiny_models, in_workdir):
     assert worker.stop_all(in_workdir) == 1
 
 
+def test_best_of_n_candidates_go_through_the_pipeline_together(tiny_models, in_workdir):
+    from storyreel.job.context import JobContext
+    from storyreel.stages import candidates
+
+    backend = DiffusersKeyframes(keyframe_options(tiny_models, batch=4))
+    job = JobContext.alone("keyframes", "tiny", "sh001", results=in_workdir / "results")
+    seen = []
+
+    def embed(method, items):  # a scorer that likes the third candidate
+        if method == "embed_texts":
+            return [[1.0, 0.0]]
+        seen.extend(items)
+        return [[1.0, 0.0] if i == 2 else [0.0, 1.0] for i in range(len(items))]
+
+    record = candidates.choose(plan(7), in_workdir / "k.png", {"candidates": 4, "gate_rounds": 0},
+                               {"min_clip_score": None},
+                               lambda p, path, peers: backend.save_shot(p, path, peers=peers),
+                               embed, job)
+    assert backend.batcher.calls == 1 and not backend.batcher.kept  # 4 candidates, one call
+    assert len(record["candidates"]) == 4 and len(seen) == 4
+    assert record["kept"] == candidates.seeds(plan(7), 0, 4)[2]
+
+
 @pytest.mark.parametrize("name", ["sd15", "sdxl", "sd3", "flux"])
 def test_each_text_to_image_family_renders_seeded_keyframes(tiny_models, in_workdir, name):
     backend = DiffusersKeyframes(keyframe_options(tiny_models, model=str(tiny_models[name]),

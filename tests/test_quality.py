@@ -102,10 +102,12 @@ def test_a_trained_tiny_clip_ranks_the_matching_picture_first(scorer, tmp_path):
     assert wins == 6
 
 
-def _render_by_seed(colour_of_seed):
+def _render_by_seed(colour_of_seed, asked=None):
     from storyreel.models.tiny.clip import draw
 
-    def render(plan, path):
+    def render(plan, path, peers):
+        if asked is not None:
+            asked.append((plan["seed"], [p["plan"]["seed"] for p in peers]))
         draw(colour_of_seed(plan["seed"]), "circle", jitter=random.Random(plan["seed"])).save(
             path)
 
@@ -125,9 +127,13 @@ def test_best_of_n_keeps_the_matching_candidate(scorer, tmp_path):
 
     out = tmp_path / "results" / "tiny" / "keyframes" / "sh001.png"
     out.parent.mkdir(parents=True)
+    asked = []
     record = candidates.choose(plan, out, {"candidates": 3, "gate_rounds": 2},
-                               {"min_clip_score": None}, _render_by_seed(colour.get), embed, job)
+                               {"min_clip_score": None}, _render_by_seed(colour.get, asked),
+                               embed, job)
     assert record["kept"] == seeds[1] and not record["flagged"]
+    # each render names the round's candidates still to come (a warm model draws them at once)
+    assert asked == [(seeds[0], seeds[1:]), (seeds[1], seeds[2:]), (seeds[2], [])]
     assert [c["seed"] for c in record["candidates"]] == seeds
     assert out.exists() and not list(out.parent.glob(".*"))  # the others are gone
     saved = json.loads(candidates.side_record(job).read_text())

@@ -2,7 +2,8 @@
 
 With ``stages.keyframes.candidates: N`` (N > 1) or a gate (``stages.score.min_clip_score``), a
 keyframe job renders N candidates of its shot, each with its own seed (the first is the shot's
-own seed, so N = 1 draws what it always drew; the others derive from it with sha256), asks the
+own seed, so N = 1 draws what it always drew; the others derive from it with sha256; on a
+diffusion backend a round's candidates go through the pipeline together), asks the
 scorer for each one's CLIP score against the shot's prompt, and keeps the best. When the best is
 below the gate, it renders ``gate_rounds`` more rounds of new seeds, then keeps the best and
 flags the shot (the film is never failed for it). Every candidate's seed and score, the one kept
@@ -43,8 +44,11 @@ def side_record(job: JobContext) -> Path:
 
 def choose(plan: ShotPlan, out: str | Path, options: dict[str, Any], scorer: dict[str, Any],
            render: Any, embed: Any, job: JobContext) -> dict[str, Any]:
-    """Render candidates with ``render(plan, path)``, score them with ``embed(method, items)``
-    and move the best to ``out``; returns the record (also written beside the story)."""
+    """Render candidates with ``render(plan, path, peers)``, score them with
+    ``embed(method, items)`` and move the best to ``out``; returns the record (also written
+    beside the story). ``peers`` are the round's candidates still to render: a model's warm
+    worker draws them in the same pipeline call, as many as its memory allows, and keeps them
+    until asked (:mod:`storyreel.models.batching`)."""
     out = Path(out)
     work = out.with_name(f".{out.stem}.candidates")
     shutil.rmtree(work, ignore_errors=True)
@@ -56,9 +60,10 @@ def choose(plan: ShotPlan, out: str | Path, options: dict[str, Any], scorer: dic
     try:
         for round_ in range(1 + (rounds if floor is not None else 0)):
             paths = []
-            for seed in seeds(plan, round_, count):
-                path = work / f"{seed}.png"
-                render({**plan, "seed": seed}, path)
+            drawn = [{**plan, "seed": seed} for seed in seeds(plan, round_, count)]
+            for k, candidate in enumerate(drawn):
+                path = work / f"{candidate['seed']}.png"
+                render(candidate, path, [{"plan": later} for later in drawn[k + 1:]])
                 paths.append(path)
             vectors = embed("embed_images", [str(p.resolve()) for p in paths])
             tried += [{"seed": int(p.stem), "clip_score": clip_score(v, text), "path": p}

@@ -128,7 +128,8 @@ def main(smk: Any, job: JobContext) -> None:
         key = "paths" if method == "embed_images" else "texts"
         return worker.call("score", scorer, method, {key: items}, job.observe)
 
-    record = candidates.choose(plan, smk.output.png, options, scorer,
-                               lambda p, path: render_keyframe(p, path, options, job), embed, job)
+    record = candidates.choose(
+        plan, smk.output.png, options, scorer,
+        lambda p, path, peers: render_keyframe(p, path, options, job, lambda: peers), embed, job)
     log.info("keyframe %s: kept seed %d of %d candidates%s", plan["id"], record["kept"],
              len(record["candidates"]), " (flagged: below the gate)" if record["flagged"] else "")
