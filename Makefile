@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 INSTALL := $(BIN)/pip install --quiet -e
 
-.PHONY: demo test test-browser test-extras test-diffusers test-slurm lint bench bench-models bench-slurm bench-scale gpu-check resume verify chaos docs clean
+.PHONY: demo test test-browser test-extras test-diffusers test-slurm lint bench bench-models bench-candidates bench-slurm bench-scale gpu-check resume verify chaos docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ bench-models: $(STAMP)  ## warm workers vs a load per shot; per family, batched 
 	$(INSTALL) '.[dev,diffusers]'
 	$(BIN)/python benchmarks/warm_models.py
 	$(BIN)/python benchmarks/warm_models.py --families
+
+bench-candidates: $(STAMP)  ## best of N keyframes: a round's candidates batched vs one call each, scoring
+	$(INSTALL) '.[dev,llm,diffusers]'
+	$(BIN)/python benchmarks/candidates.py
 
 bench-slurm: $(STAMP)  ## on a local single-node SLURM: model shots grouped vs one job per shot (root)
 	$(INSTALL) '.[dev,slurm,diffusers]'
