@@ -135,9 +135,11 @@ def _story(workdir: Path, story: str, jobs: list[dict[str, Any]]) -> dict[str, A
     story_dir = pipeline.story_dir(workdir, story)
     film = pipeline.path(story_dir, pipeline.FINAL.name)
     mine = [j for j in jobs if j["story"] == story]
-    reports = {s.name for s in pipeline.REPORTS}  # a failed report leaves a finished film done
-    failed = [j for j in mine if j["state"] == "failed"
-              and not (film.exists() and j["rule"] in reports)]
+    # a failed report rule leaves a story done when its film and every job making it are; else
+    # it is the story's failure (a corrupt keyframe stops the contact sheet first)
+    reports = {s.name for s in pipeline.REPORTS}
+    made = film.exists() and all(j["state"] == "done" for j in mine if j["rule"] not in reports)
+    failed = [j for j in mine if j["state"] == "failed" and not (made and j["rule"] in reports)]
     entry: dict[str, Any] = {
         "story": story, "stage": None, "error": None, "log": None, "degradations": [],
         "flagged": [],
@@ -150,8 +152,7 @@ def _story(workdir: Path, story: str, jobs: list[dict[str, Any]]) -> dict[str, A
         first = failed[0]
         entry.update(status="failed", stage=first["rule"], shot=first["shot"],
                      error=first["error"], log=(first["log"] or [None])[0])
-    elif film.exists() and pipeline.path(story_dir, "post", "manifest").exists() \
-            and not [j for j in mine if j["state"] == "not run" and j["rule"] not in reports]:
+    elif made and pipeline.path(story_dir, "post", "manifest").exists():
         manifest = _manifest(story_dir)
         entry["degradations"] = list(manifest.get("degradations") or [])
         entry["flagged"] = list((manifest.get("scores") or {}).get("flagged") or [])
