@@ -33,9 +33,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from storyreel.core import pipeline
 from storyreel.core.artifacts import sha256_file
-from storyreel.core.config import config_schema
+from storyreel.core.config import config_schema, load_config
 from storyreel.job import faults
 
 TRACEBACK = "Traceback (most recent call last)"
@@ -242,7 +244,9 @@ class Matrix:
     def faults(self) -> None:
         shots = pipeline.shot_ids_in(self.reference.path / pipeline.RESULTS / self.story /
                                      "shots")
-        for rule in [s.name for s in pipeline.RULES]:
+        config = yaml.safe_load((self.reference.path / "config" / "config.yaml").read_text())
+        settings = load_config(config)["stages"]  # an optional stage that does not run: no case
+        for rule in [s.name for s in pipeline.RULES if pipeline.runs(s, settings)]:
             st = pipeline.stage(rule)
             keys = [f"{rule}/{self.story}" + (f"/{s}" if st.per_shot else "")
                     for s in (shots if st.per_shot else [None])]
