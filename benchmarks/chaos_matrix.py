@@ -253,7 +253,7 @@ class Matrix:
             work = self.clone(self.reference, self.root / "faults" / f"permanent-{rule}")
             env = {**work.env(), faults.ENV: f"{rule}:permanent"}
             status, out, hang = call(work.command("--forcerun", rule), env)
-            summary = (f"{self.story:24} done" if st.report else
+            summary = (f"{self.story:20} done:" if st.report else
                        f"FAILED at {rule}") in out
             said = f"injected permanent fault in {rule}" in out and "not retried" in out
             again, out2, hang2 = call(work.resume_command(), work.env())  # the cause gone
