@@ -192,7 +192,7 @@ class Matrix:
         if not self.can_mount():
             print("  disk      skipped: mounting a tmpfs needs root (CI runs as root)")
             return
-        for rule in [s.name for s in pipeline.RULES]:
+        for rule in self.rules():
             work = self.clone(self.reference, self.root / "disk" / rule)
             with self.mounted(work) as results:
                 self.remove_from(results / self.story, rule)
@@ -241,12 +241,17 @@ class Matrix:
                 return str(seed)
         raise AssertionError(f"no seed for {rule}")
 
+    def rules(self) -> list[str]:
+        """The rules that run with the reference's config (an optional stage that does not,
+        the score stage without a scorer, has nothing to fail)."""
+        config = yaml.safe_load((self.reference.path / "config" / "config.yaml").read_text())
+        settings = load_config(config)["stages"]
+        return [s.name for s in pipeline.RULES if pipeline.runs(s, settings)]
+
     def faults(self) -> None:
         shots = pipeline.shot_ids_in(self.reference.path / pipeline.RESULTS / self.story /
                                      "shots")
-        config = yaml.safe_load((self.reference.path / "config" / "config.yaml").read_text())
-        settings = load_config(config)["stages"]  # an optional stage that does not run: no case
-        for rule in [s.name for s in pipeline.RULES if pipeline.runs(s, settings)]:
+        for rule in self.rules():
             st = pipeline.stage(rule)
             keys = [f"{rule}/{self.story}" + (f"/{s}" if st.per_shot else "")
                     for s in (shots if st.per_shot else [None])]
