@@ -141,7 +141,8 @@ def plain_prompt(messages: list[dict[str, str]]) -> str:
 class LocalChat:
     """A local causal LM as a :class:`storyreel.models.chat.ChatModel`.
 
-    Options: model, device_map, torch_dtype, temperature, max_new_tokens, decoding.
+    Options: model, device_map, torch_dtype, temperature, max_new_tokens, decoding,
+    repetition_penalty.
     """
 
     name = "transformers"
@@ -151,6 +152,7 @@ class LocalChat:
         self.temperature = float(options["temperature"])
         self.max_new_tokens = int(options["max_new_tokens"])
         self.decoding = str(options["decoding"])
+        self.repetition_penalty = float(options["repetition_penalty"])
         self.loaded = load(self.model, str(options["device_map"]), str(options["torch_dtype"]))
         self.counts = {"answers": 0, "new_tokens": 0, "prompt_tokens": 0, "generate_s": 0.0,
                        "grammar_s": 0.0}
@@ -198,7 +200,8 @@ class LocalChat:
             output = model.generate(
                 **inputs, max_new_tokens=budget, do_sample=sampling,
                 temperature=heat if sampling else None, top_p=0.95 if sampling else None,
-                top_k=None, pad_token_id=pad, logits_processor=processors, use_cache=True)
+                top_k=None, pad_token_id=pad, logits_processor=processors, use_cache=True,
+                repetition_penalty=self.repetition_penalty)
         new = output[0, inputs["input_ids"].shape[1]:]
         self.counts["generate_s"] += time.perf_counter() - started
         self.counts["answers"] += 1
