@@ -66,7 +66,7 @@ class DiffusersKeyframes(batching.Batched):
                 self.reference = img.convert("RGB")
         self.accepts = set(inspect.signature(self.pipe.__call__).parameters)
         self.budget = diffusion.prompt_budget(self.pipe)
-        self.left_out: dict[str, list[str]] = {}  # by shot: prompt parts over the budget
+        self.fitted: dict[str, tuple[str, list[str]]] = {}  # by shot: prompt read, left out
         self.batcher = batching.Batcher(self.pipe, self.device, diffusion.batch_limit(
             options, self.family), diffusion.memory_budget_mb(options, self.device))
 
@@ -85,10 +85,9 @@ class DiffusersKeyframes(batching.Batched):
 
     def prompt(self, plan: dict[str, Any]) -> str:
         """A plan's prompt within the budget, most important first; what was left out is kept
-        for the shot's record (:attr:`left_out`)."""
-        prompt, left = self.fit(diffusion.prompt_parts(plan))
-        self.left_out[plan["id"]] = left
-        return prompt
+        for the shot's record (:attr:`fitted`, taken by :meth:`render`)."""
+        self.fitted[plan["id"]] = self.fit(diffusion.prompt_parts(plan))
+        return self.fitted[plan["id"]][0]
 
     def generate(self, plans: list[dict[str, Any]], scale: float = 1.0) -> list[Any]:
         """The pipeline's pictures for plans of one aspect, in one call, at the generation
@@ -125,8 +124,10 @@ class DiffusersKeyframes(batching.Batched):
             shot(plan, inject_oom), same,
             lambda shots, scale: self.generate([s.args for s in shots], scale))
         image = image.convert("RGB").resize(self.size(plan["aspect"]), Image.LANCZOS)
+        prompt, left = self.fitted.pop(plan["id"], None) or self.fit(
+            diffusion.prompt_parts(plan))  # popped: a warm worker keeps no shot's record
         return image, {"savers": savers, "oom": oom,
-                       "left_out": self.left_out.get(plan["id"], [])}
+                       "prompt": prompt, "left_out": left}
 
     def save_shot(self, plan: dict[str, Any], path: str | Path, inject_oom: int = 0,
                   peers: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -137,7 +138,7 @@ class DiffusersKeyframes(batching.Batched):
 
         image, info = self.render(plan, inject_oom, peers)
         text = PngInfo()  # the prompt the model read and what its budget left out, in the file
-        text.add_text("prompt", self.fit(diffusion.prompt_parts(plan))[0])
+        text.add_text("prompt", info["prompt"])
         text.add_text("left_out", json.dumps(info["left_out"]))
         with atomic_path(path) as tmp:
             image.save(tmp, "PNG", pnginfo=text)
