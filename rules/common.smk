@@ -7,6 +7,7 @@ import time
 
 from storyreel.core import config as srconfig
 from storyreel.core import languages, pipeline, registry, stories
+from storyreel.core.artifacts import read_json
 from storyreel.core.errors import ConfigError
 from storyreel.core.pipeline import benchmark_of, log_of, out
 from storyreel.models import diffusion
@@ -34,6 +35,7 @@ RUN_STARTED = time.time()  # the end-of-run summary reports the jobs of this run
 wildcard_constraints:
     story=pipeline.STORY_ID,
     shot=pipeline.SHOT_ID,
+    character=pipeline.CHARACTER_ID,
 
 
 def attempt_number(wildcards, attempt):
@@ -151,6 +153,55 @@ def keyframes_scorer():
     return {}
 
 
+def portraits_enabled():
+    return pipeline.runs(pipeline.stage("portraits"), SETTINGS)
+
+
+def character_edits(wildcards):
+    """Per-character edits of one story's cast (config key `characters`): vision's params."""
+    return config["characters"].get(wildcards.story, {})
+
+
+def character_sheet(wildcards):
+    """A character's sheet, written by the vision checkpoint (the portrait's input)."""
+    checkpoints.vision.get(story=wildcards.story)
+    sheets = pipeline.path(pipeline.story_dir("", wildcards.story), "vision", "sheets")
+    return (sheets / f"{wildcards.character}.json").as_posix()
+
+
+def character_ids(story):
+    """The ids of a story's characters once its vision checkpoint has run (none without
+    portraits)."""
+    if not portraits_enabled():
+        return []
+    checkpoints.vision.get(story=story)
+    return pipeline.character_ids_in(pipeline.story_dir("", story))
+
+
+def story_portraits(wildcards):
+    """Every portrait of a story (the score job's input), when portraits are drawn."""
+    story = pipeline.story_dir("", wildcards.story)
+    return [
+        pipeline.path(story, "portraits", character=c).as_posix()
+        for c in character_ids(wildcards.story)
+    ]
+
+
+def shot_portraits(wildcards):
+    """The portraits of the characters a shot shows, in the order it names them (a keyframe's
+    input: editing one character reruns only its shots)."""
+    if not portraits_enabled():
+        return []
+    plan = read_json(shot_plan(wildcards))
+    ids = {c["name"]: c.get("id") for c in plan["cast"]}
+    story = pipeline.story_dir("", wildcards.story)
+    return [
+        pipeline.path(story, "portraits", character=ids[name]).as_posix()
+        for name in plan["characters"]
+        if ids.get(name)
+    ]
+
+
 def score_enabled():
     return pipeline.runs(pipeline.stage("score"), SETTINGS)
 
@@ -204,7 +255,7 @@ def reference_image(wildcards):
     """The keyframes IP-Adapter's reference image, an input so that a new picture reruns them."""
     options = SETTINGS["keyframes"]
     adapter = options["ip_adapter"] if options["backend"] == "diffusers" else None
-    return [adapter["image"]] if adapter else []
+    return [adapter["image"]] if adapter and adapter["image"] else []
 
 
 def provenance():
@@ -215,10 +266,14 @@ def provenance():
 def peak_files(wildcards):
     """Log files of the story's jobs, beside which storyreel.models.peaks writes their peaks."""
     story = wildcards.story
-    return pipeline.job_files(log_of, story, shot_ids(story), SETTINGS)
+    return pipeline.job_files(
+        log_of, story, shot_ids(story), SETTINGS, characters=character_ids(story)
+    )
 
 
 def benchmark_files(wildcards):
     """Benchmark files of the story's jobs, read by post for the manifest's timings."""
     story = wildcards.story
-    return pipeline.job_files(benchmark_of, story, shot_ids(story), SETTINGS)
+    return pipeline.job_files(
+        benchmark_of, story, shot_ids(story), SETTINGS, characters=character_ids(story)
+    )

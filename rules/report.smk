@@ -41,6 +41,7 @@ rule stagetable:
     input:
         manifest=out("post", "manifest"),
         shotlist=out("shotlist"),
+        portraits=story_portraits,
     output:
         html=report(
             out("stagetable"),

@@ -53,8 +53,35 @@ checkpoint vision:
         gpu=gpu_for("vision"),
     params:
         options=stage_options("vision"),
+        characters=character_edits,
     script:
         "../scripts/vision.py"
+
+
+rule portraits:
+    input:
+        sheet=character_sheet,
+    output:
+        png=out("portraits"),
+    log:
+        log_of("portraits"),
+    benchmark:
+        benchmark_of("portraits")
+    priority: model_priority()
+    retries: RETRIES
+    conda:
+        "../envs/storyreel.yaml"
+    threads: 1
+    resources:
+        mem_mb=mem_for("keyframes", 800),
+        attempt=attempt_number,
+        gpu=gpu_for("keyframes"),
+        vram_mb=vram_for("keyframes"),
+    params:
+        options=stage_options("portraits"),
+        keyframes=stage_options("keyframes"),
+    script:
+        "../scripts/portraits.py"
 
 
 rule keyframes:
@@ -62,6 +89,7 @@ rule keyframes:
         plan=shot_plan,
         idea=out("idea"),
         reference=reference_image,
+        portraits=shot_portraits,
     output:
         png=out("keyframes"),
     log:
@@ -122,6 +150,7 @@ rule score:
         clips=per_shot(out("video")),
         plans=per_shot(plan_pattern()),
         idea=out("idea"),
+        portraits=story_portraits,
     output:
         scores=out("score"),
     log:

@@ -259,7 +259,8 @@ class LogHandler(Ending, Display, Sampling, LogHandlerBase):
         for job in jobs:
             try:
                 wc = dict(job.wildcards_dict)
-                key = pg.JobKey(job.rule.name, wc.get("story"), wc.get("shot"))
+                key = pg.JobKey(job.rule.name, wc.get("story"),
+                                wc.get("shot") or wc.get("character"))
                 keys.append(key)
                 threads[key] = int(job.threads)
             except (AttributeError, TypeError, ValueError):
@@ -277,7 +278,8 @@ class LogHandler(Ending, Display, Sampling, LogHandlerBase):
     def _key(record: logging.LogRecord) -> pg.JobKey:
         wc = getattr(record, "wildcards", None) or {}
         wc = dict(wc)
-        return pg.JobKey(getattr(record, "rule_name", "?"), wc.get("story"), wc.get("shot"))
+        return pg.JobKey(getattr(record, "rule_name", "?"), wc.get("story"),
+                         wc.get("shot") or wc.get("character"))
 
     def _job_started(self, record: logging.LogRecord) -> None:
         if self.model is None:

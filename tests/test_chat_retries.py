@@ -164,7 +164,7 @@ def run_vision(tmp_path, opts) -> dict:
                           "crossfade_s": 0.5, "shots": [SHOT]}, "shotlist")
     smk = SimpleNamespace(input=SimpleNamespace(idea=str(idea), shotlist=str(shotlist)),
                           output=SimpleNamespace(plan=str(tmp_path / "vision")),
-                          params=SimpleNamespace(options=opts))
+                          params=SimpleNamespace(options=opts, characters={}))
     vision.main(smk, first_attempt(tmp_path, "vision"))
     return read_json(tmp_path / "vision" / "style.json", "style")
 

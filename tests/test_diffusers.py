@@ -122,6 +122,52 @@ def test_ip_adapter_reference_image_conditions_the_keyframe(tiny_models, in_work
     assert len(pictures) == 3  # the adapter changes the picture, and so does its reference
 
 
+def test_a_shot_is_conditioned_on_the_portrait_of_the_character_it_shows(tiny_models,
+                                                                         in_workdir):
+    """ip_adapter.image null: each shot's IP-Adapter picture is its first character's portrait
+    (``references``); a shot with none is drawn at scale 0 and matches the plain pipeline's."""
+    import numpy as np
+    from PIL import Image
+
+    from storyreel.models.tiny import IP_ADAPTER_WEIGHTS
+
+    plain = DiffusersKeyframes(keyframe_options(tiny_models))
+    plain.save(plan(), in_workdir / "plain.png")
+    adapter = {"model": str(tiny_models["ip_adapter"]), "subfolder": "models",
+               "weight_name": IP_ADAPTER_WEIGHTS, "image": None, "scale": 1.0}
+    backend = DiffusersKeyframes(keyframe_options(tiny_models, ip_adapter=adapter))
+    assert backend.reference is None
+    for colour in ("red", "blue"):
+        Image.new("RGB", (64, 64), colour).save(in_workdir / f"{colour}.png")
+        backend.save({**plan(), "references": [str(in_workdir / f"{colour}.png")]},
+                     in_workdir / f"{colour}-shot.png")
+    backend.save({**plan(), "references": []}, in_workdir / "alone.png")
+    shots = {n: (in_workdir / f"{n}.png").read_bytes() for n in ("red-shot", "blue-shot",
+                                                                   "alone")}
+    assert len(set(shots.values())) == 3  # its own portrait conditions each shot
+    with Image.open(in_workdir / "alone.png") as a, Image.open(in_workdir / "plain.png") as b:
+        diff = np.abs(np.asarray(a, dtype=float) - np.asarray(b, dtype=float))
+    assert diff.mean() < 2.0  # no portrait: the adapter adds nothing
+
+
+def test_a_portrait_is_drawn_on_the_warm_keyframes_model(tiny_models, in_workdir):
+    from storyreel.stages.portraits import portrait_plan
+
+    sheet = {"story": "tiny", "id": "mara", "style": "storybook", "style_seed": 9,
+             "character": {"name": "Mara", "id": "mara", "kind": "person",
+                           "descriptors": "Mara, a girl in a red coat", "colour": "#aa2222",
+                           "accent": "#ffcc00", "silhouette": "person:1"},
+             "palette": {}, "lighting": {"description": "soft daylight"},
+             "negative_prompt": "blurry"}
+    portrait = portrait_plan(sheet, "1:1")
+    backend = DiffusersKeyframes(keyframe_options(tiny_models))
+    assert backend.save(portrait, in_workdir / "mara.png") == backend.size("1:1")
+    from storyreel.stages.portraits import POSE
+
+    assert diffusion.prompt_parts(portrait)[:2] == ["Mara, a girl in a red coat", POSE]
+    assert backend.prompt(portrait).startswith("Mara, a girl in a red coat")
+
+
 def test_fit_plan_trims_or_slows_down_to_the_exact_count():
     trimmed = fit_plan(25, 25, 10, 25)  # long enough: real time, end trimmed
     assert [a for a, _, _ in trimmed] == list(range(10))
@@ -239,6 +285,19 @@ def test_each_image_to_video_family_fits_its_frames(tiny_models, in_workdir, nam
     assert info["frames"] == ffmpeg.shot_frames(0.0, 0.4, 25) == ffmpeg.count_frames(
         in_workdir / "c.mp4")
     assert len(video.batcher.kept) == (1 if video.family.batch else 0)
+
+
+@pytest.mark.parametrize("name", ["ltx", "cogvideox", "wan"])
+def test_a_clip_prompt_fits_its_text_encoder_camera_move_kept(tiny_models, name):
+    video = DiffusersVideo(video_options(tiny_models, model=str(tiny_models[name])))
+    tokenizer, limit = video.budget
+    long = {**plan(), "shot_prompt": "Mara lights the lamp", "prompt": "; ".join(
+        ["storybook", "Mara, a girl in a red coat", "Mara lights the lamp"]
+        + [f"detail {k} of the stormy night sea and the old stone tower" for k in range(80)])}
+    prompt = video.prompt(long)
+    assert len(tokenizer(prompt)["input_ids"]) <= limit
+    assert prompt.startswith("Mara, a girl in a red coat; Mara lights the lamp; slow push in")
+    assert "detail 79" not in prompt  # what does not fit is left out
 
 
 def test_a_batch_out_of_memory_splits_then_degrades_shot_by_shot(tiny_models, in_workdir):

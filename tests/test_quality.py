@@ -157,19 +157,20 @@ def test_the_gate_renders_new_seeds_then_keeps_and_flags(scorer, tmp_path):
 @pytest.mark.workflow
 def test_a_story_is_scored_gated_and_flagged(tmp_path, trained_clip):
     work = Workdir(tmp_path / "w", [FOX], {"stages": {
-        "keyframes": {"candidates": 2, "gate_rounds": 1},
+        "keyframes": {"candidates": 4, "gate_rounds": 1}, "portraits": {"enabled": True},
         "score": {"backend": "clip", "model": str(trained_clip), "min_clip_score": 99.0,
                   "idle_s": 30}}})
-    result = work.run()
+    result = work.run("--cores", "8", "--resources", "gpu=1")
     scores = json.loads((work.results("fox") / "scores.json").read_text())
     assert scores["scorer"] == {"backend": "clip", "model": str(trained_clip)}
     assert scores["shots"] and all(s["flags"] == ["clip_score"] for s in scores["shots"])
     tilly = next(c for c in scores["characters"] if c["name"] == "Tilly")
     assert len(tilly["shots"]) >= 2 and -1 <= tilly["consistency"] <= 1
+    assert -1 <= tilly["portrait"] <= 1  # against its portrait, characters/tilly.png
     manifest = json.loads((work.results("fox") / "manifest.json").read_text())
     assert manifest["scores"]["flagged"] == flagged(scores)
     assert {c["shot"] for c in manifest["candidates"]} == {s["id"] for s in scores["shots"]}
-    assert all(len(c["candidates"]) == 4 and c["flagged"] for c in manifest["candidates"])
+    assert all(len(c["candidates"]) == 8 and c["flagged"] for c in manifest["candidates"])
     flags = "; ".join(manifest["scores"]["flagged"])
     assert f"flagged: {flags}" in result.output  # the end-of-run summary names them
     summary = json.loads((work.path / "logs" / "summary.json").read_text())
@@ -177,7 +178,8 @@ def test_a_story_is_scored_gated_and_flagged(tmp_path, trained_clip):
     page = (work.results("fox") / "stages.html").read_text()  # the report's table of scores
     first = scores["shots"][0]
     assert f"<td>{first['id']}</td><td>{first['clip_score']:.1f}</td>" in page
-    assert "<td>4 (" in page and "<td>Tilly</td>" in page
+    assert "<td>8 (" in page and "<td>Tilly</td>" in page
+    assert "Cast: each portrait and the shots that show it" in page
     assert "gate: min_clip_score 99.0" in page
 
 

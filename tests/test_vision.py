@@ -5,6 +5,9 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from storyreel.backends.vision import embedded
 from storyreel.core.artifacts import validate
 from storyreel.stages import vision
@@ -72,12 +75,52 @@ def test_plans_are_deterministic_and_editing_one_shot_changes_only_its_plan(tmp_
     edited = copy.deepcopy(shotlist)
     edited["shots"][1].update(prompt="A castle in the mountains", seed=5, camera="tilt_up")
     vision.write_plans(*vision.plan_story(idea, edited, OPTIONS), tmp_path / "c")
-    names = sorted(p.name for p in (tmp_path / "a").iterdir())
-    assert names == ["sh001.json", "sh002.json", "sh003.json", "style.json"]
+    names = sorted(p.relative_to(tmp_path / "a").as_posix()
+                   for p in (tmp_path / "a").rglob("*.json"))
+    assert names == ["characters/mara.json", "characters/tilly.json", "sh001.json",
+                     "sh002.json", "sh003.json", "style.json"]
     for name in names:
         a, b, c = ((tmp_path / d / name).read_bytes() for d in "abc")
         assert a == b
         assert (a != c) == (name == "sh002.json")
+
+
+def test_editing_one_character_changes_its_sheet_and_only_the_plans_that_show_it(
+        tmp_path: Path, caplog):
+    idea, shotlist = make_story()  # Mara in every shot, Tilly in shots 2 and 3
+    vision.write_plans(*vision.plan_story(idea, shotlist, OPTIONS), tmp_path / "a")
+    edits = {"Tilly": {"descriptors": "Tilly, a grey fox with a white tail", "kind": "cat",
+                       "colour": "#808080"}, "nobody": {"descriptors": "x"}}
+    style, plans = vision.plan_story(idea, shotlist, OPTIONS, edits)
+    vision.write_plans(style, plans, tmp_path / "b")
+    changed = sorted(p.relative_to(tmp_path / "a").as_posix()
+                     for p in (tmp_path / "a").rglob("*.json")
+                     if p.read_bytes() != (tmp_path / "b" / p.relative_to(tmp_path / "a"))
+                     .read_bytes())
+    assert changed == ["characters/tilly.json", "sh002.json", "sh003.json", "style.json"]
+    tilly = next(c for c in plans[1]["cast"] if c["name"] == "Tilly")
+    assert tilly["kind"] == "cat" and tilly["colour"] == "#808080"
+    assert tilly["silhouette"].startswith("cat:") and tilly["id"] == "tilly"
+    assert "Tilly, a grey fox with a white tail" in plans[1]["prompt"]
+    assert "characters.demo.nobody: no such character (the cast: Mara, Tilly)" in caplog.text
+    # by id too
+    by_id = vision.plan_story(idea, shotlist, OPTIONS, {"tilly": {"colour": "#010203"}})[0]
+    assert [c["colour"] for c in by_id["characters"] if c["id"] == "tilly"] == ["#010203"]
+
+
+def test_character_ids_are_file_names_unique_and_stable():
+    import re
+
+    from storyreel.core import pipeline
+    from storyreel.core.types import character_ids
+
+    names = ["Old Tom", "old tom", "Zoë", "李明", "Mara", "---", "A" * 80]
+    ids = character_ids(names)
+    assert ids["Old Tom"] == "old-tom" and ids["old tom"] == "old-tom-2"
+    assert ids["Zoë"] == "zoe" and ids["李明"].startswith("character-")
+    assert len(set(ids.values())) == len(names)
+    assert all(re.fullmatch(pipeline.CHARACTER_ID, i) for i in ids.values())
+    assert character_ids(list(reversed(names))) == ids
 
 
 def test_keyword_tables_find_what_to_draw():
@@ -95,3 +138,16 @@ def test_a_shot_planned_alone_shares_the_story_palette():
     assert first["palette"] == second["palette"]
     assert backend.plan_alone(shotlist["shots"][0], {**idea, "story": "another"}, 0.5)[
         "palette"] != first["palette"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(min_size=1, max_size=60), max_size=12))
+def test_any_names_get_unique_file_name_ids(names):
+    import re
+
+    from storyreel.core import pipeline
+    from storyreel.core.types import character_ids
+
+    ids = character_ids(names)
+    assert set(ids) == set(names) and len(set(ids.values())) == len(ids)
+    assert all(re.fullmatch(pipeline.CHARACTER_ID, i) for i in ids.values())

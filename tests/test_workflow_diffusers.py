@@ -93,6 +93,36 @@ def test_editing_one_shot_reruns_it_on_the_warm_models(film):
     assert diffusion.count_loads(film.path, "video") == 1
 
 
+FOX = {"id": "fox", "title": "Tilly", "duration_s": 10, "seed": 3, "idea": (
+    "Every night a small fox named Tilly climbed the hill to see the moon.\n\n"
+    "At dawn, Tilly carried the moon home in an acorn cup.")}
+
+
+def test_portraits_condition_their_shots_through_the_ip_adapter(tmp_path, tiny_models):
+    """Portraits on: each character's portrait is drawn on the keyframes model (no load of its
+    own), then every shot that shows it is conditioned on it through the IP-Adapter."""
+    from storyreel.models.tiny import IP_ADAPTER_WEIGHTS
+
+    adapter = {"model": str(tiny_models["ip_adapter"]), "subfolder": "models",
+               "weight_name": IP_ADAPTER_WEIGHTS, "image": None, "scale": 0.8}
+    config = {**stages(tiny_models), "portraits": {"enabled": True}}
+    config["keyframes"] = {**config["keyframes"], "ip_adapter": adapter}
+    config["video"] = {"backend": "kenburns"}
+    work = Workdir(tmp_path / "fox", [FOX], {"stages": config})
+    try:
+        jobs = work.run(*GPU).jobs()
+        assert "portraits[tilly]" in jobs
+        first_shot = min(jobs.index(j) for j in jobs if j.startswith("keyframes["))
+        assert jobs.index("portraits[tilly]") < first_shot
+        assert (work.results("fox") / "characters" / "tilly.png").is_file()
+        assert diffusion.count_loads(work.path, "keyframes") == 1  # portraits share the model
+        log = (work.path / "logs" / "keyframes" / "fox").glob("*.log")
+        inputs = (work.path / "logs" / "portraits" / "fox" / "tilly.log").read_text()
+        assert "portrait of Tilly drawn" in inputs and list(log)
+    finally:
+        worker.stop_all(work.path)
+
+
 def test_injected_oom_degrades_one_shot_and_the_film_completes(film, tmp_path, monkeypatch):
     work = Workdir(tmp_path / "oom", [TINY_STORY])
     copy_tree(film.path / "results", work.path / "results")

@@ -138,6 +138,43 @@ def test_vision_runs_only_when_enabled(finished):
     assert manifest["stages"]["script"]["model"] is None
 
 
+DUO = {"id": "duo", "duration_s": 24, "seed": 3, "idea": (
+    "Mara the lighthouse keeper and Tomas the fisherman quarrel, then Tomas is lost at sea in a "
+    "storm and Mara lights the lamp to guide him home.")}
+
+
+def test_portraits_are_drawn_first_and_an_edit_reruns_only_that_characters_shots(tmp_path):
+    stages = {**base_stages(), "portraits": {"enabled": True}}
+    work = Workdir(tmp_path / "duo", [DUO], {"stages": stages})
+    first = work.run().jobs()
+    results = work.results("duo")
+    plans = {p.stem: read_json(p, "plan") for p in sorted((results / "vision").glob("sh*.json"))}
+    cast = {c["name"]: c["id"] for p in plans.values() for c in p["cast"]}
+    assert set(cast) == {"Mara", "Tomas"}
+    assert sorted(p.name for p in (results / "characters").iterdir()) == ["mara.png", "tomas.png"]
+    assert {f"portraits[{i}]" for i in cast.values()} <= set(first)
+    for shot, plan in plans.items():  # every portrait before the shots that show it
+        for name in plan["characters"]:
+            assert first.index(f"portraits[{cast[name]}]") < first.index(f"keyframes[{shot}]")
+    with_tomas = sorted(s for s, p in plans.items() if "Tomas" in p["characters"])
+    assert with_tomas and len(with_tomas) < len(plans)
+    pictures = {p.name: sha256_file(p) for p in results.glob("*/*.png")}
+
+    config = yaml.safe_load((work.path / "config" / "config.yaml").read_text())
+    config["characters"] = {"duo": {"Tomas": {"descriptors": "Tomas, in a yellow oilskin",
+                                              "colour": "#d4b020"}}}
+    work.write_config(config)
+    assert sorted(work.run().jobs()) == sorted(
+        ["vision", "portraits[tomas]", *(f"keyframes[{s}]" for s in with_tomas),
+         *(f"video[{s}]" for s in with_tomas), "post", "contactsheet", "stagetable"])
+    changed = {p.name for p in results.glob("*/*.png") if sha256_file(p) != pictures[p.name]}
+    assert changed == {"tomas.png", *(f"{s}.png" for s in with_tomas)}
+    assert work.run().jobs() == []
+    page = (results / "stages.html").read_text()  # the report: each portrait and its shots
+    assert "Cast: each portrait and the shots that show it" in page
+    assert f"<th>Tomas<br>{' '.join(with_tomas)}</th>" in page
+
+
 def test_vision_off_dry_run_has_no_vision_job(tmp_path):
     stages = {**base_stages(), "vision": {"enabled": False}}
     work = Workdir(tmp_path / "novision", [film("16:9")], {"stages": stages})

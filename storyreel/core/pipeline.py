@@ -25,6 +25,7 @@ RESULTS = "results"
 STORY_ID = r"[a-z0-9][a-z0-9_-]{0,63}"
 SHOT_ID = r"sh[0-9]{3}"
 SHOT_GLOB = "sh[0-9][0-9][0-9].*"  # a file named by shot id
+CHARACTER_ID = r"[a-z0-9][a-z0-9-]{0,39}"  # a character's file name (core.types.character_ids)
 ARCHIVED = ".archived"  # results/{story}/.archived: `storyreel clean` removed its intermediates
 LAST_GOOD = ".last-good"  # results/{story}/.last-good/: the film kept while post remakes it
 DEGRADATIONS = ".degradations"  # results/{story}/.degradations/: fallback records for post
@@ -48,9 +49,14 @@ class Artifact:
         return "{shot}" in self.path
 
     @property
+    def per_character(self) -> bool:
+        return "{character}" in self.path
+
+    @property
     def folder(self) -> str | None:
-        """The folder a per-shot artifact lives in (``keyframes``), else None."""
-        return self.path.split("/", 1)[0] if self.per_shot else None
+        """The folder a per-shot or per-character artifact lives in (``keyframes``,
+        ``characters``), else None."""
+        return self.path.split("/", 1)[0] if self.per_shot or self.per_character else None
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,17 @@ class Stage:
     def per_shot(self) -> bool:
         """One job per shot (keyframes, video) rather than one per story."""
         return any(a.per_shot for a in self.artifacts)
+
+    @property
+    def per_character(self) -> bool:
+        """One job per character of the story's character sheet (portraits)."""
+        return any(a.per_character for a in self.artifacts)
+
+    @property
+    def item(self) -> str | None:
+        """The wildcard naming one job's item besides the story: ``shot``, ``character`` or
+        None."""
+        return "shot" if self.per_shot else "character" if self.per_character else None
 
     def artifact(self, key: str | None = None) -> Artifact:
         """The artifact named ``key`` (the first one when None)."""
@@ -127,7 +144,14 @@ STAGES: tuple[Stage, ...] = (
                  "its enriched prompt and the part of the style it needs", "plan"),
         Artifact("style", "vision/style.json", _J, "the story's style: palette, light, cast and "
                  "places, what must not drift between shots", "style", inside=True),
+        Artifact("sheets", "vision/characters", _F, "one sheet per character of the cast, "
+                 "`vision/characters/{character}.json`: its look (with the config's "
+                 "`characters` edits) and what its portrait is drawn with", "sheet", inside=True),
     ), "shotlist", backends=True, checkpoint=True, optional=True, rate=0.03),
+    Stage("portraits", (Artifact("portrait", "characters/{character}.png", "png", "one "
+                                 "reference portrait per character, drawn by the keyframes "
+                                 "backend from its sheet before the shots that show it"),),
+          "vision", optional=True, rate=0.6),
     Stage("keyframes", (Artifact("png", "keyframes/{shot}.png", "png", "one picture per shot, "
                                  "larger than the frame to leave room for the camera"),),
           "vision", backends=True, rate=1.02),
@@ -166,6 +190,7 @@ NAMES: tuple[str, ...] = tuple(s.name for s in STAGES)
 RULES: tuple[Stage, ...] = STAGES + REPORTS
 BACKEND_KINDS: tuple[str, ...] = tuple(s.name for s in STAGES if s.backends)
 PER_SHOT: frozenset[str] = frozenset(s.name for s in STAGES if s.per_shot)
+PER_CHARACTER: frozenset[str] = frozenset(s.name for s in STAGES if s.per_character)
 CHECKPOINTS: tuple[str, ...] = tuple(s.name for s in STAGES if s.checkpoint)
 FINAL = STAGES[-1]  # post: the film
 _BY_NAME = {s.name: s for s in RULES}
@@ -186,12 +211,14 @@ def order(name: str | None) -> int:
 
 def runs(st: Stage, settings: Mapping[str, Any]) -> bool:
     """Whether a stage runs with these stage settings (the config's ``stages`` block): an
-    optional stage runs when it is ``enabled`` (vision) and has a backend other than ``none``
-    (score)."""
+    optional stage runs when it is ``enabled`` (vision, portraits) and has a backend other than
+    ``none`` (score), and the optional stage it is made from runs (portraits need vision)."""
     if not st.optional:
         return True
     block = settings.get(st.name) or {}
-    return bool(block.get("enabled", True)) and block.get("backend") != "none"
+    source = stage(st.made_from) if st.made_from else None
+    return bool(block.get("enabled", True)) and block.get("backend") != "none" and (
+        source is None or runs(source, settings))
 
 
 def upstream_of(name: str, settings: Mapping[str, Any]) -> str | None:
@@ -209,27 +236,38 @@ def out(name: str, key: str | None = None) -> str:
     return f"{RESULTS}/{{story}}/{stage(name).artifact(key).path}"
 
 
+def _job_path(name: str) -> str:
+    item = stage(name).item
+    return f"{name}/{{story}}" + (f"/{{{item}}}" if item else "")
+
+
 def log_of(name: str) -> str:
-    """A job's log: ``logs/<stage>/{story}.log`` (per shot: ``logs/<stage>/{story}/{shot}.log``)."""
-    return f"logs/{name}/{{story}}" + ("/{shot}" if stage(name).per_shot else "") + ".log"
+    """A job's log: ``logs/<stage>/{story}.log`` (per shot: ``logs/<stage>/{story}/{shot}.log``,
+    per character ``.../{character}.log``)."""
+    return f"logs/{_job_path(name)}.log"
 
 
 def benchmark_of(name: str) -> str:
     """A job's Snakemake benchmark file, laid out like its log."""
-    return f"benchmarks/{name}/{{story}}" + ("/{shot}" if stage(name).per_shot else "") + ".tsv"
+    return f"benchmarks/{_job_path(name)}.tsv"
 
 
 def job_files(pattern: Callable[[str], str], story: str, shots: list[str],
-              settings: Mapping[str, Any], final: bool = False) -> dict[str, str | list[str]]:
+              settings: Mapping[str, Any], final: bool = False,
+              characters: list[str] | None = None) -> dict[str, str | list[str]]:
     """``pattern`` (:func:`log_of` or :func:`benchmark_of`) filled in for every job of a story,
-    by stage: one path per story stage, a list per per-shot stage; only stages that run with
-    these ``settings`` (the config's ``stages``), the final stage (post) only with ``final``."""
+    by stage: one path per story stage, a list per per-shot stage (and per-character stage, of
+    ``characters``); only stages that run with these ``settings`` (the config's ``stages``),
+    the final stage (post) only with ``final``."""
     files: dict[str, str | list[str]] = {}
     for st in STAGES:
         if not runs(st, settings) or (st is FINAL and not final):
             continue
         if st.per_shot:
             files[st.name] = [pattern(st.name).format(story=story, shot=s) for s in shots]
+        elif st.per_character:
+            files[st.name] = [pattern(st.name).format(story=story, character=c)
+                              for c in characters or []]
         else:
             files[st.name] = pattern(st.name).format(story=story)
     return files
@@ -240,10 +278,13 @@ def story_dir(workdir: str | Path, story: str) -> Path:
 
 
 def path(story_folder: str | Path, name: str, key: str | None = None,
-         shot: str | None = None) -> Path:
-    """One artifact's path in a story's folder (``shot`` for per-shot artifacts)."""
+         shot: str | None = None, character: str | None = None) -> Path:
+    """One artifact's path in a story's folder (``shot`` for per-shot artifacts,
+    ``character`` for per-character ones)."""
     pattern = stage(name).artifact(key).path
-    return Path(story_folder) / (pattern.format(shot=shot) if shot else pattern)
+    if shot or character:
+        pattern = pattern.format(shot=shot, character=character)
+    return Path(story_folder) / pattern
 
 
 def plan_path(story_folder: str | Path, shot: str, vision: bool = True) -> Path:
@@ -264,16 +305,23 @@ def shot_ids_in(folder: str | Path) -> list[str]:
     return sorted({f.stem for f in Path(folder).glob(SHOT_GLOB)})
 
 
+def character_ids_in(story_folder: str | Path) -> list[str]:
+    """The character ids of a story whose vision stage has written its sheets, sorted."""
+    sheets = path(story_folder, "vision", "sheets")
+    return sorted(f.stem for f in sheets.glob("*.json") if re.fullmatch(CHARACTER_ID, f.stem))
+
+
 def shot_folders() -> tuple[str, ...]:
     """Folders whose files are named by shot id (``shots``, ``vision``, ``keyframes``, ...)."""
-    folders = [a.path for s in STAGES for a in s.artifacts if a.kind == _F]
+    folders = [a.path for s in STAGES for a in s.artifacts if a.kind == _F and not a.inside]
     return tuple(folders + [a.folder for s in STAGES for a in s.artifacts if a.per_shot])
 
 
 def files(story_folder: str | Path, stages: tuple[Stage, ...] = RULES,
           shots: list[str] | None = None) -> list[tuple[Path, Stage, str | None]]:
     """Every artifact path of ``stages`` in a story's folder, in pipeline order, as
-    (path, stage, shot); per-shot artifacts once per shot of ``shots``."""
+    (path, stage, shot); per-shot artifacts once per shot of ``shots``, per-character ones once
+    per character sheet the story has (with the character id in place of the shot)."""
     found = []
     for st in stages:
         for artifact in st.artifacts:
@@ -282,6 +330,9 @@ def files(story_folder: str | Path, stages: tuple[Stage, ...] = RULES,
             if artifact.per_shot:
                 found += [(Path(story_folder) / artifact.path.format(shot=s), st, s)
                           for s in shots or []]
+            elif artifact.per_character:
+                found += [(Path(story_folder) / artifact.path.format(character=c), st, c)
+                          for c in character_ids_in(story_folder)]
             else:
                 found.append((Path(story_folder) / artifact.path, st, None))
     return found
@@ -292,7 +343,8 @@ def _patterns() -> tuple[tuple[re.Pattern[str], Stage, Artifact], ...]:
     patterns = []
     for st in RULES:
         for artifact in st.artifacts:
-            text = re.escape(artifact.path).replace(re.escape("{shot}"), SHOT_ID)
+            text = re.escape(artifact.path).replace(re.escape("{shot}"), SHOT_ID).replace(
+                re.escape("{character}"), CHARACTER_ID)
             if artifact.kind == _F:  # the folder, or a JSON file in it
                 text += r"(?:/[^/]+\.json)?"
             patterns.append((re.compile(text), st, artifact))

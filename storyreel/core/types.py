@@ -6,9 +6,11 @@ Kept free of heavy dependencies: importing it costs nothing.
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 LEAD_S = 0.2  # silence the voice puts before the first and after the last sentence
 MAX_SCENES = 8
@@ -19,6 +21,27 @@ def stable_seed(*parts: object) -> int:
     ``hash()``): per-shot seeds, palettes, variants."""
     digest = hashlib.sha256(":".join(map(str, parts)).encode("utf-8")).digest()
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
+
+def character_ids(names: list[str]) -> dict[str, str]:
+    """A file name for each character (``characters/{id}.png``), by name: the name's letters
+    and digits folded to lower-case ASCII and joined by ``-`` (``Old Tom`` -> ``old-tom``,
+    ``Zoë`` -> ``zoe``); a name with none (``李明``) gets ``character-`` and a stable hash; ids
+    that would clash get ``-2``, ``-3`` in name order. Matches
+    :data:`storyreel.core.pipeline.CHARACTER_ID`."""
+    ids: dict[str, str] = {}
+    taken: set[str] = set()
+    for name in sorted(set(names)):
+        ascii_ = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+        base = "-".join(re.findall(r"[a-z0-9]+", ascii_))[:30].strip("-")
+        base = base or f"character-{stable_seed('character', name) % 16**8:08x}"
+        found, n = base, 1
+        while found in taken:
+            n += 1
+            found = f"{base}-{n}"
+        taken.add(found)
+        ids[name] = found
+    return ids
 
 
 def estimate_seconds(words: int, sentences: int, scenes: int, words_per_minute: float,
@@ -100,6 +123,9 @@ class ShotPlan(TypedDict):
     cast: list[dict[str, Any]]
     elements: dict[str, list[str]]
     crossfade_s: float
+    # set by the keyframes stage, never written: the portraits of the characters the shot
+    # shows, in the order it names them (a diffusion backend's IP-Adapter pictures)
+    references: NotRequired[list[str]]
 
 
 @dataclass(frozen=True)

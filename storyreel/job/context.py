@@ -23,7 +23,7 @@ class JobContext:
 
     stage: str
     story: str | None = None
-    shot: str | None = None
+    shot: str | None = None  # the shot (per-shot stages), or the character (portraits)
     attempt: int = 1
     attempts: int = 1
     results: Path = Path(pipeline.RESULTS)  # where the story folders are
@@ -38,7 +38,8 @@ class JobContext:
             attempt = max(1, int(smk.resources["attempt"]))
         except (KeyError, TypeError, ValueError, AttributeError):
             attempt = 1
-        return cls(smk.rule, wildcards.get("story"), wildcards.get("shot"), attempt,
+        item = wildcards.get("shot") or wildcards.get("character")  # a portrait's: its character
+        return cls(smk.rule, wildcards.get("story"), item, attempt,
                    int(config.get("retries", 0)) + 1, observe=observe)
 
     @classmethod

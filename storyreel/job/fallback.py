@@ -119,14 +119,15 @@ def record(job: JobContext, backend: str, reason: str) -> None:
 
 def gather(story_dir: str | Path, shots: set[str] | None = None) -> list[dict[str, Any]]:
     """The story's recorded degradations, in stage order (those of shots it no longer has
-    are left out)."""
+    are left out; a portrait's ``shot`` is its character)."""
     records = []
     for path in sorted((Path(story_dir) / pipeline.DEGRADATIONS).glob("*.json")):
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        if shots is not None and record.get("shot") and record["shot"] not in shots:
+        if shots is not None and record.get("shot") and record["shot"] not in shots and \
+                record.get("stage") in pipeline.PER_SHOT:
             continue
         records.append(record)
     return sorted(records, key=lambda r: (pipeline.order(r.get("stage")), r.get("shot") or ""))

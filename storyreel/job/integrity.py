@@ -251,11 +251,16 @@ def check_file(path: str | Path, fps: int | None = None) -> None:
     if found is None:
         return
     _, artifact = found
-    story_dir = path.parents[1] if artifact.per_shot else path.parent
+    story_dir = path.parents[1] if artifact.per_shot or artifact.per_character else path.parent
     if artifact.kind == "folder" and path.suffix != ".json":
         stage = pipeline.stage(found[0].name)
         check_folder(path, story_dir, tuple(pipeline.inside(stage.name, a.key)
-                                            for a in stage.artifacts if a.inside))
+                                            for a in stage.artifacts
+                                            if a.inside and a.kind != "folder"))
+        for folder in (pipeline.inside(stage.name, a.key) for a in stage.artifacts
+                       if a.inside and a.kind == "folder"):  # vision/characters: its sheets
+            for child in sorted((path / folder).glob("*.json")):
+                check_json(child)
         return
     if not path.is_file():
         raise corrupt(path, "missing")

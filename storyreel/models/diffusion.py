@@ -351,6 +351,15 @@ def fit_prompt(parts: list[str], tokenizer: Any, limit: int, sep: str = "; "
     return sep.join(p for p in kept if p), [p for p in left if p]
 
 
+def fit_within(budget: tuple[Any, int] | None, parts: list[str], sep: str = "; "
+               ) -> tuple[str, list[str]]:
+    """``parts`` within a pipeline's :func:`prompt_budget` (all of them without one), and what
+    was left out (:func:`fit_prompt`)."""
+    if budget is None:
+        return sep.join(parts), []
+    return fit_prompt(parts, *budget, sep=sep)
+
+
 def generator(seed: int) -> Any:
     """A CPU random generator seeded with the shot's seed (same noise on every device)."""
     import torch

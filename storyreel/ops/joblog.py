@@ -10,11 +10,12 @@ import re
 JOB_LINE = re.compile(r"^(?:local)?(?:rule|checkpoint) (\w+):$")
 WILDCARDS_LINE = re.compile(r"^\s+wildcards: (.*)$")
 # The storyreel logger plugin (profiles/default) prints one line per finished job instead.
-STORYREEL_LINE = re.compile(r"· done (\w+)(?:\[[^\]/]*(?:/(sh\d{3}))?\])? in ")
+STORYREEL_LINE = re.compile(r"· done (\w+)(?:\[[^\]/]*(?:/([^\]/]+))?\])? in ")
 
 
 def jobs(output: str) -> list[str]:
-    """Jobs in Snakemake's output, in order, as ``rule`` or ``rule[shot]`` (the target rule
+    """Jobs in Snakemake's output, in order, as ``rule`` or ``rule[shot]`` (``rule[character]``
+    for portraits; the target rule
     ``all`` is left out)."""
     found: list[str] = []
     lines = output.splitlines()
@@ -32,8 +33,9 @@ def jobs(output: str) -> list[str]:
                 break
             wild = WILDCARDS_LINE.match(follow)
             if wild:
-                if "shot=" in wild.group(1):
-                    name += "[" + wild.group(1).split("shot=")[1].split(",")[0] + "]"
+                for item in ("shot=", "character="):
+                    if item in wild.group(1):
+                        name += "[" + wild.group(1).split(item)[1].split(",")[0] + "]"
                 break
         found.append(name)
     return found

@@ -7,8 +7,10 @@ Rules ``contactsheet`` and ``stagetable`` (rules/report.smk) run these; Snakemak
 
 from __future__ import annotations
 
+import base64
 import csv
 import html
+import io
 import json
 import math
 from pathlib import Path
@@ -150,8 +152,43 @@ def score_tables(manifest: dict[str, Any]) -> str:
             f"{html.escape(limits or 'none')})</h2>{shots}<h2>Characters</h2>{people}")
 
 
+def _thumbnail(path: Path, height: int = 120) -> str:
+    """An ``<img>`` of a picture, embedded (the report is one file)."""
+    with Image.open(path) as img:
+        small = img.convert("RGB")
+        small.thumbnail((height * 4, height))
+    buffer = io.BytesIO()
+    small.save(buffer, "JPEG", quality=80)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'<img alt="{html.escape(path.stem)}" src="data:image/jpeg;base64,{data}">'
+
+
+def cast_section(story: Path) -> str:
+    """Per character with a portrait: the portrait, then the keyframes of the shots that show
+    it (empty without portraits)."""
+    rows = []
+    plans = [read_json(p) for p in sorted(pipeline.path(story, "vision").glob(pipeline.SHOT_GLOB))]
+    for character in pipeline.character_ids_in(story):
+        portrait = pipeline.path(story, "portraits", character=character)
+        sheet = pipeline.path(story, "vision", "sheets") / f"{character}.json"
+        if not portrait.exists():
+            continue
+        name = read_json(sheet, "sheet")["character"]["name"]
+        shown = [p["id"] for p in plans if name in p["characters"]]
+        frames = [pipeline.path(story, "keyframes", shot=s) for s in shown]
+        pictures = " ".join(_thumbnail(f) for f in frames if f.exists())
+        rows.append(f"<tr><th>{html.escape(name)}<br>{' '.join(shown)}</th>"
+                    f"<td>{_thumbnail(portrait)}</td><td>{pictures}</td></tr>")
+    if not rows:
+        return ""
+    return ("<h2>Cast: each portrait and the shots that show it</h2><table><thead><tr>"
+            "<th>character</th><th>portrait</th><th>its shots</th></tr></thead><tbody>"
+            + "".join(rows) + "</tbody></table>")
+
+
 def stage_table(manifest_path: Path, benchmarks: dict[str, list[str]], out: Path) -> None:
-    """An HTML page: the time and memory of every stage, then the manifest's provenance."""
+    """An HTML page: the time and memory of every stage, then the manifest's provenance, the
+    scores and the cast."""
     manifest = read_json(manifest_path, "manifest")
     rows = stage_rows(benchmarks)
     total = sum(r["wall_s"] for r in rows)
@@ -172,7 +209,7 @@ def stage_table(manifest_path: Path, benchmarks: dict[str, list[str]], out: Path
     quality = _table(["figure", "value"], sorted(
         (k, v) for k, v in manifest.get("quality", {}).items()
         if isinstance(v, (int, float, str, bool))))
-    scores = score_tables(manifest)
+    scores = score_tables(manifest) + cast_section(manifest_path.parent)
     title = html.escape(str(manifest.get("title") or manifest.get("story")))
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}: stages</title>
@@ -202,6 +239,7 @@ def main_stagetable(smk: Any, job: JobContext) -> None:
     are unknown while Snakemake builds the DAG, which made every no-op run rerun the target."""
     shots = [s["id"] for s in read_json(smk.input.shotlist, "shotlist")["shots"]]
     files = pipeline.job_files(pipeline.benchmark_of, str(job.story), shots,
-                               smk.config["stages"], final=True)
+                               smk.config["stages"], final=True, characters=[
+                                   Path(p).stem for p in smk.input.portraits])
     benchmarks = {k: [v] if isinstance(v, str) else list(v) for k, v in files.items()}
     stage_table(Path(smk.input.manifest), benchmarks, Path(smk.output.html))

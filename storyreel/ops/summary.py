@@ -88,7 +88,8 @@ def run_jobs(workdir: Path, workflow: Any = None, since: float | None = None
                 continue
             wc = dict(job.wildcards_dict)
             state = "done" if job in finished else "failed" if job in failed else "not run"
-            jobs.append({"rule": job.rule.name, "story": wc.get("story"), "shot": wc.get("shot"),
+            jobs.append({"rule": job.rule.name, "story": wc.get("story"),
+                         "shot": wc.get("shot") or wc.get("character"),
                          "state": state, "attempts": int(job.attempt),
                          "log": [str(f) for f in job.log],
                          "benchmark": str(job.benchmark) if job.benchmark else None})

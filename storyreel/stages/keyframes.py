@@ -47,6 +47,26 @@ def shot_plan(smk: Any) -> ShotPlan:
                      read_json(smk.input.idea, "idea"), float(smk.params.crossfade_s))
 
 
+def keyframe_plan(smk: Any) -> ShotPlan:
+    """A keyframes job's plan with the portraits of its characters (its input ``portraits``,
+    in the order the shot names them) as ``references``."""
+    return {**shot_plan(smk), "references": [str(Path(p).resolve())
+                                             for p in smk.input.portraits]}
+
+
+def with_references(plan: ShotPlan, story: str | Path, portraits: bool) -> ShotPlan | None:
+    """The plan with ``references``: the portraits of the characters it shows, in the order
+    the shot names them (``[]`` without portraits); None when one is not drawn yet."""
+    if not portraits:
+        return {**plan, "references": []}
+    ids = {c["name"]: c.get("id") for c in plan["cast"]}
+    paths = [pipeline.path(story, "portraits", character=ids[name])
+             for name in plan["characters"] if ids.get(name)]
+    if not all(p.exists() for p in paths):
+        return None
+    return {**plan, "references": [str(p.resolve()) for p in paths]}
+
+
 def pending_peers(smk: Any, job: JobContext, plan: ShotPlan) -> list[dict[str, Any]]:
     """The story's other shots whose output of this stage is not made yet (for clips: whose
     keyframe is), with their plans: a warm worker may render them in the same pipeline call
@@ -61,7 +81,12 @@ def pending_peers(smk: Any, job: JobContext, plan: ShotPlan) -> list[dict[str, A
         if shot == plan["id"] or pipeline.path(story, job.stage, shot=shot).exists() or (
                 job.stage == "video" and not png.exists()):
             continue
-        peer = read_plan(folder / f"{shot}.json", vision, idea, float(smk.params.crossfade_s))
+        peer = with_references(read_plan(folder / f"{shot}.json", vision, idea,
+                                          float(smk.params.crossfade_s)), story,
+                                pipeline.runs(pipeline.stage("portraits"),
+                                              smk.config["stages"]))
+        if peer is None:  # its portraits are not drawn yet
+            continue
         peers.append({"plan": peer, "png": str(png.resolve()),
                       "inject_oom": injected_ooms(job.stage, shot)})
     return peers
@@ -69,8 +94,10 @@ def pending_peers(smk: Any, job: JobContext, plan: ShotPlan) -> list[dict[str, A
 
 def render_shot(job: JobContext, options: dict[str, Any], method: str,
                 kwargs: dict[str, Any], here: Callable[[Any], dict[str, Any]],
-                peers: Callable[[], list[dict[str, Any]]] | None = None) -> dict[str, Any]:
-    """One shot of a per-shot stage through its configured backend, then its fallbacks.
+                peers: Callable[[], list[dict[str, Any]]] | None = None,
+                kind: str | None = None) -> dict[str, Any]:
+    """One shot of a per-shot stage through its configured backend (of ``kind``, by default
+    the job's stage: portraits draw with the keyframes backends), then its fallbacks.
 
     A backend that holds a model renders in the stage's warm worker (``storyreel.models.worker``:
     ``method(**kwargs)``), any other here (``here(backend)``); when a shot runs out of GPU
@@ -79,15 +106,17 @@ def render_shot(job: JobContext, options: dict[str, Any], method: str,
     ``peers()`` (:func:`pending_peers`, asked only for a model's worker) go with the shot.
     Returns what the backend reported (and ``oom``, the out-of-memory message or None).
     """
+    kind = kind or job.stage
+
     def call(name: str) -> dict[str, Any]:
         opts = {**options, "backend": name}
-        if registry.spec(job.stage, name).gpu:
+        if registry.spec(kind, name).gpu:
             inject = injected_ooms(job.stage, str(job.shot))
-            return worker.call(job.stage, opts, method,
+            return worker.call(kind, opts, method,
                                {**kwargs, "inject_oom": inject,
                                 "peers": peers() if peers else []},
                                job.observe)
-        return {**here(registry.create(job.stage, opts)), "oom": None}
+        return {**here(registry.create(kind, opts)), "oom": None}
 
     info = with_fallback(job, options, call)
     if info["oom"]:
@@ -99,12 +128,13 @@ def render_shot(job: JobContext, options: dict[str, Any], method: str,
 def render_keyframe(plan: ShotPlan, out: str | Path, options: dict[str, Any],
                     job: JobContext | None = None,
                     peers: Callable[[], list[dict[str, Any]]] | None = None) -> float:
-    """Render one keyframe PNG with the configured backend; returns the seconds it took."""
+    """Render one keyframe PNG (or a portrait) with the configured keyframes backend; returns
+    the seconds it took."""
     started = time.perf_counter()
     job = job or JobContext.alone("keyframes", plan["story"], plan["id"])
     info = render_shot(job, options, "save_shot",
                        {"plan": plan, "path": str(Path(out).resolve())},
-                       lambda backend: {"size": backend.save(plan, out)}, peers)
+                       lambda backend: {"size": backend.save(plan, out)}, peers, "keyframes")
     if info.get("left_out"):
         log.info("keyframe %s: over the text encoder's token budget, left out: %s", plan["id"],
                  " | ".join(info["left_out"]))
@@ -114,7 +144,7 @@ def render_keyframe(plan: ShotPlan, out: str | Path, options: dict[str, Any],
 def main(smk: Any, job: JobContext) -> None:
     """Snakemake entry point (rule ``keyframes``): one picture, or the best of several
     (:mod:`storyreel.stages.candidates`) when candidates or a quality gate are asked for."""
-    plan = shot_plan(smk)
+    plan = keyframe_plan(smk)
     options = job_options(dict(smk.params.options), dict(smk.config), "keyframes")
     scorer = dict(smk.params.scorer)
     if not candidates.wanted(options, scorer):

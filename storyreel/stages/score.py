@@ -135,8 +135,10 @@ def main(smk: Any, job: JobContext) -> None:
         return worker.call("score", options, method, {
             ("paths" if method == "embed_images" else "texts"): items}, job.observe)
 
+    drawn = {Path(p).stem: p for p in smk.input.portraits}
+    portraits = {c["name"]: drawn[c["id"]] for c in cast if c.get("id") in drawn}
     scores = score_story(plans, list(smk.input.keyframes), list(smk.input.clips), cast,
-                         options, embed)
+                         options, embed, portraits)
     document = {"story": job.story, "scorer": {"backend": options["backend"],
                                                "model": options["model"]},
                 "thresholds": {k: options[k] for k in

@@ -14,7 +14,9 @@ token budget of the pipeline's longest text encoder, counted with its own tokeni
 tokens for SD 1.5 and SDXL, the T5's sequence length for SD3 and FLUX), most important first:
 who, doing what, where, then the look; what did not fit is left out, logged, and written into
 the keyframe PNG's text chunks (``prompt``, ``left_out``) beside the prompt that was read. An
-IP-Adapter with a reference image is used when configured.
+IP-Adapter conditions each shot when configured: on one reference picture for every shot
+(``ip_adapter.image``), or on the portrait of the first character the shot shows
+(``stages.portraits``), a shot drawn alone then.
 
 Several shots go through the pipeline in one call where the job names pending peers
 (``storyreel.models.batching``); on an out-of-memory error a batch splits, then each shot is
@@ -54,16 +56,13 @@ class DiffusersKeyframes(batching.Batched):
         loaded = diffusion.load_pipeline(self.stage, options, FAMILIES, "text-to-image")
         self.pipe, self.family, self.device = loaded.pipe, loaded.family, loaded.device
         self.traits = loaded.traits
-        adapter = options["ip_adapter"]
-        self.reference = None
-        if adapter:
-            from PIL import Image
-
-            self.pipe.load_ip_adapter(adapter["model"], subfolder=adapter["subfolder"],
-                                      weight_name=adapter["weight_name"])
-            self.pipe.set_ip_adapter_scale(float(adapter["scale"]))
-            with Image.open(adapter["image"]) as img:
-                self.reference = img.convert("RGB")
+        self.adapter = options["ip_adapter"]
+        self.reference = None  # one picture for every shot (ip_adapter.image), else per shot
+        if self.adapter:
+            self.pipe.load_ip_adapter(self.adapter["model"], subfolder=self.adapter["subfolder"],
+                                      weight_name=self.adapter["weight_name"])
+            if self.adapter["image"]:
+                self.reference = _picture(self.adapter["image"])
         self.accepts = set(inspect.signature(self.pipe.__call__).parameters)
         self.budget = diffusion.prompt_budget(self.pipe)
         self.fitted: dict[str, tuple[str, list[str]]] = {}  # by shot: prompt read, left out
@@ -79,9 +78,7 @@ class DiffusersKeyframes(batching.Batched):
     def fit(self, parts: list[str], sep: str = "; ") -> tuple[str, list[str]]:
         """``parts`` within the token budget of the pipeline's longest text encoder, and what
         was left out (:func:`storyreel.models.diffusion.fit_prompt`)."""
-        if self.budget is None:
-            return sep.join(parts), []
-        return diffusion.fit_prompt(parts, *self.budget, sep=sep)
+        return diffusion.fit_within(self.budget, parts, sep)
 
     def prompt(self, plan: dict[str, Any]) -> str:
         """A plan's prompt within the budget, most important first; what was left out is kept
@@ -104,9 +101,21 @@ class DiffusersKeyframes(batching.Batched):
                                   ).split(", "), ", ")[0] for p in plans]
         if self.family.negative and any(negatives) and "negative_prompt" in self.accepts:
             kwargs["negative_prompt"] = negatives
-        if self.reference is not None:
-            kwargs["ip_adapter_image"] = self.reference
+        if self.adapter:
+            kwargs["ip_adapter_image"] = self.condition(plans[0])
         return list(self.pipe(**kwargs).images)
+
+    def condition(self, plan: dict[str, Any]) -> Any:
+        """The IP-Adapter's picture for a shot, its scale set: the configured reference, else
+        the portrait of the first character the shot shows (``references``, set by the
+        keyframes stage); a shot with neither gets a blank picture at scale 0 (diffusers asks
+        for a picture once an adapter is loaded)."""
+        from PIL import Image
+
+        references = plan.get("references") or []
+        picture = self.reference or (_picture(references[0]) if references else None)
+        self.pipe.set_ip_adapter_scale(float(self.adapter["scale"]) if picture else 0.0)
+        return picture or Image.new("RGB", (224, 224), (128, 128, 128))
 
     def render(self, plan: dict[str, Any], inject_oom: int = 0,
                peers: list[dict[str, Any]] | None = None) -> tuple[Any, dict[str, Any]]:
@@ -118,8 +127,9 @@ class DiffusersKeyframes(batching.Batched):
         def shot(p: dict[str, Any], inject: int) -> batching.Shot:
             return batching.Shot(p["id"], p, batching.shot_key(p), inject)
 
+        # with an IP-Adapter a shot is drawn alone: its picture conditions the whole call
         same = [shot(q["plan"], int(q.get("inject_oom", 0))) for q in peers or []
-                if q["plan"]["aspect"] == plan["aspect"]]
+                if q["plan"]["aspect"] == plan["aspect"] and not self.adapter]
         image, savers, oom = self.batcher.render(
             shot(plan, inject_oom), same,
             lambda shots, scale: self.generate([s.args for s in shots], scale))
@@ -148,3 +158,10 @@ class DiffusersKeyframes(batching.Batched):
         """Render a plan to a PNG at ``path`` (atomically); returns its size."""
         w, h = self.save_shot(plan, path)["size"]
         return w, h
+
+
+def _picture(path: str | Path) -> Any:
+    from PIL import Image
+
+    with Image.open(path) as img:
+        return img.convert("RGB")

@@ -118,6 +118,7 @@ class DiffusersVideo(batching.Batched):
         self.pipe, self.family, self.device = loaded.pipe, loaded.family, loaded.device
         self.traits = loaded.traits
         self.accepts = set(inspect.signature(self.pipe.__call__).parameters)
+        self.budget = diffusion.prompt_budget(self.pipe) if self.family.prompt else None
         self.native_fps = float(options["native_fps"] or self.family.fps)
         self.num_frames = families.frame_count(
             int(options["num_frames"] or self.traits.frames), self.traits.frame_step)
@@ -145,10 +146,10 @@ class DiffusersVideo(batching.Batched):
                           noise_aug_strength=float(self.options["noise_aug_strength"]),
                           decode_chunk_size=int(self.options["decode_chunk_size"]))
         if self.family.prompt:
-            kwargs["prompt"] = [f"{diffusion.shot_prompt(plan)}; {CAMERA_WORDS[plan['camera']]}"
-                                for _, plan in shots]
-            negatives = [self.options["negative_prompt"] or plan.get("negative_prompt", "")
-                         for _, plan in shots]
+            kwargs["prompt"] = [self.prompt(plan) for _, plan in shots]
+            negatives = [diffusion.fit_within(self.budget, str(
+                self.options["negative_prompt"] or plan.get("negative_prompt", "")).split(", "),
+                ", ")[0] for _, plan in shots]
             if any(negatives) and "negative_prompt" in self.accepts:
                 kwargs["negative_prompt"] = negatives
         if "frame_rate" in self.accepts:
@@ -156,6 +157,19 @@ class DiffusersVideo(batching.Batched):
         if "output_type" in self.accepts:
             kwargs["output_type"] = "pil"
         return [[f.convert("RGB") for f in video] for video in self.pipe(**kwargs).frames]
+
+    def prompt(self, plan: dict[str, Any]) -> str:
+        """A shot's prompt within the budget of the pipeline's text encoder (the T5's sequence
+        length for LTX, CogVideoX and Wan), most important first, its camera move right after
+        what the shot shows; what was left out is logged."""
+        parts = diffusion.prompt_parts(plan)
+        at = parts.index(plan["shot_prompt"]) + 1 if plan.get("shot_prompt") in parts else 0
+        parts.insert(at, CAMERA_WORDS[plan["camera"]])
+        prompt, left = diffusion.fit_within(self.budget, parts)
+        if left:
+            log.info("clip %s: over the text encoder's token budget, left out: %s", plan["id"],
+                     " | ".join(left))
+        return prompt
 
     def render(self, png: str | Path, plan: dict[str, Any], out: str | Path,
                output: dict[str, Any], crossfade_s: float, threads: int = 1,
