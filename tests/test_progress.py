@@ -102,6 +102,15 @@ def test_costs_come_from_earlier_benchmarks_scaled_by_narration_length(tmp_path)
     assert costs.load_history(tmp_path)["voice"] == [pytest.approx(1.0)]
 
 
+def test_a_portrait_costs_one_picture_whatever_the_story_length(tmp_path):
+    write_tsv(tmp_path / "benchmarks" / "portraits" / "old" / "mara.tsv", 3.0)
+    m = pg.Progress(tmp_path, {"short": {"duration_s": 10}, "long": {"duration_s": 300}})
+    assert m.costs.rates["portraits"] == pytest.approx((3.0 - costs.JOB_OVERHEAD_S)
+                                                       / costs.SHOT_S)
+    short = m.expected(JobKey("portraits", "short", "mara"))
+    assert short == m.expected(JobKey("portraits", "long", "tom")) == pytest.approx(3.0)
+
+
 def test_eta_calibrates_to_the_observed_speed(tmp_path):
     m, clock = model(tmp_path, cores=1)
     keys = [JobKey(r, "a") for r in TEXT]

@@ -70,7 +70,8 @@ class Stage:
     checkpoint: bool = False  # a Snakemake checkpoint (the DAG grows after it)
     optional: bool = False  # runs only when its settings ask for it (:func:`runs`)
     report: bool = False  # a piece of the report, not a stage of the film
-    # Seconds of job time per second of narration (per-shot stages: per second of shot) at
+    # Seconds of job time per second of narration (per-shot stages: per second of shot; a
+    # portrait: per second of a shot of storyreel.ops.costs.SHOT_S) at
     # 1280x720 past a job's start-up (storyreel.ops.costs scales the picture stages with the
     # frame), measured with the embedded backends on the shared 2-core development machine
     # (the benchmark files of three runs of the example stories, medians; load average 8-14
@@ -151,7 +152,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("portraits", (Artifact("portrait", "characters/{character}.png", "png", "one "
                                  "reference portrait per character, drawn by the keyframes "
                                  "backend from its sheet before the shots that show it"),),
-          "vision", optional=True, rate=0.6),
+          "vision", optional=True, rate=1.02),
     Stage("keyframes", (Artifact("png", "keyframes/{shot}.png", "png", "one picture per shot, "
                                  "larger than the frame to leave room for the camera"),),
           "vision", backends=True, rate=1.02),

@@ -2,7 +2,8 @@
 files under ``benchmarks/`` and the history in ``.snakemake/storyreel/costs.json``), else
 :data:`DEFAULT_RATES`; narration and shot lengths read from a story's artifacts.
 
-A rate is job seconds per second of narration (per-shot stages: of shot) at 1280x720; the
+A rate is job seconds per second of narration (per-shot stages: of shot; a portrait counts as
+a shot of :data:`SHOT_S`) at 1280x720; the
 stages that draw or encode pictures scale with the frame's size (:data:`PIXEL_POWER`): a 9:16
 story's 1080x1920 frames take its shots about twice as long."""
 
@@ -112,6 +113,12 @@ def harvest(workdir: Path, only: set[Path] | None = None) -> dict[str, list[floa
             length = float(meta["duration_s"]) * size_factor(stage, story_scale(workdir,
                                                                                  tsv.stem))
             rates.setdefault(stage, []).append(max(seconds - JOB_OVERHEAD_S, 0.0) / length)
+        if stage in pipeline.PER_CHARACTER:  # a portrait: one picture, counted as a shot's
+            for tsv in folder.glob("*/*.tsv"):
+                seconds = _bench_seconds(tsv)
+                if seconds is not None and wanted(tsv):
+                    rates.setdefault(stage, []).append(
+                        max(seconds - JOB_OVERHEAD_S, 0.0) / SHOT_S)
         if stage in PER_SHOT:
             for story_dir in (p for p in folder.iterdir() if p.is_dir()):
                 lengths = shot_lengths(workdir, story_dir.name)

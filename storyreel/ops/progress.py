@@ -36,6 +36,7 @@ from storyreel.core import pipeline
 from storyreel.ops import eta as eta_model
 from storyreel.ops.costs import (
     PER_SHOT,
+    SHOT_S,
     Costs,
     frame_scale,
     harvest,
@@ -113,6 +114,8 @@ class Progress:
         scale = self.scale(key.story)
         if key.rule in PER_SHOT and key.story and key.shot:
             return self.costs.job(key.rule, self.shot_length(key.story, key.shot), scale)
+        if key.rule in pipeline.PER_CHARACTER:  # a portrait: one picture, like a shot's
+            return self.costs.job(key.rule, SHOT_S, scale)
         return self.costs.job(key.rule, self.length(key.story), scale)
 
     # ---- the plan: the jobs of this run

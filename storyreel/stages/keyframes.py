@@ -81,10 +81,11 @@ def pending_peers(smk: Any, job: JobContext, plan: ShotPlan) -> list[dict[str, A
         if shot == plan["id"] or pipeline.path(story, job.stage, shot=shot).exists() or (
                 job.stage == "video" and not png.exists()):
             continue
-        peer = with_references(read_plan(folder / f"{shot}.json", vision, idea,
-                                          float(smk.params.crossfade_s)), story,
-                                pipeline.runs(pipeline.stage("portraits"),
-                                              smk.config["stages"]))
+        peer: ShotPlan | None = read_plan(folder / f"{shot}.json", vision, idea,
+                                          float(smk.params.crossfade_s))
+        if job.stage == "keyframes":  # like the job's own plan (keyframe_plan): the same key
+            peer = with_references(peer, story, pipeline.runs(pipeline.stage("portraits"),
+                                                               smk.config["stages"]))
         if peer is None:  # its portraits are not drawn yet
             continue
         peers.append({"plan": peer, "png": str(png.resolve()),
