@@ -90,7 +90,8 @@ def write_tsv(path: Path, seconds: float) -> None:
 
 
 def test_costs_come_from_earlier_benchmarks_scaled_by_narration_length(tmp_path):
-    write_tsv(tmp_path / "benchmarks" / "voice" / "old.tsv", 21.0)  # 20 s of narration
+    write_tsv(tmp_path / "benchmarks" / "voice" / "old.tsv",  # 20 s of narration
+              costs.JOB_OVERHEAD_S + 20.0)
     (tmp_path / "results" / "old").mkdir(parents=True)
     (tmp_path / "results" / "old" / "voice.json").write_text(json.dumps({"duration_s": 20.0}))
     m = pg.Progress(tmp_path, {"short": {"duration_s": 10}, "long": {"duration_s": 40}})

@@ -71,12 +71,12 @@ class Stage:
     optional: bool = False  # runs only when its settings ask for it (:func:`runs`)
     report: bool = False  # a piece of the report, not a stage of the film
     # Seconds of job time per second of narration (per-shot stages: per second of shot; a
-    # portrait: per second of a shot of storyreel.ops.costs.SHOT_S) at
-    # 1280x720 past a job's start-up (storyreel.ops.costs scales the picture stages with the
-    # frame), measured with the embedded backends on the shared 2-core development machine
-    # (the benchmark files of three runs of the example stories, medians; load average 8-14
-    # from other work): the progress model's first guess, before a run leaves benchmark files.
-    # The ETA calibrates on the run itself within its first jobs.
+    # portrait: per second of a shot of storyreel.ops.costs.SHOT_S) at 1280x720 past a job's
+    # start-up (storyreel.ops.costs scales the picture stages with the frame), measured with
+    # the embedded backends on the 2-core development machine when quiet (medians of the
+    # example stories' benchmark files, `python benchmarks/progress.py --only eta`): the
+    # progress model's first guess, before a run leaves benchmark files. The ETA calibrates on
+    # the run itself within its first jobs (a busier or slower machine, a model backend).
     rate: float = 0.0
 
     @property
@@ -115,31 +115,31 @@ _J, _F = "json", "folder"
 STAGES: tuple[Stage, ...] = (
     Stage("idea", (Artifact("idea", "idea.json", _J, "the story entry normalised: premise or "
                             "full text, title, language, target length, aspect, style, voice, "
-                            "seed", "idea"),), rate=0.02),
+                            "seed", "idea"),), rate=0.002),
     Stage("script", (Artifact("script", "script.json", _J, "scenes with narration, a visual "
                               "description, setting, time of day, mood, characters; the writer "
-                              "and model", "script"),), "idea", backends=True, rate=0.04),
+                              "and model", "script"),), "idea", backends=True, rate=0.004),
     Stage("revise", (Artifact("revised", "revised.json", _J, "speakable sentences (ids "
                               "`scNN_MM`), the pace asked of the voice, estimated length, and "
                               "every change made", "revised"),), "script", backends=True,
-          rate=0.03),
+          rate=0.002),
     Stage("voice", (
         Artifact("wav", "narration.wav", "wav", "the whole narration, mono 16-bit PCM"),
         Artifact("meta", "voice.json", _J, "backend actually used, voice, model sha256, sample "
                  "rate, duration, each sentence's start and end", "voice"),
-    ), "revise", backends=True, rate=0.48),
+    ), "revise", backends=True, rate=0.074),
     Stage("asr", (
         Artifact("words", "words.json", _J, "each word's aligned start and end, sentence spans, "
                  "and the WER of free recognition against the script", "words"),
         Artifact("srt", "subtitles.srt", "srt", "subtitles built from the word timings"),
         Artifact("vtt", "subtitles.vtt", "vtt", "the same subtitles as WebVTT"),
-    ), "voice", backends=True, rate=0.94),
+    ), "voice", backends=True, rate=0.108),
     Stage("shotlist", (
         Artifact("shotlist", "shotlist.json", _J, "every shot: start and end on the narration "
                  "timeline, narration, prompt, camera move, transition, seed", "shotlist"),
         Artifact("shots", "shots", _F, "one file per shot, `shots/{shot}.json` (what keyframes "
                  "and video read when vision is off)", "shot"),
-    ), "asr", checkpoint=True, rate=0.02),
+    ), "asr", checkpoint=True, rate=0.002),
     Stage("vision", (
         Artifact("plans", "vision", _F, "one plan per shot, `vision/{shot}.json`: the shot with "
                  "its enriched prompt and the part of the style it needs", "plan"),
@@ -148,19 +148,19 @@ STAGES: tuple[Stage, ...] = (
         Artifact("sheets", "vision/characters", _F, "one sheet per character of the cast, "
                  "`vision/characters/{character}.json`: its look (with the config's "
                  "`characters` edits) and what its portrait is drawn with", "sheet", inside=True),
-    ), "shotlist", backends=True, checkpoint=True, optional=True, rate=0.03),
+    ), "shotlist", backends=True, checkpoint=True, optional=True, rate=0.003),
     Stage("portraits", (Artifact("portrait", "characters/{character}.png", "png", "one "
                                  "reference portrait per character, drawn by the keyframes "
                                  "backend from its sheet before the shots that show it"),),
-          "vision", optional=True, rate=1.02),
+          "vision", optional=True, rate=0.094),
     Stage("keyframes", (Artifact("png", "keyframes/{shot}.png", "png", "one picture per shot, "
                                  "larger than the frame to leave room for the camera"),),
-          "vision", backends=True, rate=1.02),
+          "vision", backends=True, rate=0.094),
     Stage("video", (Artifact("clip", "video/{shot}.mp4", "mp4", "the shot's clip with its "
                              "camera move and burned subtitles, exactly the shot's length (plus "
                              "the crossfade into the next scene), encoded with the film's "
                              "settings: post joins the clips by stream copy"),),
-          "keyframes", backends=True, rate=2.09),
+          "keyframes", backends=True, rate=0.435),
     Stage("score", (Artifact("scores", "scores.json", _J, "each keyframe's CLIP score against its "
                              "prompt, each clip's steadiness, each character's consistency across "
                              "its shots, and the flags of what fell below the thresholds",
@@ -175,17 +175,17 @@ STAGES: tuple[Stage, ...] = (
         Artifact("manifest", "manifest.json", _J, "every artifact's path and sha256, each "
                  "stage's backend, model, seed and settings, tool versions, time and memory per "
                  "stage, quality figures, degradations", "manifest"),
-    ), "video", backends=True, rate=0.52),
+    ), "video", backends=True, rate=0.187),
 )
 REPORTS: tuple[Stage, ...] = (
     Stage("contactsheet", (Artifact("sheet", "contactsheet.jpg", "jpg", "every keyframe in shot "
                                     "order on one page, labelled with shot id, start and camera "
                                     "move, and its scores (a flagged shot framed red) when a "
-                                    "scorer runs"),), "keyframes", report=True, rate=0.15),
+                                    "scorer runs"),), "keyframes", report=True, rate=0.017),
     Stage("stagetable", (Artifact("html", "stages.html", "html", "time and memory per stage, "
                                   "the manifest's provenance, tools and quality figures, and "
                                   "with a scorer every shot's and character's scores"),),
-          "post", report=True, rate=0.03),
+          "post", report=True, rate=0.002),
 )
 NAMES: tuple[str, ...] = tuple(s.name for s in STAGES)
 RULES: tuple[Stage, ...] = STAGES + REPORTS

@@ -25,7 +25,7 @@ from storyreel.media.ffmpeg import frame_size
 # Until a run leaves benchmark files: the stage table's rates (seconds of job time per second
 # of narration or of shot), plus the Python start-up of a Snakemake job.
 DEFAULT_RATES = {s.name: s.rate for s in pipeline.RULES}
-JOB_OVERHEAD_S = 1.0
+JOB_OVERHEAD_S = 0.3  # a job's Python start-up (measured: 0.25-0.3 s for the shortest jobs)
 SHOT_S = 4.0  # narration seconds per shot, before a shot list has been seen
 HISTORY_KEEP = 200
 HD_PIXELS = 1280 * 720

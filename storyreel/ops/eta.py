@@ -28,7 +28,7 @@ from typing import Any
 from storyreel.core import pipeline
 
 PRIOR_JOBS = 2.0  # a stage's own factor weighs as much as this many run-wide jobs
-PRIOR_SECONDS = 30.0  # the run-wide factor starts at 1, weighing this many expected seconds
+PRIOR_SECONDS = 10.0  # the run-wide factor starts at 1, weighing this many expected seconds
 GAP_DEFAULT_S = 0.5  # Snakemake's gap between a job's inputs and its start, before measured
 OVERRUN = 0.5  # a job past its expected time: this share of its time so far is still to come
 MEMORY_S = 60.0  # a finished job's weight in the calibration halves every this many seconds
