@@ -193,13 +193,8 @@ def shot_portraits(wildcards):
     if not portraits_enabled():
         return []
     plan = read_json(shot_plan(wildcards))
-    ids = {c["name"]: c.get("id") for c in plan["cast"]}
     story = pipeline.story_dir("", wildcards.story)
-    return [
-        pipeline.path(story, "portraits", character=ids[name]).as_posix()
-        for name in plan["characters"]
-        if ids.get(name)
-    ]
+    return [p.as_posix() for p in pipeline.portraits_of(story, plan)]
 
 
 def score_enabled():

@@ -306,6 +306,14 @@ def shot_ids_in(folder: str | Path) -> list[str]:
     return sorted({f.stem for f in Path(folder).glob(SHOT_GLOB)})
 
 
+def portraits_of(story_folder: str | Path, plan: Mapping[str, Any]) -> list[Path]:
+    """The portraits of the characters a shot's plan shows, in the order the shot names them
+    (a character without an id, as in a bare shot's plan, has none)."""
+    ids = {c["name"]: c.get("id") for c in plan["cast"]}
+    return [path(story_folder, "portraits", character=ids[name])
+            for name in plan["characters"] if ids.get(name)]
+
+
 def character_ids_in(story_folder: str | Path) -> list[str]:
     """The character ids of a story whose vision stage has written its sheets, sorted."""
     sheets = path(story_folder, "vision", "sheets")

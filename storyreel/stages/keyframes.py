@@ -59,9 +59,7 @@ def with_references(plan: ShotPlan, story: str | Path, portraits: bool) -> ShotP
     the shot names them (``[]`` without portraits); None when one is not drawn yet."""
     if not portraits:
         return {**plan, "references": []}
-    ids = {c["name"]: c.get("id") for c in plan["cast"]}
-    paths = [pipeline.path(story, "portraits", character=ids[name])
-             for name in plan["characters"] if ids.get(name)]
+    paths = pipeline.portraits_of(story, plan)
     if not all(p.exists() for p in paths):
         return None
     return {**plan, "references": [str(p.resolve()) for p in paths]}
